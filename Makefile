@@ -1,0 +1,38 @@
+# The two commands the README promises: `make demo` and `make test`.
+# Each sets up .venv itself (idempotent); torch is pinned first because an
+# unpinned torch pulls a multi-GB CUDA build where a CPU build would do.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/rewardgym demo
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: setup
+	$(VENV)/bin/rewardgym bench throughput
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info results

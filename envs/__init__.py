@@ -1,0 +1,104 @@
+"""The registry: every rewardgym environment, as one table of data.
+
+Each row becomes ``gymnasium.register(id, entry_point, vector_entry_point, kwargs, ...)``. Ids are
+``rewardgym/<Name>-v<N>``; bump ``N`` on any change that can change results. Variants are rows with
+plain-scalar ``kwargs`` so every spec stays JSON-serialisable (``EnvSpec.to_json``).
+
+The grid tasks count MiniGrid's ``max_steps`` inside the env (their success reward depends on it),
+so their rows carry no ``max_episode_steps``; passing one to ``gym.make``/``make_vec`` adds a
+further time limit on top, in both the single and the native vector env.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+NAMESPACE = "rewardgym"
+
+
+@dataclass(frozen=True)
+class EnvRow:
+    """One registry row: a name, its entry points, and its keyword arguments."""
+
+    name: str
+    entry_point: str
+    vector_entry_point: str | None = None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    max_episode_steps: int | None = None
+    reward_threshold: float | None = None
+    version: int = 0
+
+    @property
+    def env_id(self) -> str:
+        """The full Gymnasium id, e.g. ``rewardgym/DoorKey-8x8-v0``."""
+        return f"{NAMESPACE}/{self.name}-v{self.version}"
+
+
+_GRID = "rewardgym.envs.grid:GridEnv"
+_GRID_VEC = "rewardgym.envs.grid:GridVectorEnv"
+
+
+def _grid(name: str, **kwargs: Any) -> EnvRow:
+    return EnvRow(name=name, entry_point=_GRID, vector_entry_point=_GRID_VEC, kwargs=kwargs)
+
+
+ENV_TABLE: tuple[EnvRow, ...] = (
+    # Grid tasks after MiniGrid (envs/grid): sparse reward 1 - 0.9 * steps / max_steps.
+    _grid("Empty-5x5", layout="empty", size=5),
+    _grid("Empty-Random-5x5", layout="empty", size=5, random_start=True),
+    _grid("Empty-6x6", layout="empty", size=6),
+    _grid("Empty-Random-6x6", layout="empty", size=6, random_start=True),
+    _grid("Empty-8x8", layout="empty", size=8),
+    _grid("Empty-16x16", layout="empty", size=16),
+    _grid("FourRooms", layout="four_rooms", size=19),
+    _grid("DoorKey-5x5", layout="door_key", size=5),
+    _grid("DoorKey-6x6", layout="door_key", size=6),
+    _grid("DoorKey-8x8", layout="door_key", size=8),
+    _grid("DoorKey-16x16", layout="door_key", size=16),
+    _grid("KeyCorridorS3R1", layout="key_corridor", room_size=3, num_rows=1),
+    _grid("KeyCorridorS3R2", layout="key_corridor", room_size=3, num_rows=2),
+    _grid("KeyCorridorS3R3", layout="key_corridor", room_size=3, num_rows=3),
+    _grid("KeyCorridorS4R3", layout="key_corridor", room_size=4, num_rows=3),
+    _grid("KeyCorridorS5R3", layout="key_corridor", room_size=5, num_rows=3),
+    _grid("KeyCorridorS6R3", layout="key_corridor", room_size=6, num_rows=3),
+    _grid("MultiRoom-N2-S4", layout="multi_room", num_rooms=2, max_room_size=4),
+    _grid("MultiRoom-N4-S5", layout="multi_room", num_rooms=4, max_room_size=5),
+    _grid("MultiRoom-N6", layout="multi_room", num_rooms=6, max_room_size=10),
+    _grid("LavaGapS5", layout="lava_gap", size=5),
+    _grid("LavaGapS6", layout="lava_gap", size=6),
+    _grid("LavaGapS7", layout="lava_gap", size=7),
+    _grid("LavaCrossingS9N1", layout="crossing", size=9, num_crossings=1),
+    _grid("LavaCrossingS9N2", layout="crossing", size=9, num_crossings=2),
+    _grid("LavaCrossingS9N3", layout="crossing", size=9, num_crossings=3),
+    _grid("LavaCrossingS11N5", layout="crossing", size=11, num_crossings=5),
+    _grid("SimpleCrossingS9N1", layout="crossing", size=9, num_crossings=1, obstacle="wall"),
+    _grid("SimpleCrossingS9N2", layout="crossing", size=9, num_crossings=2, obstacle="wall"),
+    _grid("SimpleCrossingS9N3", layout="crossing", size=9, num_crossings=3, obstacle="wall"),
+    _grid("SimpleCrossingS11N5", layout="crossing", size=11, num_crossings=5, obstacle="wall"),
+)
+
+
+def registered_ids() -> list[str]:
+    """Return every rewardgym id, in table order."""
+    return [row.env_id for row in ENV_TABLE]
+
+
+def register_envs() -> None:
+    """Register every row of :data:`ENV_TABLE` with Gymnasium (idempotent)."""
+    for row in ENV_TABLE:
+        if row.env_id in gym.registry:
+            continue
+        gym.register(
+            id=row.env_id,
+            entry_point=row.entry_point,
+            vector_entry_point=row.vector_entry_point,
+            kwargs=dict(row.kwargs),
+            max_episode_steps=row.max_episode_steps,
+            reward_threshold=row.reward_threshold,
+        )
+
+
+__all__ = ["ENV_TABLE", "NAMESPACE", "EnvRow", "register_envs", "registered_ids"]

@@ -1,0 +1,115 @@
+"""The ``rewardgym`` command: list envs, train agents, run benchmarks, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+import gymnasium as gym
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    """Print every registered env (spaces, native vector, reward range) and every wrapper."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from rewardgym.envs import ENV_TABLE
+    from rewardgym.wrappers import WRAPPERS
+
+    table = Table(title="rewardgym environments")
+    for column in ("id", "observation space", "action space", "native vector", "reward range"):
+        table.add_column(column)
+    for row in ENV_TABLE:
+        env = gym.make(row.env_id)
+        table.add_row(row.env_id, _short(env.observation_space), _short(env.action_space),
+                      "yes" if row.vector_entry_point else "no", _reward_range(env))
+        env.close()
+    console = Console()
+    console.print(table)
+    wrappers = Table(title="rewardgym wrappers")
+    wrappers.add_column("name")
+    wrappers.add_column("what it does")
+    for name, summary in WRAPPERS.items():
+        wrappers.add_row(name, summary)
+    if WRAPPERS:
+        console.print(wrappers)
+    else:
+        console.print("[dim]no reward wrappers yet[/dim]")
+    return 0
+
+
+def _short(space: gym.Space) -> str:
+    if isinstance(space, gym.spaces.Dict):
+        return "Dict(" + ", ".join(f"{k}={_short(v)}" for k, v in space.spaces.items()) + ")"
+    if isinstance(space, gym.spaces.Box):
+        return f"Box({space.dtype}, {space.shape})"
+    return repr(space)
+
+
+def _reward_range(env: gym.Env) -> str:
+    reward_range = getattr(env.unwrapped, "reward_range", None)
+    if reward_range is None:
+        return "see docs"
+    low, high = reward_range
+    return f"[{low:g}, {high:g}]"
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from rewardgym.benchmarks import BENCHMARKS
+
+    if args.name not in BENCHMARKS:
+        print(f"unknown benchmark {args.name!r}; choose from {sorted(BENCHMARKS)}",
+              file=sys.stderr)
+        return 2
+    module = importlib.import_module(BENCHMARKS[args.name])
+    forwarded = ["--quick"] if args.quick else []
+    return int(module.main([*forwarded, "--out", args.out]))
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    """The README's main job: quick throughput comparison, then a short PPO run."""
+    from rewardgym.agents import load_config, train
+    from rewardgym.benchmarks import throughput
+
+    code = throughput.main(["--quick", "--out", args.out])
+    if code:
+        return code
+    config = load_config(args.env_id, "ppo", overrides=[f"total_timesteps={args.timesteps}"])
+    train(args.env_id, "ppo", config, log_dir=args.log_dir, progress_bar=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``rewardgym`` command."""
+    from rewardgym.agents.cli import add_train_command
+
+    parser = argparse.ArgumentParser(prog="rewardgym", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list registered envs and wrappers").set_defaults(func=_cmd_list)
+    add_train_command(sub)
+    bench = sub.add_parser("bench", help="run a benchmark script")
+    bench.add_argument("name", help="benchmark name, e.g. throughput")
+    bench.add_argument("--quick", action="store_true", help="short run")
+    bench.add_argument("--out", default="results", help="output folder")
+    bench.set_defaults(func=_cmd_bench)
+    demo = sub.add_parser("demo", help="quick throughput benchmark, then a short PPO run")
+    demo.add_argument("--env-id", default="rewardgym/DoorKey-5x5-v0")
+    demo.add_argument("--timesteps", type=int, default=100_000)
+    demo.add_argument("--out", default="results")
+    demo.add_argument("--log-dir", default="runs/demo")
+    demo.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rewardgym`` console script."""
+    import rewardgym  # noqa: F401  (registers the envs)
+
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

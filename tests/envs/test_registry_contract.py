@@ -1,0 +1,137 @@
+"""The contract every registered rewardgym env meets (DESIGN.md §2), parametrized over the registry.
+
+New envs get these tests by registering.
+"""
+
+import pickle
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from gymnasium.utils.env_match import check_environments_match  # noqa: F401  (import check)
+from gymnasium.vector import AutoresetMode
+
+from rewardgym.envs import ENV_TABLE
+from tests.conftest import ALL_IDS, invalid_actions
+from tests.helpers import assert_same, rollout, vector_rollout
+
+
+def test_registry_is_namespaced_and_versioned():
+    assert len(ALL_IDS) == len(set(ALL_IDS)) >= 31
+    for row in ENV_TABLE:
+        spec = gym.spec(row.env_id)
+        assert spec.namespace == "rewardgym"
+        assert spec.version == row.version
+        assert isinstance(spec.entry_point, str)
+        assert spec.vector_entry_point is None or isinstance(spec.vector_entry_point, str)
+        gym.envs.registration.EnvSpec.from_json(spec.to_json())  # JSON round trip
+
+
+def test_module_prefix_form_makes_env():
+    env = gym.make("rewardgym:rewardgym/DoorKey-5x5-v0")
+    assert env.spec.id == "rewardgym/DoorKey-5x5-v0"
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_env_checker_passes_with_warnings_as_errors(env_id):
+    env = gym.make(env_id).unwrapped
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_same_seed_same_trajectory(env_id):
+    first = rollout(gym.make(env_id), seed=11, steps=300)
+    second = rollout(gym.make(env_id), seed=11, steps=300)
+    assert_same(first, second)
+    other = rollout(gym.make(env_id), seed=12, steps=300, action_seed=1)
+    with pytest.raises(AssertionError):
+        assert_same(first, other)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+@pytest.mark.parametrize("num_envs", [1, 5])
+def test_native_vector_matches_sync(env_id, num_envs):
+    if gym.spec(env_id).vector_entry_point is None:
+        pytest.skip("no native vector env")
+    kwargs = {"max_episode_steps": 23}  # forces many truncations and autoresets
+    native = gym.make_vec(env_id, num_envs, vectorization_mode="vector_entry_point", **kwargs)
+    sync = gym.make_vec(env_id, num_envs, vectorization_mode="sync", **kwargs)
+    a = vector_rollout(native, seed=5, steps=1000)
+    b = vector_rollout(sync, seed=5, steps=1000)
+    assert_same(a, b)
+    assert a["resets"] >= 40 * num_envs  # autoreset steps really happened
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS[::4])
+def test_native_vector_matches_sync_same_step_autoreset(env_id):
+    mode = AutoresetMode.SAME_STEP
+    native = gym.make_vec(env_id, 5, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, max_episode_steps=17)
+    sync = gym.make_vec(env_id, 5, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode}, max_episode_steps=17)
+    assert native.metadata["autoreset_mode"] == mode
+    assert_same(vector_rollout(native, seed=3, steps=400), vector_rollout(sync, seed=3, steps=400))
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_pickled_env_continues_identically(env_id):
+    env = gym.make(env_id)
+    env.reset(seed=4)
+    for action in [1, 2, 2, 0, 2]:
+        env.step(action)
+    clone = pickle.loads(pickle.dumps(env))
+    for action in [2, 5, 3, 2, 1, 2]:
+        assert_same(env.step(action), clone.step(action))
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_bad_action_raises_naming_env_and_leaves_state_intact(env_id):
+    env, reference = gym.make(env_id), gym.make(env_id)
+    env.reset(seed=2)
+    reference.reset(seed=2)
+    for bad in invalid_actions(env.action_space):
+        with pytest.raises(ValueError, match=env_id.split("/")[1]):
+            env.unwrapped.step(bad)
+    for action in [2, 1, 2, 3, 5]:
+        assert_same(env.step(action), reference.step(action))
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS[::5])
+def test_vector_bad_action_raises(env_id):
+    envs = gym.make_vec(env_id, 3, vectorization_mode="vector_entry_point")
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        envs.step(np.zeros(2, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"env indices \[1\]"):
+        envs.step(np.array([0, 99, 0]))
+    with pytest.raises(ValueError, match="dtype"):
+        envs.step(np.array([0.0, 1.0, 2.0]))
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_spaces_stable_and_rewards_decomposed(env_id):
+    env = gym.make(env_id)
+    obs_space, act_space = env.observation_space, env.action_space
+    snapshot = (repr(obs_space), repr(act_space))
+    trajectory = rollout(env, seed=0, steps=200)
+    assert env.observation_space is obs_space and env.action_space is act_space
+    assert (repr(env.observation_space), repr(env.action_space)) == snapshot
+    for obs in trajectory["obs"]:
+        assert obs_space.contains(obs)
+    for reward, info in zip(trajectory["rewards"], trajectory["step_infos"], strict=True):
+        terms = info["reward_terms"]
+        assert sum(terms.values()) == reward
+        assert isinstance(info["is_success"], bool)
+
+
+@pytest.mark.parametrize("env_id", ALL_IDS[::6])
+def test_rgb_render(env_id):
+    env = gym.make(env_id, render_mode="rgb_array")
+    env.reset(seed=0)
+    frame = env.render()
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert frame.std() > 0
