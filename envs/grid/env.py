@@ -119,7 +119,7 @@ class GridEnv(gym.Env):
     def observe(self) -> Any:
         """The observation of the current state (what the last reset or step returned)."""
         out = self._out
-        k.observe(self._state, 0, self._params, self._obs_mode, out.obs[0])
+        k.observe(self._state, 0, self._params, self._obs_mode, out.obs, out.direction)
         return shell.single_obs(self.config, out.obs[0], self._state.agent[0, 2])
 
     def load_state(self, *, cells: np.ndarray, agent: tuple[int, int, int],
@@ -159,6 +159,9 @@ def render_row(state: k.GridState, i: int, params: k.KernelParams, cfg: GridConf
                tile_size: int) -> np.ndarray:
     """Render env ``i`` of a state (shared by the single and the vector env)."""
     v = cfg.agent_view_size
-    k.observe_partial(state, i, params, np.zeros(v * v * 3, dtype=np.uint8), False)
+    scratch = np.zeros((state.cells.shape[0], v * v * 3), dtype=np.uint8)
+    k.egocentric_view(state.cells, state.agent, state.carrying, state.vis, i, v,
+                      params.see_through_walls, scratch, False,
+                      np.zeros(state.cells.shape[0], dtype=np.int64))
     visible = visible_cells(cfg.width, cfg.height, state.agent[i], state.vis[i], v)
     return render_grid(state.cells[i], state.agent[i], visible, tile_size)

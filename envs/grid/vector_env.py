@@ -53,7 +53,7 @@ class GridVectorEnv(VectorEnv):
     def __init__(self, num_envs: int = 1, config: GridConfig | None = None,
                  render_mode: str | None = None, max_episode_steps: int | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                 parallel_threshold: int = 256, tile_size: int = 32,
+                 parallel_threshold: int = 16, tile_size: int = 32,
                  **overrides: Any) -> None:
         base = GridConfig() if config is None else config
         self.config = cfg = dataclasses.replace(base, **overrides)
@@ -138,17 +138,16 @@ class GridVectorEnv(VectorEnv):
         # all False and this is the step info.
         infos = shell.batch_info(cfg, np.ones_like(done), s.mission, out.success & ~done,
                                  np.where(done, 0.0, out.reward), s.subgoal)
-        if self._autoreset == k.SAME_STEP:
-            if done.any():
-                rows = np.flatnonzero(done)
-                final_obs = np.full(self.num_envs, None, dtype=object)
-                finals = shell.batch_obs(cfg, out.final_obs[rows], out.final_direction[rows])
-                for j, i in enumerate(rows):
-                    final_obs[i] = _unbatch(finals, j)
-                infos["final_obs"], infos["_final_obs"] = final_obs, done.copy()
-                infos["final_info"] = shell.batch_info(cfg, done, out.final_mission, out.success,
-                                                       out.reward, out.final_subgoal)
-                infos["_final_info"] = done.copy()
+        if self._autoreset == k.SAME_STEP and done.any():
+            rows = np.flatnonzero(done)
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            finals = shell.batch_obs(cfg, out.final_obs[rows], out.final_direction[rows])
+            for j, i in enumerate(rows):
+                final_obs[i] = _unbatch(finals, j)
+            infos["final_obs"], infos["_final_obs"] = final_obs, done.copy()
+            infos["final_info"] = shell.batch_info(cfg, done, out.final_mission, out.success,
+                                                   out.reward, out.final_subgoal)
+            infos["_final_info"] = done.copy()
         obs = shell.batch_obs(cfg, out.obs, out.direction)
         return (obs, out.reward.copy(), out.terminated.copy(), out.truncated.copy(), infos)
 

@@ -118,7 +118,8 @@ def test_spaces_stable_and_rewards_decomposed(env_id):
     obs_space, act_space = env.observation_space, env.action_space
     snapshot = (repr(obs_space), repr(act_space))
     trajectory = rollout(env, seed=0, steps=200)
-    assert env.observation_space is obs_space and env.action_space is act_space
+    assert env.observation_space is obs_space
+    assert env.action_space is act_space
     assert (repr(env.observation_space), repr(env.action_space)) == snapshot
     for obs in trajectory["obs"]:
         assert obs_space.contains(obs)
@@ -133,5 +134,7 @@ def test_rgb_render(env_id):
     env = gym.make(env_id, render_mode="rgb_array")
     env.reset(seed=0)
     frame = env.render()
-    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
+    assert frame.dtype == np.uint8
+    assert frame.ndim == 3
+    assert frame.shape[2] == 3
     assert frame.std() > 0

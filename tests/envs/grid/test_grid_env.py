@@ -53,7 +53,8 @@ def test_truncates_at_max_steps_with_override():
     env = gym.make("rewardgym/DoorKey-8x8-v0", max_steps=10)
     env.reset(seed=0)
     flags = [env.step(c.LEFT)[2:4] for _ in range(10)]
-    assert flags[:9] == [(False, False)] * 9 and flags[9] == (False, True)
+    assert flags[:9] == [(False, False)] * 9
+    assert flags[9] == (False, True)
 
 
 def test_flat_obs_is_view_then_one_hot_direction():
@@ -80,13 +81,20 @@ def test_full_obs_marks_agent_like_fully_obs_wrapper():
     np.testing.assert_array_equal(obs["image"], grid)
 
 
-def test_parallel_kernel_equals_serial_kernel():
-    serial = GridVectorEnv(64, layout="multi_room", num_rooms=4, max_room_size=5,
-                           parallel_threshold=10_000)
-    parallel = GridVectorEnv(64, layout="multi_room", num_rooms=4, max_room_size=5,
-                             parallel_threshold=1)
-    assert_same(vector_rollout(serial, seed=9, steps=300), vector_rollout(parallel, seed=9,
-                                                                           steps=300))
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"layout": "multi_room", "num_rooms": 4, "max_room_size": 5},
+        {"layout": "key_corridor", "room_size": 3, "num_rows": 3, "obs_mode": "flat"},
+        {"layout": "door_key", "size": 6, "obs_mode": "full", "subgoal_distance_in_info": True},
+        {"layout": "crossing", "size": 9, "num_crossings": 2, "autoreset_mode": "same_step"},
+    ],
+)
+def test_parallel_kernel_equals_serial_kernel(kwargs):
+    serial = GridVectorEnv(64, parallel_threshold=10_000, max_episode_steps=40, **kwargs)
+    parallel = GridVectorEnv(64, parallel_threshold=1, max_episode_steps=40, **kwargs)
+    assert_same(vector_rollout(serial, seed=9, steps=300),
+                vector_rollout(parallel, seed=9, steps=300))
 
 
 _THREADS_SCRIPT = """
@@ -171,5 +179,7 @@ def test_pickup_and_toggle_semantics_on_door_key():
     for action in (c.FORWARD, c.FORWARD, c.RIGHT):
         env.step(action)
     obs, reward, terminated, truncated, info = env.step(c.FORWARD)
-    assert terminated and not truncated and info["is_success"]
+    assert terminated
+    assert not truncated
+    assert info["is_success"]
     assert reward == pytest.approx(1 - 0.9 * 13 / 250)  # the 13th step reaches the goal

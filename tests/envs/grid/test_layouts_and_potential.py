@@ -4,7 +4,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rewardgym.envs.grid import GridEnv, constants as c, subgoal_potential
+from rewardgym.envs.grid import GridEnv, subgoal_potential
+from rewardgym.envs.grid import constants as c
 from tests.conftest import ALL_IDS
 from tests.envs.grid.oracle import is_monotone_progress, solve
 
@@ -39,11 +40,14 @@ def test_door_key_layout_rules():
         x, y, _ = env.agent_state
         split = door[0]
         splits.add(int(split))
-        assert 2 <= split <= 5 and 1 <= door[1] <= 5  # MiniGrid: [2, w-2) and [1, h-2)
+        assert 2 <= split <= 5
+        assert 1 <= door[1] <= 5
         assert (cells[split, :, 0] != c.EMPTY).all()  # full wall with the door
         assert tuple(cells[tuple(door)]) == (c.DOOR, c.YELLOW, c.LOCKED)
         assert tuple(cells[tuple(key)]) == (c.KEY, c.YELLOW, 0)
-        assert key[0] < split and x < split and (x, y) != tuple(key)
+        assert key[0] < split
+        assert x < split
+        assert (x, y) != tuple(key)
         assert tuple(cells[6, 6]) == (c.GOAL, c.GREEN, 0)
     assert splits == {2, 3, 4, 5}
 
@@ -51,7 +55,7 @@ def test_door_key_layout_rules():
 def test_key_corridor_layout_rules():
     env = GridEnv(layout="key_corridor", room_size=4, num_rows=3)
     for seed in range(100):
-        obs, info = env.reset(seed=seed)
+        _obs, info = env.reset(seed=seed)
         cells = env.grid_encoding
         locked = np.argwhere((cells[:, :, 0] == c.DOOR) & (cells[:, :, 2] == c.LOCKED))
         assert len(locked) == 1
@@ -60,7 +64,9 @@ def test_key_corridor_layout_rules():
         keys = np.argwhere(cells[:, :, 0] == c.KEY)
         assert len(balls) == len(keys) == 1
         assert cells[tuple(keys[0])][1] == door_color
-        assert keys[0][0] < 3 and balls[0][0] > 6 and locked[0][0] == 6  # left / right column
+        assert keys[0][0] < 3
+        assert balls[0][0] > 6
+        assert locked[0][0] == 6
         ball_color = c.COLOR_NAMES[cells[tuple(balls[0])][1]]
         assert info["mission"] == f"pick up the {ball_color} ball"
         x, _, _ = env.agent_state
@@ -97,6 +103,7 @@ def test_subgoal_potential_reads_info_for_single_and_vector():
                         subgoal_distance_in_info=True)
     obs, infos = envs.reset(seed=0)
     phi = subgoal_potential(obs, infos)
-    assert phi.shape == (3,) and phi[0] == -info["subgoal_distance"]
+    assert phi.shape == (3,)
+    assert phi[0] == -info["subgoal_distance"]
     with pytest.raises(KeyError, match="subgoal_distance_in_info"):
         subgoal_potential(obs, {})

@@ -1,0 +1,377 @@
+"""Training hyper-parameters: frozen dataclasses loaded from RL-Zoo-style YAML files.
+
+``agents/configs/<algo>.yml`` maps env ids to hyper-parameters, with a ``default`` entry for ids
+that have none (RL Zoo's convention; YAML anchors share settings between entries). An entry only
+lists what differs from the dataclass defaults. :func:`load_config` resolves
+
+    dataclass defaults <- file entry for env_id (or ``default``) <- ``key=value`` overrides
+
+and validates the result in ``__post_init__``, naming the field, the expected and the received
+value. Overrides parse their value with ``yaml.safe_load`` (``n_envs=32``,
+``policy_kwargs={net_arch: [64, 64]}``); a dotted key sets one entry of a dict field
+(``env_kwargs.obs_mode=flat``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["ACTIVATIONS", "ALGO_CONFIGS", "ConfigError", "PPOConfig", "config_path", "load_config"]
+
+_LINEAR = re.compile(r"^lin_(?P<value>[0-9.eE+-]+)$")
+
+
+class ConfigError(ValueError):
+    """A bad hyper-parameter file, key or value."""
+
+
+def _schedule_start(name: str, value: Any) -> float:
+    """Validate a float or ``"lin_<float>"`` (linearly decayed to 0) and return its start value."""
+    if isinstance(value, str):
+        match = _LINEAR.match(value)
+        if match is None:
+            raise ConfigError(
+                f"PPOConfig.{name}: expected a positive number or 'lin_<number>', got {value!r}"
+            )
+        value = float(match["value"])
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"PPOConfig.{name}: expected a positive number, got {value!r}")
+    if not math.isfinite(value):
+        raise ConfigError(f"PPOConfig.{name}: expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"PPOConfig.{name}: expected an int >= {minimum}, got {value!r}")
+
+
+def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> None:
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (value > low if low_open else value >= low)
+        and value <= high
+    )
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ConfigError(
+            f"PPOConfig.{name}: expected a number in {bracket}{low}, {high}], got {value!r}"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PPOConfig:
+    """Hyper-parameters of an SB3 PPO run (field names follow SB3's ``PPO`` arguments).
+
+    Attributes:
+        n_envs: Parallel envs (one vector env).
+        n_steps: Steps per env per rollout; a rollout has ``n_envs * n_steps`` transitions.
+        batch_size: Minibatch size (at most ``n_envs * n_steps``).
+        n_epochs: Passes over each rollout.
+        learning_rate: Adam step size; ``"lin_<x>"`` decays linearly from ``x`` to 0.
+        gamma: Discount factor (must match any potential-shaping wrapper's gamma).
+        gae_lambda: GAE lambda.
+        clip_range: PPO clip range; ``"lin_<x>"`` decays linearly from ``x`` to 0.
+        ent_coef: Entropy bonus coefficient.
+        vf_coef: Value loss coefficient.
+        max_grad_norm: Gradient clipping norm.
+        total_timesteps: Env steps to train for (summed over envs).
+        policy: SB3 policy name, e.g. ``"MlpPolicy"`` or ``"MultiInputPolicy"``.
+        policy_kwargs: Keyword arguments of the policy, e.g. ``{"net_arch": [64, 64]}``.
+        env_kwargs: Keyword arguments of the env constructor, e.g. ``{"obs_mode": "flat"}``.
+        normalize_advantage: Normalise advantages per minibatch.
+        normalize: Wrap the env in SB3's ``VecNormalize`` (observations and rewards).
+        vectorization_mode: Force ``gym.make_vec``'s mode ("vector_entry_point", "sync",
+            "async"); None picks the native vector env when there is one.
+        seed: Seed of torch, numpy and the envs; None for a random run.
+        torch_threads: ``torch.set_num_threads`` during training; 1 is fastest for small MLPs
+            on CPU (measured, DESIGN.md section 5).
+        device: Torch device, "cpu", "cuda" or "auto".
+
+    Example:
+        >>> from rewardgym.agents import PPOConfig
+        >>> cfg = PPOConfig(n_envs=8, n_steps=64, batch_size=256)
+        >>> cfg.rollout_size
+        512
+        >>> try:
+        ...     PPOConfig(gamma=1.5)
+        ... except ValueError as err:
+        ...     print(err)
+        PPOConfig.gamma: expected a number in (0.0, 1.0], got 1.5
+    """
+
+    n_envs: int = 8
+    n_steps: int = 128
+    batch_size: int = 256
+    n_epochs: int = 4
+    learning_rate: float | str = 3e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_range: float | str = 0.2
+    ent_coef: float = 0.0
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    total_timesteps: int = 100_000
+    policy: str = "MlpPolicy"
+    policy_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    normalize_advantage: bool = True
+    normalize: bool = False
+    vectorization_mode: str | None = None
+    seed: int | None = 0
+    torch_threads: int = 1
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        for name in (
+            "n_envs",
+            "n_steps",
+            "batch_size",
+            "n_epochs",
+            "total_timesteps",
+            "torch_threads",
+        ):
+            _check_int(name, getattr(self, name), 1)
+        if self.batch_size > self.rollout_size:
+            raise ConfigError(
+                f"PPOConfig.batch_size: expected <= n_envs * n_steps = {self.rollout_size}, "
+                f"got {self.batch_size!r}"
+            )
+        _schedule_start("learning_rate", self.learning_rate)
+        _schedule_start("clip_range", self.clip_range)
+        _check_float("gamma", self.gamma, 0.0, 1.0, low_open=True)
+        _check_float("gae_lambda", self.gae_lambda, 0.0, 1.0)
+        _check_float("ent_coef", self.ent_coef, 0.0, math.inf)
+        _check_float("vf_coef", self.vf_coef, 0.0, math.inf)
+        _check_float("max_grad_norm", self.max_grad_norm, 0.0, math.inf, low_open=True)
+        if not isinstance(self.policy, str) or not self.policy:
+            raise ConfigError(f"PPOConfig.policy: expected a policy name, got {self.policy!r}")
+        for name in ("policy_kwargs", "env_kwargs"):
+            value = getattr(self, name)
+            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+                raise ConfigError(
+                    f"PPOConfig.{name}: expected a mapping with str keys, got {value!r}"
+                )
+            # A private copy: the dataclass is frozen, its dicts should not change under it.
+            object.__setattr__(self, name, dict(value))
+        activation = self.policy_kwargs.get("activation_fn")
+        if isinstance(activation, str) and activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"PPOConfig.policy_kwargs.activation_fn: expected one of {ACTIVATIONS} or a torch "
+                f"module class, got {activation!r}"
+            )
+        for name in ("normalize_advantage", "normalize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"PPOConfig.{name}: expected true or false, got {getattr(self, name)!r}"
+                )
+        modes = (None, "vector_entry_point", "sync", "async")
+        if self.vectorization_mode not in modes:
+            raise ConfigError(
+                f"PPOConfig.vectorization_mode: expected one of {modes}, "
+                f"got {self.vectorization_mode!r}"
+            )
+        if self.seed is not None:
+            _check_int("seed", self.seed, 0)
+        if not isinstance(self.device, str) or not re.fullmatch(
+            r"cpu|auto|cuda(:\d+)?|mps", self.device
+        ):
+            raise ConfigError(
+                f"PPOConfig.device: expected 'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto', "
+                f"got {self.device!r}"
+            )
+
+    @property
+    def rollout_size(self) -> int:
+        """Transitions per rollout, ``n_envs * n_steps``."""
+        return self.n_envs * self.n_steps
+
+    def ppo_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``stable_baselines3.PPO`` (schedules resolved to callables)."""
+        return {
+            "n_steps": self.n_steps,
+            "batch_size": self.batch_size,
+            "n_epochs": self.n_epochs,
+            "learning_rate": _schedule(self.learning_rate),
+            "gamma": self.gamma,
+            "gae_lambda": self.gae_lambda,
+            "clip_range": _schedule(self.clip_range),
+            "ent_coef": self.ent_coef,
+            "vf_coef": self.vf_coef,
+            "max_grad_norm": self.max_grad_norm,
+            "normalize_advantage": self.normalize_advantage,
+            "policy_kwargs": _policy_kwargs(self.policy_kwargs),
+            "seed": self.seed,
+            "device": self.device,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (YAML/JSON-serialisable when the dict fields are)."""
+        return dataclasses.asdict(self)
+
+
+#: ``policy_kwargs.activation_fn`` names usable in YAML (which cannot hold a class).
+ACTIVATIONS = ("relu", "tanh", "elu", "leaky_relu", "gelu", "silu")
+
+
+def _policy_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """SB3 policy kwargs with an ``activation_fn`` name replaced by the torch class."""
+    out = dict(kwargs)
+    name = out.get("activation_fn")
+    if isinstance(name, str):
+        import torch.nn
+
+        classes = {
+            "relu": torch.nn.ReLU,
+            "tanh": torch.nn.Tanh,
+            "elu": torch.nn.ELU,
+            "leaky_relu": torch.nn.LeakyReLU,
+            "gelu": torch.nn.GELU,
+            "silu": torch.nn.SiLU,
+        }
+        out["activation_fn"] = classes[name]
+    return out
+
+
+def _schedule(value: float | str) -> Any:
+    """A float, or SB3's linear schedule ``progress_remaining * start`` for ``"lin_<x>"``."""
+    if isinstance(value, str):
+        start = _schedule_start("schedule", value)
+        return _LinearSchedule(start)
+    return float(value)
+
+
+@dataclass(frozen=True)
+class _LinearSchedule:
+    """Picklable linear decay from ``start`` to 0 (SB3 calls it with progress_remaining 1 -> 0)."""
+
+    start: float
+
+    def __call__(self, progress_remaining: float) -> float:
+        return progress_remaining * self.start
+
+
+#: Config class per algorithm name (the ``algo`` of :func:`load_config` and the CLI).
+ALGO_CONFIGS: dict[str, type[PPOConfig]] = {"ppo": PPOConfig}
+
+
+def config_path(algo: str = "ppo") -> Path:
+    """The hyper-parameter file shipped for ``algo`` (``agents/configs/<algo>.yml``)."""
+    _config_class(algo)
+    return Path(str(resources.files("rewardgym.agents").joinpath("configs", f"{algo}.yml")))
+
+
+def _config_class(algo: str) -> type[PPOConfig]:
+    try:
+        return ALGO_CONFIGS[algo]
+    except KeyError:
+        raise ConfigError(f"algo: expected one of {sorted(ALGO_CONFIGS)}, got {algo!r}") from None
+
+
+def _coerce(cls: type[PPOConfig], key: str, value: Any) -> Any:
+    """Numbers written as YAML strings: ``1e-3``/``1e4`` are str in YAML 1.1, ``2e5`` an int."""
+    hint = str(cls.__dataclass_fields__[key].type)
+    if isinstance(value, str) and ("float" in hint or hint.startswith("int")):
+        try:
+            number = float(value)
+        except ValueError:
+            return value  # e.g. "lin_0.001"; validation decides
+        value = number
+    if isinstance(value, float) and hint.startswith("int") and value.is_integer():
+        return int(value)
+    return value
+
+
+def _check_keys(cls: type[PPOConfig], keys: Iterable[str], where: str) -> None:
+    valid = [f.name for f in dataclasses.fields(cls)]
+    for key in keys:
+        if key not in valid:
+            raise ConfigError(
+                f"{where}: unknown key {key!r} for {cls.__name__}; valid keys: {', '.join(valid)}"
+            )
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"override: expected 'key=value', got {item!r}")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {item!r}: value is not valid YAML ({exc})") from None
+    return key, value
+
+
+def load_config(
+    env_id: str,
+    algo: str = "ppo",
+    path: str | Path | None = None,
+    overrides: Iterable[str] = (),
+) -> PPOConfig:
+    """Load the hyper-parameters for ``env_id`` from a YAML file, then apply overrides.
+
+    Args:
+        env_id: The env id to look up; the file's ``default`` entry is used if it has none.
+        algo: Algorithm name; selects the config class and the shipped file.
+        path: A YAML file of the same format; None for the shipped ``configs/<algo>.yml``.
+        overrides: ``key=value`` strings (value parsed as YAML); ``dict_field.key=value`` sets
+            one entry of ``policy_kwargs``/``env_kwargs``.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: Missing file or entry, unknown key (the message lists the valid ones), or
+            a value that fails validation.
+
+    Example:
+        >>> from rewardgym.agents import load_config
+        >>> cfg = load_config("CartPole-v1", overrides=["n_envs=16", "total_timesteps=1e4"])
+        >>> cfg.n_envs, cfg.total_timesteps
+        (16, 10000)
+    """
+    cls = _config_class(algo)
+    file = Path(path) if path is not None else config_path(algo)
+    if not file.is_file():
+        raise ConfigError(f"config file {str(file)!r} does not exist")
+    with file.open() as stream:
+        table = yaml.safe_load(stream) or {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{file}: expected a mapping of env ids to settings")
+    entry_name = env_id if env_id in table else "default"
+    if entry_name not in table:
+        raise ConfigError(
+            f"{file}: no entry for {env_id!r} and no 'default' entry; "
+            f"entries: {', '.join(map(str, table))}"
+        )
+    entry = table[entry_name] or {}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{file}: entry {entry_name!r} must be a mapping, got {entry!r}")
+    _check_keys(cls, entry, f"{file} [{entry_name}]")
+    values = {key: _coerce(cls, key, value) for key, value in entry.items()}
+    for item in overrides:
+        key, value = _parse_override(item)
+        top, dot, sub = key.partition(".")
+        _check_keys(cls, [top], f"override {item!r}")
+        if dot:
+            if top not in ("policy_kwargs", "env_kwargs"):
+                raise ConfigError(
+                    f"override {item!r}: dotted keys only apply to policy_kwargs and env_kwargs"
+                )
+            base = values.get(top, cls.__dataclass_fields__[top].default_factory())  # type: ignore[misc]
+            values[top] = {**base, sub: value}
+        else:
+            values[top] = _coerce(cls, top, value)
+    return cls(**values)

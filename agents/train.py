@@ -1,0 +1,556 @@
+"""Train an SB3 agent on a registered env: checkpoints, resume, TensorBoard, final evaluation.
+
+A run directory (``log_dir``) holds everything of one run::
+
+    log_dir/
+        config.yml                      the resolved hyper-parameters
+        checkpoints/ppo_<N>_steps.zip   SB3 model checkpoints (every ``checkpoint_freq`` steps
+        checkpoints/ppo_rng_<N>_steps.pkl   and at the end), with the torch/numpy/random RNG
+        checkpoints/ppo_vecnormalize_<N>_steps.pkl   states and VecNormalize statistics (if used)
+        tb/PPO_1/events.out.tfevents.*  TensorBoard scalars (a resumed run continues this file set)
+        model.zip                       the final model
+        result.json                     the :class:`TrainResult`
+
+Resuming (``resume=True``) loads the newest checkpoint, restores the RNG states and VecNormalize
+statistics, and continues with ``reset_num_timesteps=False`` until ``config.total_timesteps``.
+The env's internal state and PPO's partial rollout are not in a checkpoint (SB3 does not save
+them), so a resumed run is statistically, not bitwise, the same as an uninterrupted one; the envs
+are re-seeded from ``(seed, num_timesteps)`` so they do not replay the first episodes.
+
+Potential-based shaping keeps the optimal policy only if the shaping gamma equals the learner's
+gamma (Ng et al., 1999). :func:`check_shaping_gamma` enforces that before training.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import math
+import pickle
+import random
+import re
+import time
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from rich.table import Table
+from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from rewardgym.agents.config import PPOConfig, load_config
+from rewardgym.agents.sb3_adapter import make_sb3_vec_env
+
+__all__ = [
+    "ALGORITHMS",
+    "Checkpoint",
+    "ShapingGammaError",
+    "TrainResult",
+    "check_shaping_gamma",
+    "evaluate",
+    "latest_checkpoint",
+    "train",
+]
+
+#: SB3 algorithm class per algo name.
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO}
+
+_MISSING = object()
+
+
+class ShapingGammaError(ValueError):
+    """A potential-shaping wrapper's gamma differs from the learner's."""
+
+
+# ---------------------------------------------------------------------------- shaping-gamma guard
+
+
+def _chain(env: Any) -> list[Any]:
+    """Every object in ``env``'s wrapper chain, outermost first.
+
+    Follows SB3 ``VecEnvWrapper.venv``, the adapter's ``vector_env``, Gymnasium ``Wrapper.env`` and
+    ``VectorWrapper.env``, and the first sub-env of a sync/dummy vector env (its sub-envs are
+    built alike). Async sub-envs live in other processes and are not inspected.
+    """
+    seen: set[int] = set()
+    out: list[Any] = []
+    while env is not None and id(env) not in seen:
+        seen.add(id(env))
+        out.append(env)
+        nxt = None
+        for name in ("venv", "vector_env", "env"):
+            candidate = inspect.getattr_static(env, name, None)
+            if candidate is not None and not isinstance(candidate, property):
+                nxt = candidate
+                break
+        if nxt is None:
+            subs = inspect.getattr_static(env, "envs", None)
+            if isinstance(subs, list | tuple) and subs:
+                nxt = subs[0]
+        env = nxt
+    return out
+
+
+def check_shaping_gamma(env: Any, algo_gamma: float, allow_mismatch: bool = False) -> float | None:
+    """Refuse to train when a potential-shaping wrapper's gamma differs from the learner's.
+
+    Shaping wrappers expose their discount as an attribute ``shaping_gamma``; every wrapper in the
+    chain of ``env`` (an SB3 ``VecEnv``, a Gymnasium ``VectorEnv`` or ``Env``) is checked.
+
+    Args:
+        env: The env the algorithm will train on.
+        algo_gamma: The algorithm's discount factor.
+        allow_mismatch: Warn instead of raising (to study a mismatch on purpose).
+
+    Returns:
+        The shaping gamma found (the outermost one), or None when no wrapper shapes.
+
+    Raises:
+        ShapingGammaError: (a ``ValueError``) A wrapper's ``shaping_gamma`` differs from
+            ``algo_gamma`` and ``allow_mismatch`` is False.
+    """
+    found: float | None = None
+    for obj in _chain(env):
+        raw = inspect.getattr_static(obj, "shaping_gamma", _MISSING)
+        if raw is _MISSING:
+            continue
+        gamma = float(getattr(obj, "shaping_gamma"))  # resolves properties  # noqa: B009
+        if found is None:
+            found = gamma
+        if not math.isclose(gamma, algo_gamma, rel_tol=0.0, abs_tol=1e-12):
+            message = (
+                f"{type(obj).__name__}.shaping_gamma={gamma} differs from the algorithm's "
+                f"gamma={algo_gamma}: potential-based shaping preserves the optimal policy only "
+                "when both are equal (Ng et al., 1999). Set them equal (e.g. --set gamma="
+                f"{gamma}) or pass allow_gamma_mismatch=True (--allow-gamma-mismatch) to study "
+                "the mismatch on purpose"
+            )
+            if not allow_mismatch:
+                raise ShapingGammaError(message)
+            warnings.warn(message, stacklevel=2)
+    return found
+
+
+# ---------------------------------------------------------------------------- checkpoints
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The files of one checkpoint (RNG and VecNormalize files may be absent)."""
+
+    num_timesteps: int
+    model: Path
+    rng: Path
+    vecnormalize: Path
+
+
+def _checkpoint_files(directory: Path, prefix: str, steps: int) -> Checkpoint:
+    return Checkpoint(
+        num_timesteps=steps,
+        model=directory / f"{prefix}_{steps}_steps.zip",
+        rng=directory / f"{prefix}_rng_{steps}_steps.pkl",
+        vecnormalize=directory / f"{prefix}_vecnormalize_{steps}_steps.pkl",
+    )
+
+
+def latest_checkpoint(directory: str | Path, prefix: str = "ppo") -> Checkpoint | None:
+    """The checkpoint with the most timesteps in ``directory`` (None if there is none)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}_(\d+)_steps\.zip$")
+    directory = Path(directory)
+    steps = [
+        int(m[1]) for p in directory.glob(f"{prefix}_*_steps.zip") if (m := pattern.match(p.name))
+    ]
+    return _checkpoint_files(directory, prefix, max(steps)) if steps else None
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        # SB3 draws from numpy's global RNG (e.g. minibatch permutations): save that one.
+        "numpy": np.random.get_state(),  # noqa: NPY002
+        "random": random.getstate(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])  # noqa: NPY002
+    random.setstate(state["random"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _save_checkpoint(model: BaseAlgorithm, directory: Path, prefix: str) -> Checkpoint:
+    """Save model, RNG states and VecNormalize statistics under CheckpointCallback's names."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = _checkpoint_files(directory, prefix, model.num_timesteps)
+    model.save(files.model)
+    with files.rng.open("wb") as stream:
+        pickle.dump(_rng_state(), stream)
+    vecnormalize = model.get_vec_normalize_env()
+    if vecnormalize is not None:
+        vecnormalize.save(str(files.vecnormalize))
+    return files
+
+
+class _CheckpointWithRng(CheckpointCallback):
+    """SB3's CheckpointCallback that also saves the RNG states next to each model."""
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.save_freq == 0:
+            with open(self._checkpoint_path("rng_", extension="pkl"), "wb") as stream:
+                pickle.dump(_rng_state(), stream)
+        return super()._on_step()
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrainResult:
+    """Numbers and paths of one :func:`train` call.
+
+    Attributes:
+        env_id: The env trained on.
+        algo: The algorithm name.
+        num_timesteps: Env steps the model has been trained for in total.
+        resumed_from: Timesteps of the checkpoint the run resumed from (None: fresh run).
+        train_timesteps: Env steps trained in this call.
+        train_time_s: Wall time of ``learn`` in this call.
+        steps_per_second: ``train_timesteps / train_time_s`` (rollouts and updates).
+        eval_episodes: Episodes in the final deterministic evaluation.
+        success_rate: Fraction of evaluation episodes with ``info["is_success"]`` (None when the
+            env does not report it).
+        mean_return: Mean evaluation return (the env's reward, as the agent saw it).
+        std_return: Its standard deviation.
+        mean_length: Mean evaluation episode length.
+        wall_time_s: Wall time of the whole call.
+        log_dir: The run directory.
+        model_path: The final model.
+        checkpoint_dir: The checkpoints' directory.
+        tensorboard_dir: The TensorBoard log directory.
+
+    Example:
+        >>> from pathlib import Path
+        >>> r = TrainResult(env_id="CartPole-v1", algo="ppo", num_timesteps=2048,
+        ...     resumed_from=None, train_timesteps=2048, train_time_s=2.0,
+        ...     steps_per_second=1024.0, eval_episodes=5, success_rate=None, mean_return=20.0,
+        ...     std_return=3.0, mean_length=20.0, wall_time_s=3.0, log_dir=Path("runs/x"),
+        ...     model_path=Path("runs/x/model.zip"), checkpoint_dir=Path("runs/x/checkpoints"),
+        ...     tensorboard_dir=Path("runs/x/tb"))
+        >>> r.table().row_count
+        8
+    """
+
+    env_id: str
+    algo: str
+    num_timesteps: int
+    resumed_from: int | None
+    train_timesteps: int
+    train_time_s: float
+    steps_per_second: float
+    eval_episodes: int
+    success_rate: float | None
+    mean_return: float
+    std_return: float
+    mean_length: float
+    wall_time_s: float
+    log_dir: Path
+    model_path: Path
+    checkpoint_dir: Path
+    tensorboard_dir: Path
+
+    def table(self) -> Table:
+        """A rich table of the evaluation and training numbers."""
+        table = Table(title=f"{self.algo.upper()} on {self.env_id}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        success = "n/a" if self.success_rate is None else f"{self.success_rate:.3f}"
+        table.add_row(f"success rate ({self.eval_episodes} episodes)", success)
+        table.add_row("mean return", f"{self.mean_return:.3f} ± {self.std_return:.3f}")
+        table.add_row("mean episode length", f"{self.mean_length:.1f}")
+        table.add_row("timesteps (total)", f"{self.num_timesteps:,}")
+        resumed = "-" if self.resumed_from is None else f"{self.resumed_from:,}"
+        table.add_row("resumed from", resumed)
+        table.add_row("train env steps/s", f"{self.steps_per_second:,.0f}")
+        table.add_row("wall time", f"{self.wall_time_s:.1f} s")
+        table.add_row("run directory", str(self.log_dir))
+        return table
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-serialisable form (paths as strings)."""
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+def evaluate(
+    model: BaseAlgorithm,
+    env: VecEnv,
+    n_episodes: int,
+) -> dict[str, Any]:
+    """Run ``model`` deterministically for ``n_episodes`` episodes on ``env``.
+
+    Each env contributes a fixed share of the episodes (as SB3's ``evaluate_policy`` does), which
+    avoids over-sampling short episodes when many envs run in parallel. Returns and lengths come
+    from ``info["episode"]`` (Gymnasium's ``RecordEpisodeStatistics``, which ``make_sb3_vec_env``
+    adds); success from ``info["is_success"]`` when the env reports it.
+
+    Args:
+        model: The trained model.
+        env: A freshly built SB3 VecEnv (seeded beforehand if wanted).
+        n_episodes: Episodes to run; must be >= 1.
+
+    Returns:
+        ``{"returns", "lengths", "successes"}`` lists (``successes`` empty when not reported).
+    """
+    if n_episodes < 1:
+        raise ValueError(f"evaluate: n_episodes must be >= 1, got {n_episodes!r}")
+    n = env.num_envs
+    targets = np.array([(n_episodes + i) // n for i in range(n)])
+    counts = np.zeros(n, dtype=int)
+    returns: list[float] = []
+    lengths: list[int] = []
+    successes: list[bool] = []
+    obs = env.reset()
+    while (counts < targets).any():
+        actions, _ = model.predict(obs, deterministic=True)
+        obs, _, dones, infos = env.step(actions)
+        for i in np.flatnonzero(dones):
+            if counts[i] >= targets[i]:
+                continue
+            counts[i] += 1
+            episode = infos[i].get("episode")
+            if episode is None:
+                raise RuntimeError(
+                    "evaluate: finished episodes carry no info['episode']; wrap the vector env in "
+                    "gymnasium.wrappers.vector.RecordEpisodeStatistics (make_sb3_vec_env does)"
+                )
+            returns.append(float(episode["r"]))
+            lengths.append(int(episode["l"]))
+            if "is_success" in infos[i]:
+                successes.append(bool(infos[i]["is_success"]))
+    return {"returns": returns, "lengths": lengths, "successes": successes}
+
+
+# ---------------------------------------------------------------------------- training
+
+
+def _plain(value: Any) -> Any:
+    """YAML-safe copy of ``value``: objects such as ``torch.nn.ReLU`` become their repr."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def _env_seed(seed: int | None, num_timesteps: int) -> int | None:
+    """Env seed for a run starting at ``num_timesteps``: ``seed`` for a fresh run, else derived."""
+    if seed is None or num_timesteps == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, num_timesteps]).generate_state(1)[0])
+
+
+def train(
+    env_id: str,
+    algo: str = "ppo",
+    config: PPOConfig | None = None,
+    *,
+    log_dir: str | Path,
+    resume: bool = False,
+    progress_bar: bool = True,
+    eval_episodes: int = 20,
+    checkpoint_freq: int = 50_000,
+    allow_gamma_mismatch: bool = False,
+    verbose: int = 1,
+) -> TrainResult:
+    """Train ``algo`` on ``env_id``, checkpointing to ``log_dir``, then evaluate.
+
+    Args:
+        env_id: A registered Gymnasium id.
+        algo: Algorithm name (a key of :data:`ALGORITHMS`).
+        config: Hyper-parameters; None loads the shipped YAML entry for ``env_id``.
+        log_dir: The run directory (created).
+        resume: Continue from the newest checkpoint in ``log_dir`` up to
+            ``config.total_timesteps``; the checkpoint's own hyper-parameters are kept (only
+            ``total_timesteps``, ``device`` and the env settings of ``config`` apply). Without
+            it, a ``log_dir`` that already has checkpoints is refused rather than mixed with a
+            new run.
+        progress_bar: Show SB3's rich progress bar.
+        eval_episodes: Episodes of the final deterministic evaluation (on fresh envs).
+        checkpoint_freq: Save a checkpoint every this many env steps (and always at the end).
+        allow_gamma_mismatch: See :func:`check_shaping_gamma`.
+        verbose: 1 prints the result table, 0 prints nothing (SB3 itself stays quiet).
+
+    Returns:
+        The :class:`TrainResult` (also written to ``log_dir/result.json``).
+
+    Raises:
+        ValueError: Unknown ``algo``, bad arguments, or a shaping-gamma mismatch.
+        FileExistsError: ``log_dir`` has checkpoints and ``resume`` is False.
+        FileNotFoundError: ``resume`` is True and ``log_dir`` has no checkpoint.
+
+    Example:
+        >>> import tempfile
+        >>> from rewardgym.agents import load_config, train
+        >>> overrides = ["total_timesteps=512", "n_envs=2", "batch_size=64"]
+        >>> cfg = load_config("CartPole-v1", overrides=overrides)
+        >>> result = train("CartPole-v1", config=cfg, log_dir=tempfile.mkdtemp(),
+        ...                progress_bar=False, eval_episodes=2, verbose=0)
+        >>> result.num_timesteps, result.eval_episodes
+        (512, 2)
+    """
+    start = time.perf_counter()
+    if algo not in ALGORITHMS:
+        raise ValueError(f"train: algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
+    if config is None:
+        config = load_config(env_id, algo)
+    for name, value in (("eval_episodes", eval_episodes), ("checkpoint_freq", checkpoint_freq)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"train: {name} must be an int >= 1, got {value!r}")
+    log_dir = Path(log_dir)
+    checkpoint_dir = log_dir / "checkpoints"
+    tensorboard_dir = log_dir / "tb"
+    latest = latest_checkpoint(checkpoint_dir, algo)
+    if latest is not None and not resume:
+        raise FileExistsError(
+            f"train: {checkpoint_dir} already has checkpoints (newest at {latest.num_timesteps} "
+            "steps); pass resume=True (--resume) to continue it, or choose another log_dir"
+        )
+    if resume and latest is None:
+        raise FileNotFoundError(f"train: resume=True but {checkpoint_dir} has no checkpoint")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / "config.yml").write_text(yaml.safe_dump(_plain(config.to_dict()), sort_keys=False))
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(config.torch_threads)
+    env: VecEnv | None = None
+    try:
+        env = make_sb3_vec_env(
+            env_id,
+            config.n_envs,
+            env_kwargs=config.env_kwargs,
+            vectorization_mode=config.vectorization_mode,
+        )
+        check_shaping_gamma(env, config.gamma, allow_gamma_mismatch)
+        algo_cls = ALGORITHMS[algo]
+        if latest is None:
+            if config.normalize:
+                env = VecNormalize(env, gamma=config.gamma)
+            model = algo_cls(
+                config.policy,
+                env,
+                tensorboard_log=str(tensorboard_dir),
+                verbose=0,
+                **config.ppo_kwargs(),
+            )
+            resumed_from = None  # PPO(seed=...) seeded torch, numpy and the envs
+        else:
+            if config.normalize:
+                if not latest.vecnormalize.is_file():
+                    raise FileNotFoundError(
+                        f"train: config.normalize is set but {latest.vecnormalize} is missing"
+                    )
+                env = VecNormalize.load(str(latest.vecnormalize), env)
+            model = algo_cls.load(latest.model, env=env, device=config.device)
+            # load() re-seeds everything with the run's seed; the saved RNG states win.
+            if latest.rng.is_file():
+                with latest.rng.open("rb") as stream:
+                    _set_rng_state(pickle.load(stream))  # our own checkpoint file
+            env.seed(_env_seed(config.seed, model.num_timesteps))
+            model.tensorboard_log = str(tensorboard_dir)  # the run directory may have moved
+            resumed_from = model.num_timesteps
+
+        steps_before = model.num_timesteps
+        remaining = config.total_timesteps - model.num_timesteps
+        learn_start = time.perf_counter()
+        if remaining > 0:
+            callback = _CheckpointWithRng(
+                save_freq=max(checkpoint_freq // config.n_envs, 1),
+                save_path=str(checkpoint_dir),
+                name_prefix=algo,
+                save_vecnormalize=config.normalize,
+            )
+            model.learn(
+                total_timesteps=remaining,
+                callback=callback,
+                tb_log_name=algo.upper(),
+                reset_num_timesteps=latest is None,
+                progress_bar=progress_bar,
+            )
+        train_time = time.perf_counter() - learn_start
+        train_steps = model.num_timesteps - steps_before
+        _save_checkpoint(model, checkpoint_dir, algo)
+        model_path = log_dir / "model.zip"
+        model.save(model_path)
+
+        stats = _evaluate_fresh(model, env_id, config, eval_episodes, env)
+    finally:
+        torch.set_num_threads(previous_threads)
+        if env is not None:
+            env.close()
+
+    returns = np.asarray(stats["returns"], dtype=np.float64)
+    result = TrainResult(
+        env_id=env_id,
+        algo=algo,
+        num_timesteps=int(model.num_timesteps),
+        resumed_from=resumed_from,
+        train_timesteps=int(train_steps),
+        train_time_s=train_time,
+        steps_per_second=train_steps / train_time if train_time > 0 else 0.0,
+        eval_episodes=len(returns),
+        success_rate=float(np.mean(stats["successes"])) if stats["successes"] else None,
+        mean_return=float(returns.mean()),
+        std_return=float(returns.std()),
+        mean_length=float(np.mean(stats["lengths"])),
+        wall_time_s=time.perf_counter() - start,
+        log_dir=log_dir,
+        model_path=model_path,
+        checkpoint_dir=checkpoint_dir,
+        tensorboard_dir=tensorboard_dir,
+    )
+    (log_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    if verbose >= 1:
+        from rich.console import Console
+
+        Console().print(result.table())
+    return result
+
+
+def _evaluate_fresh(
+    model: BaseAlgorithm,
+    env_id: str,
+    config: PPOConfig,
+    n_episodes: int,
+    train_env: VecEnv,
+) -> dict[str, Any]:
+    """Evaluate on new envs seeded apart from training; VecNormalize stats are copied, frozen."""
+    eval_env: VecEnv = make_sb3_vec_env(
+        env_id,
+        min(config.n_envs, n_episodes),
+        env_kwargs=config.env_kwargs,
+        vectorization_mode=config.vectorization_mode,
+    )
+    try:
+        if isinstance(train_env, VecNormalize):
+            eval_env = VecNormalize(eval_env, training=False, norm_reward=False, gamma=config.gamma)
+            eval_env.obs_rms = copy.deepcopy(train_env.obs_rms)
+        eval_env.seed(None if config.seed is None else config.seed + 1_000_003)
+        return evaluate(model, eval_env, n_episodes)
+    finally:
+        eval_env.close()
