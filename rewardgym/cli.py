@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 from collections.abc import Sequence
 
 import gymnasium as gym
@@ -26,7 +27,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_row(row.env_id, _short(env.observation_space), _short(env.action_space),
                       "yes" if row.vector_entry_point else "no", _reward_range(env))
         env.close()
-    console = Console()
+    # Piped output gets no terminal width; keep the rows on one line each.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
     wrappers = Table(title="rewardgym wrappers")
     wrappers.add_column("name")
@@ -44,7 +46,7 @@ def _short(space: gym.Space) -> str:
     if isinstance(space, gym.spaces.Dict):
         return "Dict(" + ", ".join(f"{k}={_short(v)}" for k, v in space.spaces.items()) + ")"
     if isinstance(space, gym.spaces.Box):
-        return f"Box({space.dtype}, {space.shape})"
+        return f"{space.dtype}{space.shape}"
     return repr(space)
 
 
@@ -70,15 +72,18 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: quick throughput comparison, then a short PPO run."""
-    from rewardgym.agents import load_config, train
     from rewardgym.benchmarks import throughput
 
     code = throughput.main(["--quick", "--out", args.out])
     if code:
         return code
-    config = load_config(args.env_id, "ppo", overrides=[f"total_timesteps={args.timesteps}"])
-    train(args.env_id, "ppo", config, log_dir=args.log_dir, progress_bar=True)
-    return 0
+    # A fresh run directory each time, so repeated demos never collide with old checkpoints.
+    run_dir = f"{args.log_dir}/{time.strftime('%Y%m%d-%H%M%S')}"
+    train_argv = ["train", args.env_id, "--log-dir", run_dir, "--eval-episodes", "50"]
+    if args.timesteps is not None:
+        train_argv += ["--total-timesteps", str(args.timesteps)]
+    train_args = build_parser().parse_args(train_argv)
+    return int(train_args.func(train_args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_cmd_bench)
     demo = sub.add_parser("demo", help="quick throughput benchmark, then a short PPO run")
     demo.add_argument("--env-id", default="rewardgym/DoorKey-5x5-v0")
-    demo.add_argument("--timesteps", type=int, default=100_000)
+    demo.add_argument("--timesteps", type=int, default=None,
+                      help="PPO env steps (default: the env's YAML config)")
     demo.add_argument("--out", default="results")
     demo.add_argument("--log-dir", default="runs/demo")
     demo.set_defaults(func=_cmd_demo)

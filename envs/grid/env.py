@@ -78,6 +78,21 @@ class GridEnv(gym.Env):
         self._out = k.new_step_out(1, length)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
+        self._step_kernel = self._compile_step()
+
+    def _compile_step(self) -> Any:
+        return k.compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),
+                          k.NO_AUTORESET, self._obs_mode, self._out)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Compiled entry points do not pickle; __setstate__ looks them up again.
+        state = self.__dict__.copy()
+        del state["_step_kernel"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._step_kernel = self._compile_step()
 
     @property
     def _name(self) -> str:
@@ -100,9 +115,11 @@ class GridEnv(gym.Env):
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply one action; raises ``ValueError`` naming the env for an invalid action."""
+        if not self._seeded:
+            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
         actions = shell.check_actions(self._name, action, None)
         out, s = self._out, self._state
-        k.step_batch(s, self._params, actions, k.NO_AUTORESET, self._obs_mode, out)
+        self._step_kernel(s, self._params, actions, k.NO_AUTORESET, self._obs_mode, out)
         reward = float(out.reward[0])
         info = shell.single_info(self.config, s.mission[0], out.success[0], reward, s.subgoal[0])
         obs = shell.single_obs(self.config, out.obs[0], out.direction[0])

@@ -42,6 +42,9 @@ def check_actions(name: str, actions: Any, num_envs: int | None) -> np.ndarray:
     Raises:
         ValueError: naming the env and the bad action when the shape, type or range is wrong.
     """
+    if num_envs is None and isinstance(actions, int | np.integer) and not isinstance(
+            actions, bool | np.bool_) and 0 <= actions < c.NUM_ACTIONS:
+        return np.array((actions,), dtype=np.int64)  # the common case, without the checks below
     arr = np.asarray(actions)
     expected_shape = () if num_envs is None else (num_envs,)
     if arr.shape != expected_shape:
@@ -55,7 +58,9 @@ def check_actions(name: str, actions: Any, num_envs: int | None) -> np.ndarray:
         where = "" if num_envs is None else f" at env indices {np.flatnonzero(bad).tolist()}"
         raise ValueError(f"{name}: action {actions!r} out of range{where}, expected ints in "
                          f"[0, {c.NUM_ACTIONS - 1}]")
-    return arr.astype(np.int64, copy=False).reshape(-1)
+    # A fresh, writable, C-contiguous int64 copy: the shells call compiled kernel entry points
+    # that trust their argument types.
+    return np.array(arr.reshape(-1), dtype=np.int64, order="C")
 
 
 def batch_obs(cfg: GridConfig, rows: np.ndarray, direction: np.ndarray) -> Any:

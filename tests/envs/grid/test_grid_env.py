@@ -99,7 +99,8 @@ def test_parallel_kernel_equals_serial_kernel(kwargs):
 
 _THREADS_SCRIPT = """
 import hashlib, gymnasium as gym, numpy as np, rewardgym, numba
-envs = gym.make_vec("rewardgym/KeyCorridorS3R3-v0", 300, vectorization_mode="vector_entry_point")
+envs = gym.make_vec("rewardgym/KeyCorridorS3R3-v0", 300, vectorization_mode="vector_entry_point",
+                    num_threads=numba.config.NUMBA_NUM_THREADS)
 rng = np.random.default_rng(0)
 obs, _ = envs.reset(seed=1)
 h = hashlib.sha256()
@@ -120,6 +121,11 @@ def test_trajectories_do_not_depend_on_numba_threads():
         assert out[0] == threads
         digests[threads] = out[1]
     assert digests["1"] == digests["2"]
+
+
+def test_num_threads_is_validated():
+    with pytest.raises(ValueError, match="num_threads"):
+        GridVectorEnv(4, layout="empty", num_threads=0)
 
 
 def test_vector_seed_list_and_reset_mask():
@@ -183,3 +189,10 @@ def test_pickup_and_toggle_semantics_on_door_key():
     assert not truncated
     assert info["is_success"]
     assert reward == pytest.approx(1 - 0.9 * 13 / 250)  # the 13th step reaches the goal
+
+
+def test_step_before_reset_is_refused():
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        GridEnv(layout="empty").step(0)
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        GridVectorEnv(2, layout="empty").step(np.zeros(2, dtype=np.int64))

@@ -1,0 +1,27 @@
+import subprocess
+import sys
+
+from rewardgym.cli import main
+from tests.conftest import ALL_IDS
+
+
+def test_list_prints_every_env_with_its_spaces(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for env_id in ALL_IDS:
+        assert env_id in out
+    assert "Discrete(7)" in out
+
+
+def test_unknown_benchmark_is_refused_with_choices(capsys):
+    assert main(["bench", "no-such-benchmark"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-benchmark" in err
+    assert "throughput" in err
+
+
+def test_console_script_help_names_subcommands():
+    out = subprocess.run([sys.executable, "-m", "rewardgym.cli", "--help"], check=True,
+                         capture_output=True, text=True).stdout
+    for command in ("list", "train", "bench", "demo"):
+        assert command in out
