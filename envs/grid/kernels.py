@@ -109,6 +109,8 @@ def compiled(dispatcher, *args):
     Calling it skips numba's per-call type dispatch (about 3 µs for our tuple arguments, a third
     of a single-env step); the shells call kernels with the same argument types every time.
     """
+    if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
+        return dispatcher
     return dispatcher.compile(tuple(numba.typeof(a) for a in args))
 
 

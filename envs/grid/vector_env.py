@@ -161,11 +161,14 @@ class GridVectorEnv(VectorEnv):
         acts = shell.check_actions(self._name, actions, self.num_envs)
         out, s, cfg = self._out, self._state, self.config
         previous = numba.get_num_threads()
-        numba.set_num_threads(self.num_threads)
-        try:
+        if previous == self.num_threads:
             self._step_kernel(s, self._params, acts, self._autoreset, self._obs_mode, out)
-        finally:
-            numba.set_num_threads(previous)
+        else:
+            numba.set_num_threads(self.num_threads)
+            try:
+                self._step_kernel(s, self._params, acts, self._autoreset, self._obs_mode, out)
+            finally:
+                numba.set_num_threads(previous)
         done = out.done
         # SyncVectorEnv reports a same-step reset's info for finished envs (not successful, no
         # reward term); the state already holds the new episode there.  Other modes: done is
