@@ -1,0 +1,1 @@
+"""WebShop-style text shopping env (being built; see issue 6)."""
