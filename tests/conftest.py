@@ -16,4 +16,15 @@ def invalid_actions(space: gym.Space) -> list:
     if isinstance(space, gym.spaces.Box):
         nan = np.full(space.shape, np.nan, dtype=space.dtype)
         return [nan, np.zeros((*space.shape, 2), dtype=space.dtype)]
+    if isinstance(space, gym.spaces.Text):
+        return [5, None, b"click[buy now]", ["search[x]"]]
     raise NotImplementedError(f"no invalid actions known for {space}")
+
+
+def sample_actions(space: gym.Space, n: int, seed: int = 0) -> list:
+    """``n`` valid actions drawn from a seeded copy of ``space``."""
+    import copy
+
+    space = copy.deepcopy(space)
+    space.seed(seed)
+    return [space.sample() for _ in range(n)]
