@@ -17,7 +17,7 @@ from rewardgym.envs.grid.rng import seed_to_state
 _SEED_MOD = 2**64
 
 
-class GridEnv(gym.Env):
+class GridEnv(shell.PicklableKernel, gym.Env):
     """MiniGrid's sparse-reward tasks on numba kernels.
 
     ## Description
@@ -83,16 +83,6 @@ class GridEnv(gym.Env):
     def _compile_step(self) -> Any:
         return k.compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),
                           k.NO_AUTORESET, self._obs_mode, self._out)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Compiled entry points do not pickle; __setstate__ looks them up again.
-        state = self.__dict__.copy()
-        del state["_step_kernel"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._step_kernel = self._compile_step()
 
     @property
     def _name(self) -> str:

@@ -25,7 +25,7 @@ _AUTORESET_CODES = {
 }
 
 
-class GridVectorEnv(VectorEnv):
+class GridVectorEnv(shell.PicklableKernel, VectorEnv):
     """``num_envs`` grid envs stepped together by numba kernels.
 
     Sub-env ``i`` reset with seed ``s`` follows exactly the trajectory of :class:`GridEnv` reset
@@ -101,16 +101,6 @@ class GridVectorEnv(VectorEnv):
         return k.compiled(kernel, self._state, self._params,
                           np.zeros(self.num_envs, dtype=np.int64), self._autoreset,
                           self._obs_mode, self._out)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # Compiled entry points do not pickle; __setstate__ looks them up again.
-        state = self.__dict__.copy()
-        del state["_step_kernel"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._step_kernel = self._compile_step()
 
     @property
     def _name(self) -> str:

@@ -64,8 +64,10 @@ class Product:
     rating: str = "N.A."
 
     def search_text(self) -> str:
-        """The document BM25 indexes, as WebShop builds it: title, description, first bullet
-        point and option text (``"color: a, b, and size: s, m"``), lower-cased."""
+        """The document BM25 indexes, as WebShop builds it (lower-cased).
+
+        Title, description, first bullet point and option text (``"color: a, b, and size: s"``).
+        """
         option_text = ", and ".join(f"{name}: {', '.join(values)}"
                                     for name, values in self.options.items())
         first_bullet = self.bullet_points[0] if self.bullet_points else ""
