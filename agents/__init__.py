@@ -11,9 +11,16 @@ Example:
 
 from rewardgym.agents.config import ConfigError, PPOConfig, load_config
 from rewardgym.agents.sb3_adapter import VectorEnvToSB3, make_sb3_vec_env
-from rewardgym.agents.train import ShapingGammaError, TrainResult, check_shaping_gamma, train
+from rewardgym.agents.train import (
+    ActionMaskError,
+    ShapingGammaError,
+    TrainResult,
+    check_shaping_gamma,
+    train,
+)
 
 __all__ = [
+    "ActionMaskError",
     "ConfigError",
     "PPOConfig",
     "ShapingGammaError",

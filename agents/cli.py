@@ -5,6 +5,7 @@ arguments carry ``func=run_train``, so the caller dispatches with ``args.func(ar
 
     rewardgym train rewardgym/DoorKey-5x5-v0 --algo ppo --set n_envs=32 --total-timesteps 200000
     rewardgym train rewardgym/DoorKey-5x5-v0 --resume --total-timesteps 400000
+    rewardgym train rewardgym/WebShopDiscrete-v0 --algo maskable_ppo   # env with action_masks()
 
 A run lives in ``<--log-dir>/<env id with '/' as '_'>_<algo>_seed<seed>``, so the same command
 with ``--resume`` finds it again.
@@ -34,7 +35,7 @@ def add_train_command(subparsers: Any) -> argparse.ArgumentParser:
     """
     parser = subparsers.add_parser(
         "train",
-        help="train an agent (PPO) on a registered env",
+        help="train an agent (PPO, MaskablePPO) on a registered env",
         description=(
             "Train an SB3 agent with the hyper-parameters of agents/configs/<algo>.yml (or "
             "--config), with a progress bar, TensorBoard logs, checkpoints and a final "
@@ -42,7 +43,13 @@ def add_train_command(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("env_id", help="registered env id, e.g. rewardgym/DoorKey-5x5-v0")
-    parser.add_argument("--algo", default="ppo", choices=sorted(ALGO_CONFIGS))
+    parser.add_argument(
+        "--algo",
+        default="ppo",
+        choices=sorted(ALGO_CONFIGS),
+        help="ppo: SB3 PPO; maskable_ppo: sb3-contrib MaskablePPO, for envs with action_masks() "
+        "(default: ppo)",
+    )
     parser.add_argument(
         "--config",
         type=Path,
@@ -101,7 +108,7 @@ def run_train(args: argparse.Namespace) -> int:
     from gymnasium.error import Error as GymError
     from rich.console import Console
 
-    from rewardgym.agents.train import ShapingGammaError, train
+    from rewardgym.agents.train import ActionMaskError, ShapingGammaError, train
 
     console = Console(stderr=True)
     try:
@@ -130,7 +137,14 @@ def run_train(args: argparse.Namespace) -> int:
             checkpoint_freq=args.checkpoint_freq,
             allow_gamma_mismatch=args.allow_gamma_mismatch,
         )
-    except (FileExistsError, FileNotFoundError, ShapingGammaError, ConfigError, GymError) as exc:
+    except (
+        FileExistsError,
+        FileNotFoundError,
+        ShapingGammaError,
+        ActionMaskError,
+        ConfigError,
+        GymError,
+    ) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 1
     return 0

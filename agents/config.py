@@ -262,8 +262,10 @@ class _LinearSchedule:
         return progress_remaining * self.start
 
 
-#: Config class per algorithm name (the ``algo`` of :func:`load_config` and the CLI).
-ALGO_CONFIGS: dict[str, type[PPOConfig]] = {"ppo": PPOConfig}
+#: Config class per algorithm name (the ``algo`` of :func:`load_config` and the CLI). sb3-contrib's
+#: ``MaskablePPO`` takes exactly PPO's hyper-parameters (masks come from the env), so it shares
+#: ``PPOConfig`` and its validation; only the shipped file differs (``configs/maskable_ppo.yml``).
+ALGO_CONFIGS: dict[str, type[PPOConfig]] = {"ppo": PPOConfig, "maskable_ppo": PPOConfig}
 
 
 def config_path(algo: str = "ppo") -> Path:
@@ -324,7 +326,8 @@ def load_config(
 
     Args:
         env_id: The env id to look up; the file's ``default`` entry is used if it has none.
-        algo: Algorithm name; selects the config class and the shipped file.
+        algo: Algorithm name (a key of :data:`ALGO_CONFIGS`: ``"ppo"``, ``"maskable_ppo"``);
+            selects the config class and the shipped file.
         path: A YAML file of the same format; None for the shipped ``configs/<algo>.yml``.
         overrides: ``key=value`` strings (value parsed as YAML); ``dict_field.key=value`` sets
             one entry of ``policy_kwargs``/``env_kwargs``.
@@ -333,8 +336,8 @@ def load_config(
         The validated config.
 
     Raises:
-        ConfigError: Missing file or entry, unknown key (the message lists the valid ones), or
-            a value that fails validation.
+        ConfigError: Unknown ``algo``, missing file or entry, unknown key (the messages list the
+            valid ones), or a value that fails validation.
 
     Example:
         >>> from rewardgym.agents import load_config

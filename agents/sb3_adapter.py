@@ -27,6 +27,13 @@ Supported autoreset modes (``env.metadata["autoreset_mode"]``):
 * ``NEXT_STEP`` is refused: it returns a fake transition after every episode end that SB3 would
   store as real data.
 
+Per-env methods (``env_method``) go to each sub-env of a sync/async env. A native env has one
+object for all its envs, so its method result is replicated per env, except for the *batched
+methods* (default: ``action_masks``, what sb3-contrib's ``MaskablePPO`` calls through
+``get_action_masks``): a vector env or vector wrapper that defines one returns a batch with one
+row per env, which ``env_method`` splits into per-env rows. That vector-level method wins over the
+sub-envs' methods (one batched call instead of a Python loop over envs).
+
 The hot path is vectorised: the per-env info dicts start empty and only the envs that finished
 this step are visited (to set ``terminal_observation``, ``TimeLimit.truncated`` and copy their
 terminal-step info, e.g. ``is_success`` and ``episode``). A non-finished env's step info is not
@@ -139,6 +146,11 @@ class VectorEnvToSB3(VecEnv):
             that belong to the finished episode rather than to the new one (under SAME_STEP the
             other top-level keys of a finished env hold its reset info). The default covers
             Gymnasium's vector ``RecordEpisodeStatistics``.
+        batched_methods: Methods that a vector env (or vector wrapper) may define once for all of
+            its envs, returning a batch whose first axis is the env index, e.g.
+            ``action_masks() -> bool array (num_envs, n_actions)`` for ``MaskablePPO``.
+            :meth:`env_method` calls the outermost vector-level definition and returns its rows;
+            without one it asks each sub-env (sync/async envs).
 
     Attributes:
         vector_env: The wrapped Gymnasium vector env.
@@ -160,7 +172,13 @@ class VectorEnvToSB3(VecEnv):
         >>> env.close()
     """
 
-    def __init__(self, env: VectorEnv, *, episode_info_keys: Sequence[str] = ("episode",)) -> None:
+    def __init__(
+        self,
+        env: VectorEnv,
+        *,
+        episode_info_keys: Sequence[str] = ("episode",),
+        batched_methods: Sequence[str] = ("action_masks",),
+    ) -> None:
         if not isinstance(env, VectorEnv):
             raise TypeError(
                 f"VectorEnvToSB3 expects a gymnasium.vector.VectorEnv, got {type(env).__name__}; "
@@ -172,6 +190,7 @@ class VectorEnvToSB3(VecEnv):
         self._reset_info_skip = (
             _FINAL_KEYS | self._episode_info_keys | {f"_{key}" for key in self._episode_info_keys}
         )
+        self._batched_methods = frozenset(batched_methods)
         self._actions: np.ndarray | None = None
         # VecEnv.__init__ calls get_attr("render_mode"), which needs vector_env set first.
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
@@ -327,10 +346,41 @@ class VectorEnvToSB3(VecEnv):
 
     def _find_attr_owner(self, name: str) -> Any:
         """The outermost vector env in the wrapper chain that has attribute ``name``."""
+        owner = self._vector_owner(name)
+        if owner is None:
+            raise AttributeError(f"{self.vector_env} has no attribute {name!r}")
+        return owner
+
+    def _vector_owner(self, name: str) -> VectorEnv | None:
+        """The outermost vector env in the wrapper chain with attribute ``name``, or None."""
         for env in _wrapper_chain(self.vector_env):
             if hasattr(env, name):
                 return env
-        raise AttributeError(f"{self.vector_env} has no attribute {name!r}")
+        return None
+
+    def _batched_call(
+        self, method_name: str, idx: list[int], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> list[Any] | None:
+        """Rows ``idx`` of a vector-level batched method's result; None if no vector env has it."""
+        if method_name not in self._batched_methods:
+            return None
+        owner = self._vector_owner(method_name)
+        if owner is None:
+            return None
+        batch = np.asarray(getattr(owner, method_name)(*args, **kwargs))
+        if batch.ndim == 0 or batch.shape[0] != self.num_envs:
+            raise ValueError(
+                f"{type(owner).__name__}.{method_name}() is a batched method and must return one "
+                f"row per env, shape ({self.num_envs}, ...), got shape {batch.shape}"
+            )
+        # Fancy indexing copies: a native env may hand out its internal buffer.
+        return list(batch[idx])
+
+    def has_attr(self, attr_name: str) -> bool:
+        """Whether every env has ``attr_name``; a vector-level batched method counts for all."""
+        if attr_name in self._batched_methods and self._vector_owner(attr_name) is not None:
+            return True
+        return super().has_attr(attr_name)
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """Return an attribute per env.
@@ -388,11 +438,16 @@ class VectorEnvToSB3(VecEnv):
     ) -> list[Any]:
         """Call a method per env.
 
-        Sync envs call it on each selected sub-env; async envs call it on all sub-envs (Gymnasium
-        has no per-index call) and return the selected results; native envs call the vector env's
-        method once and replicate the result per index.
+        A batched method (see ``batched_methods``) defined by a vector env in the chain is called
+        once and its result split into per-env rows. Otherwise sync envs call the method on each
+        selected sub-env (through its Gymnasium wrappers, like ``DummyVecEnv``); async envs call
+        it on all sub-envs (Gymnasium has no per-index call) and return the selected results;
+        native envs call the vector env's method once and replicate the result per index.
         """
         idx = list(self._get_indices(indices))
+        rows = self._batched_call(method_name, idx, method_args, method_kwargs)
+        if rows is not None:
+            return rows
         sub_envs = self._sub_envs()
         if sub_envs is not None:
             return [

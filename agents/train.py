@@ -3,19 +3,27 @@
 A run directory (``log_dir``) holds everything of one run::
 
     log_dir/
-        config.yml                      the resolved hyper-parameters
-        checkpoints/ppo_<N>_steps.zip   SB3 model checkpoints (every ``checkpoint_freq`` steps
-        checkpoints/ppo_rng_<N>_steps.pkl   and at the end), with the torch/numpy/random RNG
-        checkpoints/ppo_vecnormalize_<N>_steps.pkl   states and VecNormalize statistics (if used)
-        tb/PPO_1/events.out.tfevents.*  TensorBoard scalars (a resumed run continues this file set)
-        model.zip                       the final model
-        result.json                     the :class:`TrainResult`
+        config.yml                          the resolved hyper-parameters
+        checkpoints/<algo>_<N>_steps.zip    SB3 model checkpoints (every ``checkpoint_freq``
+        checkpoints/<algo>_rng_<N>_steps.pkl    steps and at the end), with the torch/numpy/random
+        checkpoints/<algo>_vecnormalize_<N>_steps.pkl   RNG states and VecNormalize statistics
+        tb/<ALGO>_1/events.out.tfevents.*   TensorBoard scalars (a resumed run continues this set)
+        model.zip                           the final model
+        result.json                         the :class:`TrainResult`
+
+``<algo>`` is the algorithm name (``ppo``, ``maskable_ppo``); :data:`ALGORITHMS` maps it to the SB3
+class, which builds, resumes (``<class>.load``) and evaluates the model on one code path.
 
 Resuming (``resume=True``) loads the newest checkpoint, restores the RNG states and VecNormalize
 statistics, and continues with ``reset_num_timesteps=False`` until ``config.total_timesteps``.
 The env's internal state and PPO's partial rollout are not in a checkpoint (SB3 does not save
 them), so a resumed run is statistically, not bitwise, the same as an uninterrupted one; the envs
 are re-seeded from ``(seed, num_timesteps)`` so they do not replay the first episodes.
+
+Action masking (``maskable_ppo``, sb3-contrib's ``MaskablePPO``): the env must expose
+``action_masks()`` (per env, or batched on a native vector env; see
+``rewardgym.agents.sb3_adapter``). :func:`train` checks that before training and :func:`evaluate`
+passes the masks to ``model.predict``, so neither training nor evaluation takes invalid actions.
 
 Potential-based shaping keeps the optimal policy only if the shaping gamma equals the learner's
 gamma (Ng et al., 1999). :func:`check_shaping_gamma` enforces that before training.
@@ -40,6 +48,8 @@ import numpy as np
 import torch
 import yaml
 from rich.table import Table
+from sb3_contrib import MaskablePPO
+from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import CheckpointCallback
@@ -50,6 +60,7 @@ from rewardgym.agents.sb3_adapter import make_sb3_vec_env
 
 __all__ = [
     "ALGORITHMS",
+    "ActionMaskError",
     "Checkpoint",
     "ShapingGammaError",
     "TrainResult",
@@ -57,16 +68,43 @@ __all__ = [
     "evaluate",
     "latest_checkpoint",
     "train",
+    "uses_action_masks",
 ]
 
-#: SB3 algorithm class per algo name.
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO}
+#: SB3 algorithm class per algo name (the same names as ``config.ALGO_CONFIGS``).
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
 
 _MISSING = object()
 
 
 class ShapingGammaError(ValueError):
     """A potential-shaping wrapper's gamma differs from the learner's."""
+
+
+class ActionMaskError(ValueError):
+    """A maskable algorithm or evaluation needs action masks that the env does not provide."""
+
+
+def uses_action_masks(model: BaseAlgorithm | type[BaseAlgorithm]) -> bool:
+    """Whether an algorithm (class or instance) takes action masks in ``predict``.
+
+    Read from the signature rather than an ``isinstance`` check, so every sb3-contrib maskable
+    algorithm (and a duck-typed stand-in) qualifies.
+    """
+    try:
+        return "action_masks" in inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _require_masks(env: VecEnv, who: str) -> None:
+    if not is_masking_supported(env):
+        raise ActionMaskError(
+            f"{who} needs action masks, but the env has no `action_masks()` method: define "
+            "`action_masks() -> np.ndarray[bool]` of shape (n_actions,) on the env (reachable "
+            "through its wrappers), or `action_masks() -> (num_envs, n_actions)` on a native "
+            "vector env; or train with --algo ppo"
+        )
 
 
 # ---------------------------------------------------------------------------- shaping-gamma guard
@@ -299,6 +337,8 @@ def evaluate(
     model: BaseAlgorithm,
     env: VecEnv,
     n_episodes: int,
+    *,
+    use_masks: bool | None = None,
 ) -> dict[str, Any]:
     """Run ``model`` deterministically for ``n_episodes`` episodes on ``env``.
 
@@ -307,16 +347,32 @@ def evaluate(
     from ``info["episode"]`` (Gymnasium's ``RecordEpisodeStatistics``, which ``make_sb3_vec_env``
     adds); success from ``info["is_success"]`` when the env reports it.
 
+    A maskable model (one whose ``predict`` takes ``action_masks``, e.g. ``MaskablePPO``) gets the
+    env's current masks at every step, as in training; without them it could pick invalid actions
+    and its evaluation would not measure the policy it was trained as.
+
     Args:
         model: The trained model.
         env: A freshly built SB3 VecEnv (seeded beforehand if wanted).
         n_episodes: Episodes to run; must be >= 1.
+        use_masks: Pass ``action_masks=`` to ``model.predict``. None: when the model takes
+            them; True: always (the model must take them); False: never (to see what the
+            policy does without masks).
 
     Returns:
         ``{"returns", "lengths", "successes"}`` lists (``successes`` empty when not reported).
+
+    Raises:
+        ValueError: ``n_episodes`` < 1.
+        ActionMaskError: (a ``ValueError``) masks are to be used but the env has none.
     """
     if n_episodes < 1:
         raise ValueError(f"evaluate: n_episodes must be >= 1, got {n_episodes!r}")
+    if use_masks is None:
+        use_masks = uses_action_masks(model)
+    if use_masks:
+        _require_masks(env, f"evaluate ({type(model).__name__})")
+    predict_kwargs: dict[str, Any] = {}
     n = env.num_envs
     targets = np.array([(n_episodes + i) // n for i in range(n)])
     counts = np.zeros(n, dtype=int)
@@ -325,7 +381,10 @@ def evaluate(
     successes: list[bool] = []
     obs = env.reset()
     while (counts < targets).any():
-        actions, _ = model.predict(obs, deterministic=True)
+        if use_masks:
+            # After env.step, so the masks belong to the new (possibly auto-reset) states.
+            predict_kwargs["action_masks"] = get_action_masks(env)
+        actions, _ = model.predict(obs, deterministic=True, **predict_kwargs)
         obs, _, dones, infos = env.step(actions)
         for i in np.flatnonzero(dones):
             if counts[i] >= targets[i]:
@@ -400,7 +459,8 @@ def train(
         The :class:`TrainResult` (also written to ``log_dir/result.json``).
 
     Raises:
-        ValueError: Unknown ``algo``, bad arguments, or a shaping-gamma mismatch.
+        ValueError: Unknown ``algo``, bad arguments, a shaping-gamma mismatch, or a maskable
+            ``algo`` on an env without ``action_masks()`` (:class:`ActionMaskError`).
         FileExistsError: ``log_dir`` has checkpoints and ``resume`` is False.
         FileNotFoundError: ``resume`` is True and ``log_dir`` has no checkpoint.
 
@@ -448,6 +508,9 @@ def train(
         )
         check_shaping_gamma(env, config.gamma, allow_gamma_mismatch)
         algo_cls = ALGORITHMS[algo]
+        if uses_action_masks(algo_cls):
+            # MaskablePPO would only fail inside learn(), after the model and logs exist.
+            _require_masks(env, f"train: algo {algo!r}")
         if latest is None:
             if config.normalize:
                 env = VecNormalize(env, gamma=config.gamma)
@@ -458,7 +521,7 @@ def train(
                 verbose=0,
                 **config.ppo_kwargs(),
             )
-            resumed_from = None  # PPO(seed=...) seeded torch, numpy and the envs
+            resumed_from = None  # <Algo>(seed=...) seeded torch, numpy and the envs
         else:
             if config.normalize:
                 if not latest.vecnormalize.is_file():
@@ -466,6 +529,8 @@ def train(
                         f"train: config.normalize is set but {latest.vecnormalize} is missing"
                     )
                 env = VecNormalize.load(str(latest.vecnormalize), env)
+            # The run's own class (MaskablePPO for maskable_ppo): only it rebuilds the masked
+            # policy and rollout buffer, so the resumed run keeps training with masks.
             model = algo_cls.load(latest.model, env=env, device=config.device)
             # load() re-seeds everything with the run's seed; the saved RNG states win.
             if latest.rng.is_file():
