@@ -78,6 +78,10 @@ ENV_TABLE: tuple[EnvRow, ...] = (
     _grid("SimpleCrossingS9N2", layout="crossing", size=9, num_crossings=2, obstacle="wall"),
     _grid("SimpleCrossingS9N3", layout="crossing", size=9, num_crossings=3, obstacle="wall"),
     _grid("SimpleCrossingS11N5", layout="crossing", size=11, num_crossings=5, obstacle="wall"),
+    # Web shopping after WebShop (envs/shopping): text pages, search[...] and click[...] actions,
+    # reward only on purchase. 15 steps is the LLM-agent convention.
+    EnvRow(name="WebShopText", entry_point="rewardgym.envs.shopping.env:WebShopTextEnv",
+           max_episode_steps=15),
 )
 
 
