@@ -7,6 +7,7 @@ from rewardgym.envs import registered_ids
 gym.register_envs(rewardgym)
 
 ALL_IDS = registered_ids()
+GRID_IDS = [i for i in ALL_IDS if gym.spec(i).entry_point == "rewardgym.envs.grid:GridEnv"]
 
 
 def invalid_actions(space: gym.Space) -> list:

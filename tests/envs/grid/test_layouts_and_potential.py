@@ -6,10 +6,10 @@ import pytest
 
 from rewardgym.envs.grid import GridEnv, subgoal_potential
 from rewardgym.envs.grid import constants as c
-from tests.conftest import ALL_IDS
+from tests.conftest import GRID_IDS
 from tests.envs.grid.oracle import is_monotone_progress, solve
 
-SOLVE_IDS = [i for i in ALL_IDS if "16x16" not in i]
+SOLVE_IDS = [i for i in GRID_IDS if "16x16" not in i]
 
 
 @pytest.mark.parametrize("env_id", SOLVE_IDS)
