@@ -3,6 +3,15 @@
 ``WRAPPERS`` maps each public wrapper's name to a one-line summary (``rewardgym list`` prints it).
 """
 
-WRAPPERS: dict[str, str] = {}
+from rewardgym.wrappers.potential import (
+    BUILTIN_POTENTIALS,
+    PotentialShaping,
+    PotentialShapingVector,
+)
 
-__all__ = ["WRAPPERS"]
+WRAPPERS: dict[str, str] = {
+    "PotentialShaping / PotentialShapingVector": (
+        "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
+}
+
+__all__ = ["BUILTIN_POTENTIALS", "WRAPPERS", "PotentialShaping", "PotentialShapingVector"]

@@ -1,0 +1,213 @@
+"""PotentialShaping and its vector twin: the PBRS rules of shaping_theory.md §0 and §6 A."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rewardgym.agents import check_shaping_gamma
+from rewardgym.wrappers.potential import (
+    PotentialShaping,
+    PotentialShapingVector,
+    shape_rewards,
+)
+
+ENV_ID = "rewardgym/Empty-Random-5x5-v0"  # random walks reach the goal: both endings occur
+
+
+def facing_potential(obs, info):
+    """A picklable test potential: distance-like value from the view and the direction."""
+    image = np.asarray(obs["image"])
+    goal_seen = (image[..., 0] == 8).any(axis=(-1, -2)).astype(np.float64)
+    return 3.0 * goal_seen + np.asarray(obs["direction"], dtype=np.float64)
+
+
+def other_potential(obs, info):
+    return -2.0 * np.asarray(obs["direction"], dtype=np.float64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rewards=st.lists(st.floats(-10, 10), min_size=1, max_size=30),
+    phis=st.lists(st.floats(-100, 100), min_size=31, max_size=31),
+    gamma=st.floats(0.0, 1.0),
+    scale=st.floats(0.1, 5.0),
+    terminated=st.booleans(),
+)
+def test_discounted_shaping_telescopes(rewards, phis, gamma, scale, terminated):
+    steps = len(rewards)
+    total, phi = 0.0, phis[0]
+    for t in range(steps):
+        last = t == steps - 1
+        shaped, shaping = np.empty(1), np.empty(1)
+        shape_rewards(np.array([rewards[t]]), np.array([phi]), np.array([phis[t + 1]]),
+                      np.array([terminated and last]), np.ones(1, dtype=np.bool_), gamma, scale,
+                      shaped, shaping)
+        assert shaped[0] == pytest.approx(rewards[t] + shaping[0])
+        total += gamma**t * shaping[0]
+        phi = phis[t + 1]
+    end = 0.0 if terminated else gamma**steps * phis[steps]
+    assert total == pytest.approx(scale * (end - phis[0]), abs=1e-6 * (1 + abs(phis[0])) * steps)
+
+
+class _Scripted(gym.Env):
+    """Emits scripted (terminated, truncated) flags; the observation is the step index."""
+
+    observation_space = gym.spaces.Box(0, 100, (1,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, flags):
+        self.flags, self.t = flags, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([0.0], dtype=np.float32), {}
+
+    def step(self, action):
+        term, trunc = self.flags[self.t]
+        self.t += 1
+        return np.array([float(self.t)], dtype=np.float32), 1.0, term, trunc, {}
+
+
+def _step_potential(obs, info):
+    return 10.0 + float(obs[0])
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ((True, False), -10.0),  # terminated: Φ(s') := 0
+        ((True, True), -10.0),  # terminated and truncated together: still 0
+        ((False, True), 0.5 * 11.0 - 10.0),  # truncated only: γΦ(s') kept
+        ((False, False), 0.5 * 11.0 - 10.0),
+    ],
+)
+def test_terminal_and_truncated_steps(flags, expected):
+    env = PotentialShaping(_Scripted([flags]), _step_potential, gamma=0.5)
+    env.reset(seed=0)
+    _, reward, *_, info = env.step(0)
+    assert info["reward_terms"]["shaping"] == pytest.approx(expected)
+    assert reward == pytest.approx(1.0 + expected)
+    assert info["base_reward"] == 1.0
+
+
+def _episode_returns(env, seed, steps, potential_switch=None):
+    """Per-episode (Σγ^t F_t, Φ(s_0), Φ(s_T), terminated) for a single shaped env."""
+    obs, info = env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    episodes, total, t = [], 0.0, 0
+    phi0 = float(env.potential(obs, info))
+    for step in range(steps):
+        if potential_switch is not None and step == potential_switch:
+            env.potential = other_potential  # dynamic potential: Φ(s) must stay cached
+        obs, _, terminated, truncated, info = env.step(int(rng.integers(0, 3)))
+        total += env.shaping_gamma**t * info["reward_terms"]["shaping"]
+        t += 1
+        if terminated or truncated:
+            episodes.append((total, phi0, float(env.potential(obs, info)), terminated, t))
+            obs, info = env.reset()
+            phi0, total, t = float(env.potential(obs, info)), 0.0, 0
+    return episodes
+
+
+@pytest.mark.parametrize("switch", [None, 37])
+def test_telescoping_on_real_episodes_both_endings(switch):
+    env = PotentialShaping(gym.make(ENV_ID, max_episode_steps=12), facing_potential, gamma=0.9,
+                           scale=2.0)
+    episodes = _episode_returns(env, seed=1, steps=600, potential_switch=switch)
+    endings = {terminated for *_, terminated, _ in episodes}
+    assert endings == {True, False}
+    for total, phi0, phi_t, terminated, length in episodes:
+        end = 0.0 if terminated else 0.9**length * phi_t
+        assert total == pytest.approx(2.0 * (end - phi0), abs=1e-9)
+
+
+def _shaped_rollout(envs, steps, seed=3):
+    envs.action_space.seed(0)
+    envs.reset(seed=seed)
+    out = []
+    for _ in range(steps):
+        _, rewards, term, trunc, _ = envs.step(envs.action_space.sample())
+        out.append((rewards.copy(), term.copy(), trunc.copy()))
+    return out
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+@pytest.mark.parametrize(("gamma", "scale", "potential"),
+                         [(0.9, 1.0, facing_potential), (0.5, 3.0, other_potential)])
+def test_vector_twin_equals_single_wrapper(mode, gamma, scale, potential):
+    kwargs = {"max_episode_steps": 9}
+    sync = gym.make_vec(ENV_ID, 4, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode},
+                        wrappers=[lambda e: PotentialShaping(e, potential, gamma=gamma,
+                                                             scale=scale)], **kwargs)
+    native = PotentialShapingVector(
+        gym.make_vec(ENV_ID, 4, vectorization_mode="vector_entry_point", autoreset_mode=mode,
+                     **kwargs), potential, gamma=gamma, scale=scale)
+    a, b = _shaped_rollout(sync, 300), _shaped_rollout(native, 300)
+    assert sum(int(t.sum() + u.sum()) for _, t, u in a) > 50  # many episode ends
+    for (ra, ta, ua), (rb, tb, ub) in zip(a, b, strict=True):
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(ua, ub)
+        np.testing.assert_allclose(ra, rb, rtol=0, atol=1e-12)
+
+
+def test_next_step_reset_steps_carry_no_shaping():
+    envs = PotentialShapingVector(
+        gym.make_vec(ENV_ID, 3, vectorization_mode="vector_entry_point", max_episode_steps=4),
+        facing_potential, gamma=0.9)
+    envs.reset(seed=0)
+    pending = np.zeros(3, dtype=bool)
+    for _ in range(20):
+        _, rewards, term, trunc, infos = envs.step(envs.action_space.sample())
+        assert np.all(infos["reward_terms"]["shaping"][pending] == 0.0)
+        assert np.all(rewards[pending] == 0.0)
+        pending = term | trunc
+
+
+@pytest.mark.parametrize("change", [{"gamma": 0.5}, {"scale": 2.0}, {"potential": other_potential}])
+def test_every_argument_changes_the_output(change):
+    base = {"potential": facing_potential, "gamma": 0.9, "scale": 1.0}
+
+    def rewards(kwargs):
+        env = PotentialShaping(gym.make(ENV_ID), **kwargs)
+        env.reset(seed=5)
+        return [env.step(a)[1] for a in [1, 1, 2, 0, 2, 1]]
+
+    assert rewards(base) != rewards({**base, **change})
+
+
+def test_builtin_potential_by_name_rebuilds_from_spec():
+    env = gym.make("rewardgym/DoorKey-5x5-v0", subgoal_distance_in_info=True)
+    env = PotentialShaping(env, "grid_subgoal_distance", gamma=0.99)
+    rebuilt = gym.make(env.spec)
+    assert isinstance(rebuilt, PotentialShaping)
+    assert rebuilt.shaping_gamma == 0.99
+    for e in (env, rebuilt):
+        e.reset(seed=2)
+    for action in [2, 1, 2, 3, 5]:
+        assert env.step(action)[1] == rebuilt.step(action)[1]
+
+
+def test_shaping_gamma_is_visible_to_the_training_guard():
+    env = PotentialShaping(gym.make(ENV_ID), facing_potential, gamma=0.9)
+    with pytest.raises(ValueError, match="gamma"):
+        check_shaping_gamma(env, 0.99)
+    assert check_shaping_gamma(env, 0.9) == pytest.approx(0.9)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="gamma"):
+        PotentialShaping(gym.make(ENV_ID), facing_potential, gamma=1.5)
+    with pytest.raises(ValueError, match="built-in"):
+        PotentialShaping(gym.make(ENV_ID), "no_such_potential", gamma=0.9)
+    env = PotentialShaping(gym.make(ENV_ID), lambda obs, info: float("nan"), gamma=0.9)
+    with pytest.raises(ValueError, match="finite"):
+        env.reset(seed=0)
+    disabled = gym.make_vec(ENV_ID, 2, vectorization_mode="vector_entry_point",
+                            autoreset_mode=AutoresetMode.DISABLED)
+    with pytest.raises(ValueError, match="DISABLED"):
+        PotentialShapingVector(disabled, facing_potential, gamma=0.9)

@@ -1,0 +1,236 @@
+"""Potential-based reward shaping for any Gymnasium env, single or vector.
+
+``r' = r + scale * (gamma * Φ(s') - Φ(s))`` (Ng, Harada & Russell, "Policy invariance under reward
+transformations", ICML 1999), with the rules that keep it policy-invariant in episodic Gymnasium
+envs (research notes ``shaping_theory.md`` §0; Grześ, AAMAS 2017):
+
+* ``Φ(s') := 0`` iff the step ``terminated`` (also when it is truncated at the same step); on
+  truncation alone ``gamma * Φ(s')`` is kept, since the learner bootstraps from ``s'``;
+* ``Φ(s)`` is the value cached from the previous step, never recomputed, so potentials that change
+  over time stay exact (Devlin & Kudenko, AAMAS 2012) and the discounted shaping telescopes:
+  ``Σ_t γ^t F_t = γ^T Φ(s_T) [not terminated] - Φ(s_0)``;
+* vector envs: under ``NEXT_STEP`` autoreset the reset step carries no shaping (its reward is 0
+  and ``Φ`` of the reset observation is stored); under ``SAME_STEP`` ``Φ(s')`` is read from
+  ``final_obs``/``final_info`` and ``Φ`` of the reset observation is stored.
+
+The potential is a picklable callable ``potential(obs, info)`` returning a float for a single env
+and an array ``(n,)`` for a vector env (given batched observations and infos), or the name of a
+built-in potential (:data:`BUILTIN_POTENTIALS`). ``info["base_reward"]`` keeps the env's reward
+and ``info["reward_terms"]["shaping"]`` the shaping term, so the terms still sum to the reward.
+Put ``RecordEpisodeStatistics`` inside the wrapper to log base returns, outside to log shaped ones.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.utils import RecordConstructorArgs
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
+from numba import njit
+
+# Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
+BUILTIN_POTENTIALS: dict[str, str] = {
+    "grid_subgoal_distance": "rewardgym.envs.grid.potential:subgoal_potential",
+    "webshop_view_score": "rewardgym.envs.shopping.shaping:view_score_potential",
+}
+
+Potential = Callable[[Any, dict[str, Any]], Any]
+
+
+@njit(cache=True)
+def shape_rewards(rewards, phi, phi_next, terminated, active, gamma, scale, shaped, shaping):
+    """Write shaped rewards and shaping terms for a batch (one numba pass, no allocation).
+
+    Rows with ``active`` False (NEXT_STEP reset steps) get no shaping.
+    """
+    for i in range(rewards.shape[0]):
+        if active[i]:
+            next_value = 0.0 if terminated[i] else phi_next[i]
+            shaping[i] = scale * (gamma * next_value - phi[i])
+        else:
+            shaping[i] = 0.0
+        shaped[i] = rewards[i] + shaping[i]
+
+
+def resolve_potential(potential: Potential | str) -> Potential:
+    """A callable potential from a callable or a built-in name (see :data:`BUILTIN_POTENTIALS`)."""
+    if callable(potential):
+        return potential
+    if potential not in BUILTIN_POTENTIALS:
+        raise ValueError(f"potential {potential!r} is not callable and not a built-in name; "
+                         f"built-ins: {sorted(BUILTIN_POTENTIALS)}")
+    module, name = BUILTIN_POTENTIALS[potential].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _check(gamma: float, scale: float) -> None:
+    if not 0.0 <= gamma <= 1.0:
+        raise ValueError(f"PotentialShaping: gamma must be in [0, 1], got {gamma!r}")
+    if not np.isfinite(scale):
+        raise ValueError(f"PotentialShaping: scale must be finite, got {scale!r}")
+
+
+def _with_terms(info: dict[str, Any], base: Any, shaping: Any) -> dict[str, Any]:
+    info = dict(info)
+    info["base_reward"] = base
+    terms = dict(info.get("reward_terms", {}))
+    terms["shaping"] = shaping
+    info["reward_terms"] = terms
+    return info
+
+
+def _values(potential: Potential, obs: Any, info: dict[str, Any], n: int) -> np.ndarray:
+    values = np.asarray(potential(obs, info), dtype=np.float64).reshape(-1)
+    if values.shape != (n,) or not np.all(np.isfinite(values)):
+        raise ValueError(f"PotentialShaping: the potential must return {n} finite value(s), "
+                         f"got {values!r}")
+    return values
+
+
+class PotentialShaping(gym.Wrapper, RecordConstructorArgs):
+    """Add ``scale * (gamma * Φ(s') - Φ(s))`` to the reward of a single env.
+
+    Args:
+        env: any Gymnasium env.
+        potential: ``potential(obs, info) -> float`` (picklable), or a built-in name.
+        gamma: the discount of the learner (required: shaping with another gamma is not
+            policy-invariant; ``rewardgym train`` refuses a mismatch).
+        scale: multiplies the shaping term.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> env = gym.make("rewardgym/DoorKey-5x5-v0", subgoal_distance_in_info=True)
+        >>> env = PotentialShaping(env, "grid_subgoal_distance", gamma=0.99)
+        >>> obs, info = env.reset(seed=0)
+        >>> obs, reward, terminated, truncated, info = env.step(2)
+        >>> reward == info["base_reward"] + info["reward_terms"]["shaping"]
+        True
+    """
+
+    def __init__(self, env: gym.Env, potential: Potential | str, *, gamma: float,
+                 scale: float = 1.0) -> None:
+        RecordConstructorArgs.__init__(self, potential=potential, gamma=gamma, scale=scale)
+        gym.Wrapper.__init__(self, env)
+        _check(gamma, scale)
+        self.potential = resolve_potential(potential)
+        self.shaping_gamma = float(gamma)
+        self.scale = float(scale)
+        self._phi = np.zeros(1)
+        self._out = np.zeros((2, 1))
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Reset and cache ``Φ(s_0)``."""
+        obs, info = self.env.reset(**kwargs)
+        self._phi = _values(self.potential, obs, info, 1)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step and shape; ``Φ(s')`` is zeroed on termination and cached for the next step."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        phi_next = _values(self.potential, obs, info, 1)
+        shape_rewards(np.array([float(reward)]), self._phi, phi_next, np.array([terminated]),
+                      np.ones(1, dtype=np.bool_), self.shaping_gamma, self.scale,
+                      self._out[0], self._out[1])
+        self._phi = phi_next
+        shaped, shaping = float(self._out[0, 0]), float(self._out[1, 0])
+        return obs, shaped, terminated, truncated, _with_terms(info, reward, shaping)
+
+
+def _replace_rows(batch: Any, rows: np.ndarray, singles: np.ndarray) -> Any:
+    """A copy of a batched observation with the given rows replaced by single observations."""
+    if isinstance(batch, dict):
+        return {key: _replace_rows(value, rows, np.array([s[key] for s in singles], dtype=object))
+                for key, value in batch.items()}
+    out = np.array(batch, copy=True)
+    for row, single in zip(rows, singles, strict=True):
+        out[row] = single
+    return out
+
+
+def _final_infos(infos: dict[str, Any], final: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
+    """Infos with the finished rows taken from ``final_info`` (arrays of matching shape only)."""
+    merged = dict(infos)
+    for key, value in final.items():
+        current = infos.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            merged[key] = _final_infos(current, value, done)
+        elif isinstance(value, np.ndarray) and isinstance(current, np.ndarray) and (
+                value.shape == current.shape):
+            mask = done.reshape(-1, *([1] * (value.ndim - 1)))
+            merged[key] = np.where(mask, value, current)
+    return merged
+
+
+class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
+    """:class:`PotentialShaping` for vector envs (``NEXT_STEP`` and ``SAME_STEP`` autoreset).
+
+    ``potential(obs, infos)`` receives the batched observations and infos and returns ``(n,)``.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> envs = gym.make_vec("rewardgym/DoorKey-5x5-v0", 4,
+        ...                     vectorization_mode="vector_entry_point",
+        ...                     subgoal_distance_in_info=True)
+        >>> envs = PotentialShapingVector(envs, "grid_subgoal_distance", gamma=0.99)
+        >>> obs, infos = envs.reset(seed=0)
+        >>> obs, rewards, term, trunc, infos = envs.step(envs.action_space.sample())
+        >>> bool(np.all(rewards == infos["base_reward"] + infos["reward_terms"]["shaping"]))
+        True
+    """
+
+    def __init__(self, env: VectorEnv, potential: Potential | str, *, gamma: float,
+                 scale: float = 1.0) -> None:
+        RecordConstructorArgs.__init__(self, potential=potential, gamma=gamma, scale=scale)
+        VectorWrapper.__init__(self, env)
+        _check(gamma, scale)
+        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
+            raise ValueError(f"PotentialShapingVector supports NEXT_STEP and SAME_STEP autoreset, "
+                             f"not {mode}; with DISABLED, wrap each sub-env in PotentialShaping")
+        self.autoreset_mode = mode
+        self.potential = resolve_potential(potential)
+        self.shaping_gamma = float(gamma)
+        self.scale = float(scale)
+        n = self.num_envs
+        self._phi = np.zeros(n)
+        self._pending_reset = np.zeros(n, dtype=np.bool_)
+
+    def reset(self, *, seed: int | list[int] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset and cache ``Φ(s_0)`` of every env (or of the envs in ``reset_mask``)."""
+        obs, infos = self.env.reset(seed=seed, options=options)
+        values = _values(self.potential, obs, infos, self.num_envs)
+        mask = np.ones(self.num_envs, dtype=np.bool_)
+        if options is not None and "reset_mask" in options:
+            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
+        self._phi = np.where(mask, values, self._phi)
+        self._pending_reset[mask] = False
+        return obs, infos
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Step all envs and shape the rewards of the envs that did not just reset."""
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        n = self.num_envs
+        phi_obs = _values(self.potential, obs, infos, n)
+        active = ~self._pending_reset
+        done = terminated | truncated
+        phi_next = phi_obs
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and done.any():
+            rows = np.flatnonzero(done)
+            final_obs = _replace_rows(obs, rows, infos["final_obs"][rows])
+            final_infos = _final_infos(infos, infos.get("final_info", {}), done)
+            phi_next = np.where(done, _values(self.potential, final_obs, final_infos, n), phi_obs)
+        shaped = np.empty(n)
+        shaping = np.empty(n)
+        shape_rewards(np.asarray(rewards, dtype=np.float64), self._phi, phi_next,
+                      np.asarray(terminated, dtype=np.bool_), active, self.shaping_gamma,
+                      self.scale, shaped, shaping)
+        # The cache holds Φ of what the agent sees now: the reset observation for SAME_STEP.
+        self._phi = phi_obs
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._pending_reset = done
+        return obs, shaped, terminated, truncated, _with_terms(infos, rewards, shaping)
