@@ -6,12 +6,19 @@
 from rewardgym.wrappers.potential import (
     BUILTIN_POTENTIALS,
     PotentialShaping,
+    PotentialShapingParallel,
     PotentialShapingVector,
 )
 
 WRAPPERS: dict[str, str] = {
-    "PotentialShaping / PotentialShapingVector": (
+    "PotentialShaping / PotentialShapingVector / PotentialShapingParallel": (
         "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
 }
 
-__all__ = ["BUILTIN_POTENTIALS", "WRAPPERS", "PotentialShaping", "PotentialShapingVector"]
+__all__ = [
+    "BUILTIN_POTENTIALS",
+    "WRAPPERS",
+    "PotentialShaping",
+    "PotentialShapingParallel",
+    "PotentialShapingVector",
+]

@@ -31,6 +31,7 @@ import numpy as np
 from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
+from pettingzoo.utils.wrappers import BaseParallelWrapper
 
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
@@ -234,3 +235,57 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
             self._pending_reset = done
         return obs, shaped, terminated, truncated, _with_terms(infos, rewards, shaping)
+
+
+class PotentialShapingParallel(BaseParallelWrapper):
+    """:class:`PotentialShaping` for PettingZoo parallel envs, one potential value per agent.
+
+    ``potential(agent, obs, info) -> float`` gives agent ``agent``'s potential; each agent's
+    shaping follows the single-env rules (zero terminal potential, cached ``Φ(s)``).
+
+    Example:
+        >>> from pettingzoo.test import parallel_api_test  # doctest: +SKIP
+        >>> env = PotentialShapingParallel(my_parallel_env, lambda agent, obs, info: 0.0,
+        ...                                gamma=0.99)  # doctest: +SKIP
+    """
+
+    def __init__(self, env: Any, potential: Callable[[Any, Any, dict[str, Any]], float], *,
+                 gamma: float, scale: float = 1.0) -> None:
+        super().__init__(env)
+        _check(gamma, scale)
+        if not callable(potential):
+            raise ValueError("PotentialShapingParallel: potential must be callable "
+                             "(agent, obs, info) -> float")
+        self.potential = potential
+        self.shaping_gamma = float(gamma)
+        self.scale = float(scale)
+        self._phi: dict[Any, float] = {}
+
+    def _value(self, agent: Any, obs: Any, info: dict[str, Any]) -> float:
+        return float(_values(lambda o, i: self.potential(agent, o, i), obs, info, 1)[0])
+
+    def reset(self, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        """Reset and cache every agent's ``Φ(s_0)``."""
+        obs, infos = self.env.reset(seed=seed, options=options)
+        self._phi = {a: self._value(a, obs[a], infos.get(a, {})) for a in obs}
+        return obs, infos
+
+    def step(self, actions: dict) -> tuple[dict, dict, dict, dict, dict]:
+        """Step and shape each acting agent's reward."""
+        obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        agents = list(rewards)
+        phi = np.array([self._phi.get(a, 0.0) for a in agents])
+        phi_next = np.array([self._value(a, obs[a], infos.get(a, {})) if a in obs else 0.0
+                             for a in agents])
+        terminated = np.array([bool(terminations.get(a, False)) for a in agents])
+        shaped, shaping = np.empty(len(agents)), np.empty(len(agents))
+        shape_rewards(np.array([float(rewards[a]) for a in agents]), phi, phi_next, terminated,
+                      np.ones(len(agents), dtype=np.bool_), self.shaping_gamma, self.scale,
+                      shaped, shaping)
+        self._phi = {a: float(v) for a, v in zip(agents, phi_next, strict=True)}
+        new_infos = dict(infos)
+        for k, a in enumerate(agents):
+            new_infos[a] = _with_terms(infos.get(a, {}), rewards[a], float(shaping[k]))
+        return obs, {a: float(shaped[k]) for k, a in enumerate(agents)}, terminations, \
+            truncations, new_infos

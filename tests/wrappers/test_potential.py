@@ -6,10 +6,13 @@ import pytest
 from gymnasium.vector import AutoresetMode
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pettingzoo import ParallelEnv
+from pettingzoo.test import parallel_api_test
 
 from rewardgym.agents import check_shaping_gamma
 from rewardgym.wrappers.potential import (
     PotentialShaping,
+    PotentialShapingParallel,
     PotentialShapingVector,
     shape_rewards,
 )
@@ -211,3 +214,69 @@ def test_bad_arguments_are_named():
                             autoreset_mode=AutoresetMode.DISABLED)
     with pytest.raises(ValueError, match="DISABLED"):
         PotentialShapingVector(disabled, facing_potential, gamma=0.9)
+
+
+class _Race(ParallelEnv):
+    """Two agents walk towards 5; one stops at 5 (terminates), the other runs out of time."""
+
+    metadata = {"name": "race_v0"}
+
+    def __init__(self):
+        self.possible_agents = ["fast", "slow"]
+        self._obs_space = gym.spaces.Box(0, 10, (1,), dtype=np.float32)
+        self._act_space = gym.spaces.Discrete(2)
+
+    def observation_space(self, agent):
+        return self._obs_space
+
+    def action_space(self, agent):
+        return self._act_space
+
+    def reset(self, seed=None, options=None):
+        self.agents = list(self.possible_agents)
+        self.pos = {"fast": 0, "slow": 0}
+        self.t = 0
+        return {a: np.array([0.0], np.float32) for a in self.agents}, {a: {} for a in self.agents}
+
+    def step(self, actions):
+        self.t += 1
+        for a, act in actions.items():
+            self.pos[a] += (2 if a == "fast" else 1) * int(act)
+        obs = {a: np.array([float(self.pos[a])], np.float32) for a in self.agents}
+        rewards = {a: 1.0 for a in self.agents}
+        term = {a: self.pos[a] >= 5 for a in self.agents}
+        trunc = {a: self.t >= 4 and not term[a] for a in self.agents}
+        infos = {a: {} for a in self.agents}
+        self.agents = [a for a in self.agents if not (term[a] or trunc[a])]
+        return obs, rewards, term, trunc, infos
+
+
+def _agent_potential(agent, obs, info):
+    return float(obs[0])
+
+
+def test_parallel_twin_shapes_each_agent_with_terminal_rules():
+    env = PotentialShapingParallel(_Race(), _agent_potential, gamma=0.5)
+    env.reset(seed=0)
+    totals = {"fast": 0.0, "slow": 0.0}
+    t = 0
+    last = {}
+    while env.agents:
+        _, rewards, term, _, infos = env.step({a: 1 for a in env.agents})
+        for a, r in rewards.items():
+            assert r == pytest.approx(1.0 + infos[a]["reward_terms"]["shaping"])
+            totals[a] += 0.5**t * infos[a]["reward_terms"]["shaping"]
+            last[a] = (term[a], t + 1)
+        t += 1
+    # fast terminates at step 3 (Φ(s_T) := 0); slow is truncated at step 4 at position 4
+    assert last["fast"] == (True, 3)
+    assert totals["fast"] == pytest.approx(0.0 - 0.0)
+    assert last["slow"] == (False, 4)
+    assert totals["slow"] == pytest.approx(0.5**4 * 4.0 - 0.0)
+    with pytest.raises(ValueError, match="callable"):
+        PotentialShapingParallel(_Race(), "nope", gamma=0.5)
+
+
+def test_parallel_twin_passes_pettingzoo_api_test():
+    parallel_api_test(PotentialShapingParallel(_Race(), _agent_potential, gamma=0.9),
+                      num_cycles=50)
