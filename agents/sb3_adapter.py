@@ -59,6 +59,8 @@ from gymnasium.wrappers.vector import RecordEpisodeStatistics
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from rewardgym.wrappers.terms import RecordRewardTermsVector
+
 __all__ = ["VectorEnvToSB3", "make_sb3_vec_env"]
 
 # Keys that a SAME_STEP vector env adds at the top level of ``infos`` for a finished env and that
@@ -594,6 +596,9 @@ def make_sb3_vec_env(
         )
     if not any(isinstance(env, RecordEpisodeStatistics) for env in _wrapper_chain(venv)):
         venv = RecordEpisodeStatistics(venv)
+    # Outside the statistics wrapper, which replaces infos["episode"]: the per-term episode
+    # totals ride along with r/l/t into SB3's ep_info_buffer (RewardTermsCallback logs them).
+    venv = RecordRewardTermsVector(venv)
     adapter = VectorEnvToSB3(venv)
     if seed is not None:
         adapter.seed(seed)

@@ -52,9 +52,10 @@ from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from rewardgym.agents.callbacks import RewardTermsCallback
 from rewardgym.agents.config import PPOConfig, load_config
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
 
@@ -544,12 +545,15 @@ def train(
         remaining = config.total_timesteps - model.num_timesteps
         learn_start = time.perf_counter()
         if remaining > 0:
-            callback = _CheckpointWithRng(
-                save_freq=max(checkpoint_freq // config.n_envs, 1),
-                save_path=str(checkpoint_dir),
-                name_prefix=algo,
-                save_vecnormalize=config.normalize,
-            )
+            callback = CallbackList([
+                _CheckpointWithRng(
+                    save_freq=max(checkpoint_freq // config.n_envs, 1),
+                    save_path=str(checkpoint_dir),
+                    name_prefix=algo,
+                    save_vecnormalize=config.normalize,
+                ),
+                RewardTermsCallback(log_dir),
+            ])
             model.learn(
                 total_timesteps=remaining,
                 callback=callback,

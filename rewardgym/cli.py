@@ -70,6 +70,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return int(module.main([*forwarded, "--out", args.out]))
 
 
+def _cmd_plot_terms(args: argparse.Namespace) -> int:
+    from rewardgym.agents.plot_terms import find_terms_csv, plot_reward_terms
+
+    try:
+        csv_path = find_terms_csv(args.run_dir)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out = plot_reward_terms(csv_path, args.out or csv_path.with_suffix(".png"))
+    print(f"wrote {out}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: quick throughput comparison, then a short PPO run."""
     from rewardgym.benchmarks import throughput
@@ -99,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="short run")
     bench.add_argument("--out", default="results", help="output folder")
     bench.set_defaults(func=_cmd_bench)
+    plot = sub.add_parser("plot-terms", help="plot each reward term's share over training")
+    plot.add_argument("run_dir", help="a run directory of `rewardgym train`")
+    plot.add_argument("--out", default=None, help="PNG path (default: next to the CSV)")
+    plot.set_defaults(func=_cmd_plot_terms)
     demo = sub.add_parser("demo", help="quick throughput benchmark, then a short PPO run")
     demo.add_argument("--env-id", default="rewardgym/DoorKey-5x5-v0")
     demo.add_argument("--timesteps", type=int, default=None,

@@ -9,10 +9,13 @@ from rewardgym.wrappers.potential import (
     PotentialShapingParallel,
     PotentialShapingVector,
 )
+from rewardgym.wrappers.terms import RecordRewardTerms, RecordRewardTermsVector
 
 WRAPPERS: dict[str, str] = {
     "PotentialShaping / PotentialShapingVector / PotentialShapingParallel": (
         "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
+    "RecordRewardTerms / RecordRewardTermsVector": (
+        "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
 }
 
 __all__ = [
@@ -21,4 +24,6 @@ __all__ = [
     "PotentialShaping",
     "PotentialShapingParallel",
     "PotentialShapingVector",
+    "RecordRewardTerms",
+    "RecordRewardTermsVector",
 ]

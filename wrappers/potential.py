@@ -234,7 +234,18 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         self._phi = phi_obs
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
             self._pending_reset = done
-        return obs, shaped, terminated, truncated, _with_terms(infos, rewards, shaping)
+        infos = _with_terms(infos, rewards, shaping)
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and done.any():
+            # The finished step's info lives in final_info under SAME_STEP: decompose it there.
+            final = dict(infos.get("final_info", {}))
+            final["base_reward"] = np.where(done, rewards, 0.0)
+            final["_base_reward"] = done.copy()
+            final["reward_terms"] = {**final.get("reward_terms", {}),
+                                     "shaping": np.where(done, shaping, 0.0),
+                                     "_shaping": done.copy()}
+            final["_reward_terms"] = done.copy()
+            infos["final_info"] = final
+        return obs, shaped, terminated, truncated, infos
 
 
 class PotentialShapingParallel(BaseParallelWrapper):

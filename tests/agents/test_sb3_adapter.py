@@ -16,6 +16,7 @@ from gymnasium.wrappers.vector import RecordEpisodeStatistics
 from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
 from rewardgym.agents import VectorEnvToSB3, make_sb3_vec_env
+from rewardgym.wrappers.terms import RecordRewardTermsVector
 
 
 def make_cartpole() -> gym.Env:
@@ -333,7 +334,9 @@ def test_make_sb3_vec_env_picks_mode() -> None:
     env = make_sb3_vec_env("CartPole-v1", 2, seed=0)
     assert isinstance(env.vector_env.unwrapped, SyncVectorEnv)
     assert env.autoreset_mode is AutoresetMode.SAME_STEP
-    assert isinstance(env.vector_env, RecordEpisodeStatistics)
+    # Episode statistics inside, per-term totals outside (they extend its infos["episode"]).
+    assert isinstance(env.vector_env, RecordRewardTermsVector)
+    assert isinstance(env.vector_env.env, RecordEpisodeStatistics)
     env.close()
     with pytest.raises(ValueError, match="vector entry point that accepts autoreset_mode"):
         make_sb3_vec_env("CartPole-v1", 2, vectorization_mode="vector_entry_point")
