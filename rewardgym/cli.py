@@ -83,6 +83,28 @@ def _cmd_plot_terms(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_distance(args: argparse.Namespace) -> int:
+    from rewardgym.wrappers.distance import epic_distance, reward_from_spec, starc_distance
+
+    env = gym.make(args.env_id)
+    env.reset(seed=args.seed)
+    if not hasattr(env.unwrapped, "to_tabular"):
+        print(f"error: {args.env_id} has no tabular form (to_tabular)", file=sys.stderr)
+        return 1
+    mdp = env.unwrapped.to_tabular()
+    try:
+        r_a = reward_from_spec(mdp, args.a, args.gamma, args.seed)
+        r_b = reward_from_spec(mdp, args.b, args.gamma, args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    epic = epic_distance(r_a, r_b, args.gamma)
+    starc = starc_distance(r_a, r_b, mdp.transitions, args.gamma)
+    print(f"{args.env_id} (seed {args.seed}, {mdp.n_states} states, gamma {args.gamma}): "
+          f"{args.a} vs {args.b}: EPIC {epic:.6g}  STARC-VAL {starc:.6g}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The README's main job: quick throughput comparison, then a short PPO run."""
     from rewardgym.benchmarks import throughput
@@ -116,6 +138,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("run_dir", help="a run directory of `rewardgym train`")
     plot.add_argument("--out", default=None, help="PNG path (default: next to the CSV)")
     plot.set_defaults(func=_cmd_plot_terms)
+    dist = sub.add_parser("distance", help="EPIC and STARC distance between two rewards")
+    dist.add_argument("env_id", help="an env with a tabular form, e.g. rewardgym/DoorKey-5x5-v0")
+    dist.add_argument("--a", default="base", help="reward spec (base, scale:K, bonus, pbrs...)")
+    dist.add_argument("--b", default="pbrs", help="reward spec")
+    dist.add_argument("--gamma", type=float, default=0.99)
+    dist.add_argument("--seed", type=int, default=0, help="layout seed")
+    dist.set_defaults(func=_cmd_distance)
     demo = sub.add_parser("demo", help="quick throughput benchmark, then a short PPO run")
     demo.add_argument("--env-id", default="rewardgym/DoorKey-5x5-v0")
     demo.add_argument("--timesteps", type=int, default=None,

@@ -300,3 +300,29 @@ class PotentialShapingParallel(BaseParallelWrapper):
             new_infos[a] = _with_terms(infos.get(a, {}), rewards[a], float(shaping[k]))
         return obs, {a: float(shaped[k]) for k, a in enumerate(agents)}, terminations, \
             truncations, new_infos
+
+
+def shaped_reward_tensor(rewards: np.ndarray, potential: np.ndarray, terminal: np.ndarray,
+                         gamma: float, scale: float = 1.0, *,
+                         zero_terminal: bool = True) -> np.ndarray:
+    """``R[s, a, s']`` after this module's shaping, computed by the wrappers' own kernel.
+
+    ``terminal[s']`` marks absorbing terminal states: transitions into them count as
+    ``terminated``, so their ``Φ(s')`` is zeroed unless ``zero_terminal=False`` (a deliberately
+    broken variant, for tests and distance demos); the absorbing states' own self-loops keep the
+    base reward, since the wrapper never steps after the episode ends.
+    """
+    n_s, n_a, n_next = rewards.shape
+    src = np.repeat(np.arange(n_s), n_a * n_next)
+    dst = np.tile(np.arange(n_next), n_s * n_a)
+    shaped = np.empty(rewards.size)
+    shaping = np.empty(rewards.size)
+    terminated = terminal[dst] if zero_terminal else np.zeros(rewards.size, dtype=np.bool_)
+    shape_rewards(rewards.reshape(-1).astype(np.float64), potential[src].astype(np.float64),
+                  potential[dst].astype(np.float64), terminated,
+                  np.ones(rewards.size, dtype=np.bool_), gamma, scale, shaped, shaping)
+    shaped = shaped.reshape(rewards.shape)
+    # An absorbing state's self-loop stands for "the episode is over": the wrapper never pays it.
+    for t in np.flatnonzero(terminal):
+        shaped[t, :, t] = rewards[t, :, t]
+    return shaped

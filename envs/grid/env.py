@@ -150,6 +150,15 @@ class GridEnv(shell.PicklableKernel, gym.Env):
         s.needs_reset[0] = False
         k.refresh_subgoal(s, 0, self._params)
 
+    def to_tabular(self, max_states: int = 50_000) -> Any:
+        """This layout as a :class:`~rewardgym.envs.grid.tabular.TabularMDP`.
+
+        Enumerated from the current state; for reward distances and policy-invariance checks.
+        """
+        from rewardgym.envs.grid.tabular import to_tabular
+
+        return to_tabular(self, max_states)
+
     @property
     def agent_state(self) -> tuple[int, int, int]:
         """The agent's ``(x, y, direction)``, for inspection and tests."""

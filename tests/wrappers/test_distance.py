@@ -1,0 +1,124 @@
+"""Reward distances (EPIC, STARC-VAL) and policy invariance on tabular grid MDPs."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from rewardgym.cli import main
+from rewardgym.wrappers.distance import (
+    epic_distance,
+    pearson_distance,
+    reward_from_spec,
+    sample_epic_distance,
+    starc_distance,
+)
+from rewardgym.wrappers.potential import shaped_reward_tensor
+
+GAMMA = 0.95
+IDS = ["rewardgym/Empty-5x5-v0", "rewardgym/LavaGapS5-v0", "rewardgym/DoorKey-5x5-v0"]
+
+
+@pytest.fixture(scope="module", params=IDS)
+def mdp(request):
+    env = gym.make(request.param)
+    env.reset(seed=1)
+    return env.unwrapped.to_tabular()
+
+
+def _random_potential(mdp, rng, scale):
+    phi = scale * rng.normal(size=mdp.n_states)
+    phi[mdp.terminal] = 0.0
+    return phi
+
+
+@pytest.mark.parametrize("scale", [1.0, 100.0])
+def test_potential_shaping_is_at_distance_zero(mdp, scale):
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        shaped = shaped_reward_tensor(mdp.rewards, _random_potential(mdp, rng, scale),
+                                      mdp.terminal, GAMMA)
+        assert epic_distance(mdp.rewards, shaped, GAMMA) < 1e-6
+        assert starc_distance(mdp.rewards, shaped, mdp.transitions, GAMMA) < 1e-6
+    assert epic_distance(mdp.rewards, 2.0 * mdp.rewards, GAMMA) < 1e-6
+    assert starc_distance(mdp.rewards, 2.0 * mdp.rewards, mdp.transitions, GAMMA) < 1e-6
+
+
+@pytest.mark.parametrize("spec", ["bonus", "pbrs:gamma=0.5", "pbrs:offset=10:noterm"])
+def test_non_potential_changes_are_at_positive_distance(mdp, spec):
+    other = reward_from_spec(mdp, spec, GAMMA)
+    assert starc_distance(mdp.rewards, other, mdp.transitions, GAMMA) > 1e-3
+    if spec != "pbrs:offset=10:noterm":  # EPIC's uniform coverage dilutes this one to ~0.04
+        assert epic_distance(mdp.rewards, other, GAMMA) > 1e-3
+
+
+def test_noterm_shaping_is_caught_by_epic_on_door_key():
+    env = gym.make("rewardgym/DoorKey-5x5-v0")
+    env.reset(seed=0)
+    mdp = env.unwrapped.to_tabular()
+    assert epic_distance(mdp.rewards, reward_from_spec(mdp, "pbrs:offset=10:noterm", GAMMA),
+                         GAMMA) > 1e-3
+
+
+def test_metric_properties_on_random_rewards():
+    rng = np.random.default_rng(3)
+    transitions = rng.dirichlet(np.ones(6), size=(6, 3))
+    for _ in range(20):
+        r1, r2, r3 = (rng.normal(size=(6, 3, 6)) for _ in range(3))
+        for dist in (lambda a, b: epic_distance(a, b, GAMMA),
+                     lambda a, b: starc_distance(a, b, transitions, GAMMA)):
+            d12, d21, d13, d23 = dist(r1, r2), dist(r2, r1), dist(r1, r3), dist(r2, r3)
+            assert d12 == pytest.approx(d21, abs=1e-12)
+            assert 0.0 <= d12 <= 1.0 + 1e-12
+            assert d13 <= d12 + d23 + 1e-9
+    assert pearson_distance(np.ones(4), np.ones(4)) == 0.0
+
+
+def _q_star(mdp, rewards, gamma, iters=3000):
+    q = np.zeros((mdp.n_states, mdp.n_actions))
+    expected = (mdp.transitions * rewards).sum(axis=2)
+    for _ in range(iters):
+        q_new = expected + gamma * mdp.transitions @ q.max(axis=1)
+        if np.max(np.abs(q_new - q)) < 1e-13:
+            break
+        q = q_new
+    return q_new
+
+
+def test_shaping_leaves_optimal_policy_unchanged(mdp):
+    rng = np.random.default_rng(1)
+    phi = _random_potential(mdp, rng, 5.0)
+    q = _q_star(mdp, mdp.rewards, GAMMA)
+    q_shaped = _q_star(mdp, shaped_reward_tensor(mdp.rewards, phi, mdp.terminal, GAMMA), GAMMA)
+    assert np.max(np.abs(q_shaped - (q - phi[:, None]))) < 1e-8
+    greedy = np.isclose(q, q.max(axis=1, keepdims=True), atol=1e-9)
+    greedy_shaped = np.isclose(q_shaped, q_shaped.max(axis=1, keepdims=True), atol=1e-9)
+    np.testing.assert_array_equal(greedy, greedy_shaped)
+
+
+def test_sample_based_epic_is_exactly_shaping_invariant():
+    rng = np.random.default_rng(0)
+    batch = (rng.normal(size=(200, 2)), rng.normal(size=(200, 1)), rng.normal(size=(200, 2)))
+    samples = (rng.normal(size=(64, 1)), rng.normal(size=(64, 2)))
+
+    def base(s, a, s2):
+        return -np.linalg.norm(s2, axis=1) + 0.1 * a[:, 0]
+
+    def phi(s):
+        return np.sin(s[:, 0]) + s[:, 1] ** 2
+
+    def shaped(s, a, s2):
+        return base(s, a, s2) + GAMMA * phi(s2) - phi(s)
+
+    def bumped(s, a, s2):
+        return base(s, a, s2) + np.exp(-np.sum((s2 - 0.5) ** 2, axis=1) / 0.1)
+
+    assert sample_epic_distance(base, shaped, batch, samples, GAMMA) < 1e-9
+    assert sample_epic_distance(base, bumped, batch, samples, GAMMA) > 0.05
+
+
+def test_distance_command(capsys):
+    assert main(["distance", "rewardgym/Empty-5x5-v0", "--a", "base", "--b", "pbrs"]) == 0
+    out = capsys.readouterr().out
+    assert "EPIC 0 " in out
+    assert main(["distance", "rewardgym/Empty-5x5-v0", "--b", "bonus:7:x"]) == 2
+    assert "not understood" in capsys.readouterr().err
