@@ -3,6 +3,12 @@
 ``WRAPPERS`` maps each public wrapper's name to a one-line summary (``rewardgym list`` prints it).
 """
 
+from rewardgym.wrappers.infractions import (
+    CARL_TABLE,
+    InfractionPenalty,
+    InfractionPenaltyVector,
+    InfractionRule,
+)
 from rewardgym.wrappers.potential import (
     BUILTIN_POTENTIALS,
     PotentialShaping,
@@ -14,13 +20,19 @@ from rewardgym.wrappers.terms import RecordRewardTerms, RecordRewardTermsVector
 WRAPPERS: dict[str, str] = {
     "PotentialShaping / PotentialShapingVector / PotentialShapingParallel": (
         "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
+    "InfractionPenalty / InfractionPenaltyVector": (
+        "progress * prod(infraction factors) + terminal rewards; CaRL's table as CARL_TABLE"),
     "RecordRewardTerms / RecordRewardTermsVector": (
         "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
 }
 
 __all__ = [
     "BUILTIN_POTENTIALS",
+    "CARL_TABLE",
     "WRAPPERS",
+    "InfractionPenalty",
+    "InfractionPenaltyVector",
+    "InfractionRule",
     "PotentialShaping",
     "PotentialShapingParallel",
     "PotentialShapingVector",

@@ -33,6 +33,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
+from rewardgym.wrappers.vector_infos import with_final_rows
+
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
     "grid_subgoal_distance": "rewardgym.envs.grid.potential:subgoal_potential",
@@ -152,20 +154,6 @@ def _replace_rows(batch: Any, rows: np.ndarray, singles: np.ndarray) -> Any:
     return out
 
 
-def _final_infos(infos: dict[str, Any], final: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
-    """Infos with the finished rows taken from ``final_info`` (arrays of matching shape only)."""
-    merged = dict(infos)
-    for key, value in final.items():
-        current = infos.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
-            merged[key] = _final_infos(current, value, done)
-        elif isinstance(value, np.ndarray) and isinstance(current, np.ndarray) and (
-                value.shape == current.shape):
-            mask = done.reshape(-1, *([1] * (value.ndim - 1)))
-            merged[key] = np.where(mask, value, current)
-    return merged
-
-
 class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
     """:class:`PotentialShaping` for vector envs (``NEXT_STEP`` and ``SAME_STEP`` autoreset).
 
@@ -223,7 +211,7 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         if self.autoreset_mode == AutoresetMode.SAME_STEP and done.any():
             rows = np.flatnonzero(done)
             final_obs = _replace_rows(obs, rows, infos["final_obs"][rows])
-            final_infos = _final_infos(infos, infos.get("final_info", {}), done)
+            final_infos = with_final_rows(infos, infos.get("final_info", {}), done)
             phi_next = np.where(done, _values(self.potential, final_obs, final_infos, n), phi_obs)
         shaped = np.empty(n)
         shaping = np.empty(n)

@@ -1,0 +1,128 @@
+"""InfractionPenalty: CaRL's multiplicative scheme on any env whose info carries the signals."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+from rewardgym.wrappers.infractions import (
+    CARL_TABLE,
+    InfractionPenalty,
+    InfractionPenaltyVector,
+    InfractionRule,
+)
+
+TABLE = (
+    InfractionRule("crash", terminate=True, terminal_reward=-1.0),
+    InfractionRule("slow", factor=0.5, hold_steps=3),
+    InfractionRule("speed", weight=0.8),
+)
+
+
+class _Signals(gym.Env):
+    """Progress 2.0 per step; scripted infraction signals; ends itself on a crash."""
+
+    observation_space = gym.spaces.Box(0, 100, (1,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, script=None, self_terminate=True):
+        self.script = script or {2: {"slow": True}, 3: {"speed": 0.5}, 7: {"crash": True}}
+        self.self_terminate = self_terminate
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.array([0.0], np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        events = self.script.get(self.t, {})
+        info = {"progress": 2.0, "crash": events.get("crash", False),
+                "slow": events.get("slow", False), "speed": events.get("speed", 0.0)}
+        terminated = bool(info["crash"]) and self.self_terminate
+        return np.array([float(self.t)], np.float32), 0.25, terminated, self.t >= 9, info
+
+
+def _run(env, steps=9):
+    env.reset(seed=0)
+    out = []
+    for _ in range(steps):
+        _, reward, terminated, truncated, info = env.step(0)
+        out.append((reward, terminated, info))
+        if terminated or truncated:
+            break
+    return out
+
+
+def test_factors_weights_holds_and_terminal_reward():
+    out = _run(InfractionPenalty(_Signals(self_terminate=False), TABLE))
+    rewards = [r for r, _, _ in out]
+    # t1: 2; t2-4: slow x0.5 held for 3 steps; t3 also speed 1 - 0.8*0.5 = 0.6; t7: crash.
+    assert rewards == pytest.approx([2.0, 1.0, 0.6, 1.0, 2.0, 2.0, 2.0 - 1.0])
+    assert out[-1][1] is True  # the wrapper ends the episode on the crash
+    for reward, _, info in out:
+        assert info["base_reward"] == 0.25
+        assert sum(info["reward_terms"].values()) == pytest.approx(reward)
+    assert out[-1][2]["reward_terms"]["terminal"] == -1.0
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "expected_first_rewards"),
+    [
+        (TABLE, "progress", [2.0, 1.0, 0.6]),
+        ((InfractionRule("crash", terminate=True),
+          InfractionRule("slow", factor=0.25), InfractionRule("speed", weight=1.0)),
+         "progress", [2.0, 0.5, 1.0]),
+    ],
+)
+def test_table_changes_the_output(table, key, expected_first_rewards):
+    out = _run(InfractionPenalty(_Signals(), table, progress_key=key))
+    assert [r for r, _, _ in out][:3] == pytest.approx(expected_first_rewards)
+
+
+def test_missing_progress_key_and_bad_rules_are_named():
+    with pytest.raises(KeyError, match="distance"):
+        _run(InfractionPenalty(_Signals(), TABLE, progress_key="distance"))
+    with pytest.raises(ValueError, match="exactly one"):
+        InfractionRule("x", terminate=True, factor=0.5)
+    with pytest.raises(ValueError, match="factor"):
+        InfractionRule("x", factor=1.5)
+    with pytest.raises(ValueError, match="duplicate"):
+        InfractionPenalty(_Signals(), (TABLE[0], TABLE[0]))
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_twin_equals_single_wrapper(mode):
+    scripts = [{2: {"slow": True}, 4: {"crash": True}}, {1: {"speed": 1.0}, 6: {"crash": True}},
+               {3: {"slow": True}, 5: {"speed": 0.25}}]
+    singles = SyncVectorEnv([lambda s=s: InfractionPenalty(_Signals(s), TABLE) for s in scripts],
+                            autoreset_mode=mode)
+    twin = InfractionPenaltyVector(
+        SyncVectorEnv([lambda s=s: _Signals(s) for s in scripts], autoreset_mode=mode), TABLE)
+    singles.reset(seed=0)
+    twin.reset(seed=0)
+    for _ in range(25):
+        a = singles.step(np.zeros(3, dtype=np.int64))
+        b = twin.step(np.zeros(3, dtype=np.int64))
+        np.testing.assert_allclose(a[1], b[1], atol=1e-12)
+        np.testing.assert_array_equal(a[2], b[2])
+        np.testing.assert_array_equal(a[3], b[3])
+
+
+def test_vector_twin_refuses_to_end_episodes_itself():
+    twin = InfractionPenaltyVector(SyncVectorEnv([lambda: _Signals(self_terminate=False)]), TABLE)
+    twin.reset(seed=0)
+    for _ in range(6):  # the crash comes at step 7
+        twin.step(np.zeros(1, dtype=np.int64))
+    with pytest.raises(ValueError, match="did not terminate"):
+        twin.step(np.zeros(1, dtype=np.int64))
+
+
+def test_carl_preset_matches_the_paper_settings():
+    rules = {rule.name: rule for rule in CARL_TABLE}
+    assert rules["collision"].terminal_reward == rules["red_light"].terminal_reward == -1.0
+    assert rules["off_road"].terminate
+    assert rules["off_road"].terminal_reward == 0.0
+    assert rules["ttc"].factor == 0.5
+    assert rules["ttc"].hold_steps == 500
+    assert rules["outside_route_lanes"].factor == 0.0
