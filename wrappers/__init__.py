@@ -6,6 +6,7 @@
 from rewardgym.wrappers.infractions import (
     CARL_TABLE,
     InfractionPenalty,
+    InfractionPenaltyParallel,
     InfractionPenaltyVector,
     InfractionRule,
 )
@@ -20,7 +21,7 @@ from rewardgym.wrappers.terms import RecordRewardTerms, RecordRewardTermsVector
 WRAPPERS: dict[str, str] = {
     "PotentialShaping / PotentialShapingVector / PotentialShapingParallel": (
         "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
-    "InfractionPenalty / InfractionPenaltyVector": (
+    "InfractionPenalty / InfractionPenaltyVector / InfractionPenaltyParallel": (
         "progress * prod(infraction factors) + terminal rewards; CaRL's table as CARL_TABLE"),
     "RecordRewardTerms / RecordRewardTermsVector": (
         "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
@@ -31,6 +32,7 @@ __all__ = [
     "CARL_TABLE",
     "WRAPPERS",
     "InfractionPenalty",
+    "InfractionPenaltyParallel",
     "InfractionPenaltyVector",
     "InfractionRule",
     "PotentialShaping",

@@ -31,6 +31,7 @@ import numpy as np
 from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import VectorEnv, VectorWrapper
 from numba import njit
+from pettingzoo.utils.wrappers import BaseParallelWrapper
 
 from rewardgym.wrappers.vector_infos import with_final_rows
 
@@ -245,3 +246,48 @@ class InfractionPenaltyVector(VectorWrapper):
         infos["reward_terms"] = {"progress": shaped - terminal, "terminal": terminal}
         return obs, shaped, terminated, truncated, infos
 
+
+
+class InfractionPenaltyParallel(BaseParallelWrapper):
+    """:class:`InfractionPenalty` for PettingZoo parallel envs.
+
+    Each agent has its own held penalties; like the vector twin, it never removes an agent
+    itself (the env must terminate agents on terminating infractions).
+    """
+
+    def __init__(self, env: Any, table: Sequence[InfractionRule] = CARL_TABLE, *,
+                 progress_key: str = "progress") -> None:
+        super().__init__(env)
+        self.table = tuple(table)
+        self.progress_key = progress_key
+        self._kind, self._value, self._hold = _check(self.table, progress_key)
+        self._countdown: dict[Any, np.ndarray] = {}
+        self._held: dict[Any, np.ndarray] = {}
+
+    def reset(self, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        """Reset and clear every agent's held penalties."""
+        obs, infos = self.env.reset(seed=seed, options=options)
+        self._countdown = {a: np.zeros((1, len(self.table)), dtype=np.int64) for a in obs}
+        self._held = {a: np.ones((1, len(self.table))) for a in obs}
+        return obs, infos
+
+    def step(self, actions: dict) -> tuple[dict, dict, dict, dict, dict]:
+        """Step and apply the table to each acting agent."""
+        obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        new_rewards, new_infos = {}, dict(infos)
+        for agent, reward in rewards.items():
+            info = infos.get(agent, {})
+            out = np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.bool_)
+            countdown = self._countdown.setdefault(agent, np.zeros((1, len(self.table)),
+                                                                   dtype=np.int64))
+            held = self._held.setdefault(agent, np.ones((1, len(self.table))))
+            penalize(_progress(info, self.progress_key, 1), _severity(info, self.table, 1),
+                     self._kind, self._value, self._hold, held, countdown, *out)
+            if out[2][0] and not terminations.get(agent, False):
+                raise ValueError(f"InfractionPenaltyParallel: agent {agent!r} had a terminating "
+                                 "infraction but was not terminated by the env")
+            new_rewards[agent] = float(out[0][0])
+            new_infos[agent] = {**info, "base_reward": reward, "reward_terms": {
+                "progress": float(out[0][0] - out[1][0]), "terminal": float(out[1][0])}}
+        return obs, new_rewards, terminations, truncations, new_infos

@@ -122,3 +122,22 @@ def test_distance_command(capsys):
     assert "EPIC 0 " in out
     assert main(["distance", "rewardgym/Empty-5x5-v0", "--b", "bonus:7:x"]) == 2
     assert "not understood" in capsys.readouterr().err
+
+
+def test_multiplicative_infraction_reward_is_not_a_shaping_of_the_base(mdp):
+    """CaRL-style: progress multiplied down in 'penalty' states is a different reward."""
+    from rewardgym.wrappers.infractions import InfractionRule, penalize
+
+    rng = np.random.default_rng(5)
+    progress = rng.random(mdp.rewards.shape) * mdp.transitions  # a dense progress reward
+    in_penalty = rng.random(mdp.n_states) < 0.3  # e.g. speeding in some states
+    rule = InfractionRule("speeding", factor=0.5)
+    severity = np.broadcast_to(in_penalty[None, None, :], progress.shape).reshape(-1, 1)
+    flat = progress.reshape(-1)
+    out = np.empty(flat.size), np.empty(flat.size), np.empty(flat.size, dtype=bool)
+    penalize(flat, severity.astype(float), np.array([1]), np.array([rule.factor]),
+             np.array([0]), np.ones((flat.size, 1)), np.zeros((flat.size, 1), dtype=np.int64),
+             *out)
+    penalized = out[0].reshape(progress.shape)
+    assert epic_distance(progress, penalized, GAMMA) > 1e-3
+    assert starc_distance(progress, penalized, mdp.transitions, GAMMA) > 1e-3

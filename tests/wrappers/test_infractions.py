@@ -4,10 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from pettingzoo import ParallelEnv
 
 from rewardgym.wrappers.infractions import (
     CARL_TABLE,
     InfractionPenalty,
+    InfractionPenaltyParallel,
     InfractionPenaltyVector,
     InfractionRule,
 )
@@ -126,3 +128,42 @@ def test_carl_preset_matches_the_paper_settings():
     assert rules["ttc"].factor == 0.5
     assert rules["ttc"].hold_steps == 500
     assert rules["outside_route_lanes"].factor == 0.0
+
+
+class _OneAgent(ParallelEnv):
+    """A PettingZoo view of one gym env, to compare the parallel twin on the same data."""
+
+    metadata = {"name": "one_agent_v0"}
+
+    def __init__(self, env):
+        self.env, self.possible_agents = env, ["a"]
+
+    def observation_space(self, agent):
+        return self.env.observation_space
+
+    def action_space(self, agent):
+        return self.env.action_space
+
+    def reset(self, seed=None, options=None):
+        self.agents = ["a"]
+        obs, info = self.env.reset(seed=seed)
+        return {"a": obs}, {"a": info}
+
+    def step(self, actions):
+        obs, r, term, trunc, info = self.env.step(actions["a"])
+        if term or trunc:
+            self.agents = []
+        return {"a": obs}, {"a": r}, {"a": term}, {"a": trunc}, {"a": info}
+
+
+def test_parallel_twin_equals_single_wrapper():
+    single = InfractionPenalty(_Signals(), TABLE)
+    parallel = InfractionPenaltyParallel(_OneAgent(_Signals()), TABLE)
+    single.reset(seed=0)
+    parallel.reset(seed=0)
+    for _ in range(7):
+        _, r, term, _, info = single.step(0)
+        _, pr, pterm, _, pinfo = parallel.step({"a": 0})
+        assert pr["a"] == r
+        assert pterm["a"] == term
+        assert pinfo["a"]["reward_terms"] == info["reward_terms"]

@@ -280,3 +280,24 @@ def test_parallel_twin_shapes_each_agent_with_terminal_rules():
 def test_parallel_twin_passes_pettingzoo_api_test():
     parallel_api_test(PotentialShapingParallel(_Race(), _agent_potential, gamma=0.9),
                       num_cycles=50)
+
+
+def test_parallel_twin_equals_single_wrapper_on_the_same_data():
+    from tests.wrappers.test_infractions import _OneAgent
+
+    single = PotentialShaping(gym.make(ENV_ID, max_episode_steps=15), facing_potential,
+                              gamma=0.9, scale=2.0)
+    parallel = PotentialShapingParallel(_OneAgent(gym.make(ENV_ID, max_episode_steps=15)),
+                                        lambda agent, obs, info: float(facing_potential(obs, info)),
+                                        gamma=0.9, scale=2.0)
+    single.reset(seed=4)
+    parallel.reset(seed=4)
+    rng = np.random.default_rng(0)
+    for _ in range(15):
+        action = int(rng.integers(0, 3))
+        _, r, term, trunc, info = single.step(action)
+        _, pr, _, _, pinfo = parallel.step({"a": action})
+        assert pr["a"] == r
+        assert pinfo["a"]["reward_terms"]["shaping"] == info["reward_terms"]["shaping"]
+        if term or trunc:
+            break
