@@ -98,6 +98,11 @@ class PPOConfig:
         torch_threads: ``torch.set_num_threads`` during training; 1 is fastest for small MLPs
             on CPU (measured, DESIGN.md section 5).
         device: Torch device, "cpu", "cuda" or "auto".
+        shaping_potential: Train on potential-shaped rewards: the name of a built-in potential
+            (``rewardgym.wrappers.BUILTIN_POTENTIALS``, e.g. ``"grid_subgoal_distance"``, which
+            needs ``env_kwargs.subgoal_distance_in_info: true``), applied with this config's
+            ``gamma``; evaluation always uses the env's own reward. None trains unshaped.
+        shaping_scale: Multiplies the shaping term.
 
     Example:
         >>> from rewardgym.agents import PPOConfig
@@ -132,6 +137,8 @@ class PPOConfig:
     seed: int | None = 0
     torch_threads: int = 1
     device: str = "cpu"
+    shaping_potential: str | None = None
+    shaping_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -184,6 +191,15 @@ class PPOConfig:
             )
         if self.seed is not None:
             _check_int("seed", self.seed, 0)
+        if self.shaping_potential is not None:
+            from rewardgym.wrappers.potential import BUILTIN_POTENTIALS
+
+            if self.shaping_potential not in BUILTIN_POTENTIALS:
+                raise ConfigError(
+                    f"PPOConfig.shaping_potential: expected None or one of "
+                    f"{sorted(BUILTIN_POTENTIALS)}, got {self.shaping_potential!r}"
+                )
+        _check_float("shaping_scale", self.shaping_scale, -math.inf, math.inf)
         if not isinstance(self.device, str) or not re.fullmatch(
             r"cpu|auto|cuda(:\d+)?|mps", self.device
         ):

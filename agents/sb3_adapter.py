@@ -47,7 +47,7 @@ step-for-step identical to ``DummyVecEnv`` built from the same envs with the sam
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from copy import deepcopy
 from typing import Any
 
@@ -529,6 +529,7 @@ def make_sb3_vec_env(
     seed: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     vectorization_mode: str | None = None,
+    vector_wrappers: Sequence[Callable[[VectorEnv], VectorEnv]] = (),
 ) -> VectorEnvToSB3:
     """Build ``n_envs`` copies of ``env_id`` as an SB3 ``VecEnv`` with same-step autoreset.
 
@@ -549,6 +550,8 @@ def make_sb3_vec_env(
         seed: Seed for the first reset (env ``i`` gets ``seed + i``); None for random seeds.
         env_kwargs: Keyword arguments for the env constructor (e.g. ``{"obs_mode": "flat"}``).
         vectorization_mode: Force "vector_entry_point", "sync" or "async".
+        vector_wrappers: Callables applied to the Gymnasium vector env, in order, before the
+            episode statistics (e.g. ``PotentialShapingVector``: the logged return is shaped).
 
     Returns:
         The adapter around the vector env; ``reset()`` uses ``seed`` once.
@@ -594,6 +597,8 @@ def make_sb3_vec_env(
             vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
             **kwargs,
         )
+    for wrap in vector_wrappers:  # e.g. reward shaping: under the statistics, so they log it
+        venv = wrap(venv)
     if not any(isinstance(env, RecordEpisodeStatistics) for env in _wrapper_chain(venv)):
         venv = RecordEpisodeStatistics(venv)
     # Outside the statistics wrapper, which replaces infos["episode"]: the per-term episode

@@ -32,6 +32,7 @@ gamma (Ng et al., 1999). :func:`check_shaping_gamma` enforces that before traini
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import json
 import math
@@ -418,6 +419,16 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
+def _shaping_wrappers(config: PPOConfig) -> list[Any]:
+    """The potential-shaping vector wrapper a config asks for (none when unshaped)."""
+    if config.shaping_potential is None:
+        return []
+    from rewardgym.wrappers.potential import PotentialShapingVector
+
+    return [functools.partial(PotentialShapingVector, potential=config.shaping_potential,
+                              gamma=config.gamma, scale=config.shaping_scale)]
+
+
 def _env_seed(seed: int | None, num_timesteps: int) -> int | None:
     """Env seed for a run starting at ``num_timesteps``: ``seed`` for a fresh run, else derived."""
     if seed is None or num_timesteps == 0:
@@ -506,6 +517,7 @@ def train(
             config.n_envs,
             env_kwargs=config.env_kwargs,
             vectorization_mode=config.vectorization_mode,
+            vector_wrappers=_shaping_wrappers(config),
         )
         check_shaping_gamma(env, config.gamma, allow_gamma_mismatch)
         algo_cls = ALGORITHMS[algo]
