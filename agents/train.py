@@ -41,6 +41,7 @@ import random
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from rewardgym.agents.callbacks import RewardTermsCallback
@@ -448,6 +449,7 @@ def train(
     checkpoint_freq: int = 50_000,
     allow_gamma_mismatch: bool = False,
     verbose: int = 1,
+    callbacks: Sequence[BaseCallback] = (),
 ) -> TrainResult:
     """Train ``algo`` on ``env_id``, checkpointing to ``log_dir``, then evaluate.
 
@@ -466,6 +468,7 @@ def train(
         checkpoint_freq: Save a checkpoint every this many env steps (and always at the end).
         allow_gamma_mismatch: See :func:`check_shaping_gamma`.
         verbose: 1 prints the result table, 0 prints nothing (SB3 itself stays quiet).
+        callbacks: Extra SB3 callbacks for ``learn`` (e.g. to record learning curves).
 
     Returns:
         The :class:`TrainResult` (also written to ``log_dir/result.json``).
@@ -565,6 +568,7 @@ def train(
                     save_vecnormalize=config.normalize,
                 ),
                 RewardTermsCallback(log_dir),
+                *callbacks,
             ])
             model.learn(
                 total_timesteps=remaining,
