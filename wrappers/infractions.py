@@ -33,7 +33,7 @@ from gymnasium.vector import VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
-from rewardgym.wrappers.vector_infos import with_final_rows
+from rewardgym.wrappers.vector_infos import reset_rows, with_final_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -214,9 +214,7 @@ class InfractionPenaltyVector(VectorWrapper):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset and clear held penalties of the reset envs."""
         obs, infos = self.env.reset(seed=seed, options=options)
-        mask = np.ones(self.num_envs, dtype=np.bool_)
-        if options is not None and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
+        mask = reset_rows(options, self.num_envs)
         self._countdown[mask] = 0
         self._held[mask] = 1.0
         return obs, infos

@@ -33,7 +33,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
-from rewardgym.wrappers.vector_infos import with_final_rows
+from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode, with_final_rows
 
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
@@ -176,11 +176,8 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         RecordConstructorArgs.__init__(self, potential=potential, gamma=gamma, scale=scale)
         VectorWrapper.__init__(self, env)
         _check(gamma, scale)
-        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
-            raise ValueError(f"PotentialShapingVector supports NEXT_STEP and SAME_STEP autoreset, "
-                             f"not {mode}; with DISABLED, wrap each sub-env in PotentialShaping")
-        self.autoreset_mode = mode
+        # With DISABLED autoreset, wrap each sub-env in PotentialShaping instead.
+        self.autoreset_mode = stepping_autoreset_mode(env, "PotentialShapingVector")
         self.potential = resolve_potential(potential)
         self.shaping_gamma = float(gamma)
         self.scale = float(scale)
@@ -193,9 +190,7 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         """Reset and cache ``Φ(s_0)`` of every env (or of the envs in ``reset_mask``)."""
         obs, infos = self.env.reset(seed=seed, options=options)
         values = _values(self.potential, obs, infos, self.num_envs)
-        mask = np.ones(self.num_envs, dtype=np.bool_)
-        if options is not None and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
+        mask = reset_rows(options, self.num_envs)
         self._phi = np.where(mask, values, self._phi)
         self._pending_reset[mask] = False
         return obs, infos

@@ -20,6 +20,8 @@ import numpy as np
 from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
+from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode
+
 
 class RecordRewardTerms(gym.Wrapper, RecordConstructorArgs):
     """Sum ``info["reward_terms"]`` over each episode into ``info["episode"]["terms"]``.
@@ -76,11 +78,7 @@ class RecordRewardTermsVector(VectorWrapper):
 
     def __init__(self, env: VectorEnv) -> None:
         super().__init__(env)
-        mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
-            raise ValueError(f"RecordRewardTermsVector supports NEXT_STEP and SAME_STEP "
-                             f"autoreset, not {mode}")
-        self.autoreset_mode = mode
+        self.autoreset_mode = stepping_autoreset_mode(env, "RecordRewardTermsVector")
         self._totals: dict[str, np.ndarray] = {}
         self._pending_reset = np.zeros(self.num_envs, dtype=np.bool_)
 
@@ -88,9 +86,7 @@ class RecordRewardTermsVector(VectorWrapper):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset and zero the totals of the reset envs."""
         obs, infos = self.env.reset(seed=seed, options=options)
-        mask = np.ones(self.num_envs, dtype=np.bool_)
-        if options is not None and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"], dtype=np.bool_)
+        mask = reset_rows(options, self.num_envs)
         for totals in self._totals.values():
             totals[mask] = 0.0
         self._pending_reset[mask] = False
