@@ -4,7 +4,7 @@ Trains SB3 PPO (through ``rewardgym.agents.train``, native vector envs) on DoorK
 KeyCorridorS3R3 with the env's sparse reward and with potential shaping (``Φ = -BFS distance to
 the current sub-goal``, ``PotentialShapingVector`` with the agent's gamma), several seeds each,
 one process per run (2 at a time on 2 cores). Records the rollout success rate (the last 100
-episodes) after every rollout, and reports env steps to 90 % success and the final deterministic
+episodes, once 100 have ended) after every rollout, and reports env steps to 90 % success and the final deterministic
 evaluation. Writes ``<out>/shaping_sparse.{jsonl,md,png}``; a relaunch skips runs already in the
 JSONL (keyed by a hash of their settings).
 """
@@ -52,7 +52,10 @@ def one_run(env_id: str, condition: str, seed: int, timesteps: int) -> dict[str,
             return True
 
         def _on_rollout_end(self) -> None:
-            if len(self.model.ep_success_buffer):
+            # Only a full window counts: early on, the episodes that have ended are the short,
+            # successful ones, which would overstate the success rate.
+            buffer = self.model.ep_success_buffer
+            if len(buffer) == buffer.maxlen:
                 self.points.append((self.num_timesteps,
                                     float(np.mean(self.model.ep_success_buffer))))
 

@@ -1,9 +1,10 @@
 """Sub-goal distance for potential-based shaping of the grid tasks.
 
-``subgoal_distance`` is the number of moves (turns not counted) from the agent to its current
-sub-goal: the key of the locked door while the agent lacks it, then the locked door, then the
-goal tile or the target object.  Walls, lava, locked doors and objects block the search; closed
-doors count as passable, since one toggle opens them.  ``Φ(s) = -subgoal_distance`` is the
+``subgoal_distance`` is the number of moves (turns not counted) still to go: from the agent to
+its current sub-goal (the key of the locked door while the agent lacks it, then the locked door,
+then the goal tile or the target object) plus the legs between the remaining sub-goals. Walls,
+lava, locked doors and objects block the search; closed doors count as passable, since one
+toggle opens them.  ``Φ(s) = -subgoal_distance`` is the
 classic distance potential of Ng, Harada & Russell (ICML 1999); with the shaping wrapper it
 leaves optimal policies unchanged.
 """
@@ -36,32 +37,12 @@ def _find(cells, obj, color, state, match_color, match_state):
 
 
 @njit(cache=True)
-def subgoal_distance(cells, ax, ay, carrying, target_type, target_color):
-    """BFS moves from (ax, ay) to the current sub-goal; ``width * height`` if unreachable."""
+def _bfs(cells, sx, sy, gx, gy, adjacent, dist, queue):
+    """BFS moves from (sx, sy) to (gx, gy) (or next to it); -1 if unreachable."""
     w, h = cells.shape[0], cells.shape[1]
-    unreachable = w * h
-    gx, gy = -1, -1
-    adjacent = True  # objects and doors are reached by standing next to them
-    dx, dy = _find(cells, c.DOOR, 0, c.LOCKED, False, True)
-    if dx >= 0:
-        door_color = cells[dx, dy, 1]
-        if carrying[0] == c.KEY and carrying[1] == door_color:
-            gx, gy = dx, dy
-        else:
-            gx, gy = _find(cells, c.KEY, door_color, 0, True, False)
-            if gx < 0:
-                gx, gy = dx, dy
-    elif target_type != 0:
-        gx, gy = _find(cells, target_type, target_color, 0, True, False)
-    if gx < 0:
-        gx, gy = _find(cells, c.GOAL, 0, 0, False, False)
-        adjacent = False
-    if gx < 0:
-        return 0  # nothing left to reach (e.g. the target is being carried)
-    dist = np.full((w, h), -1, dtype=np.int64)
-    queue = np.empty(w * h, dtype=np.int64)
-    dist[ax, ay] = 0
-    queue[0] = ax * h + ay
+    dist[:, :] = -1
+    dist[sx, sy] = 0
+    queue[0] = sx * h + sy
     head, tail = 0, 1
     while head < tail:
         x, y = divmod(queue[head], h)
@@ -78,7 +59,53 @@ def subgoal_distance(cells, ax, ay, carrying, target_type, target_color):
             dist[nx, ny] = dist[x, y] + 1
             queue[tail] = nx * h + ny
             tail += 1
-    return unreachable
+    return -1
+
+
+@njit(cache=True)
+def subgoal_distance(cells, ax, ay, carrying, target_type, target_color):
+    """BFS moves still to go: to the current sub-goal, then through the remaining ones.
+
+    Legs: agent → key (while the locked door's key is not carried) → locked door → goal tile or
+    target object. Summing the legs keeps the distance from jumping up when a sub-goal is
+    reached (picking up the key does not make the goal look farther). ``width * height`` when a
+    leg is unreachable.
+    """
+    w, h = cells.shape[0], cells.shape[1]
+    unreachable = w * h
+    dist = np.empty((w, h), dtype=np.int64)
+    queue = np.empty(w * h, dtype=np.int64)
+    # The final leg's end: the target object (stand next to it) or the goal tile (stand on it).
+    fx, fy, final_adjacent = -1, -1, True
+    if target_type != 0:
+        fx, fy = _find(cells, target_type, target_color, 0, True, False)
+    if fx < 0:
+        fx, fy = _find(cells, c.GOAL, 0, 0, False, False)
+        final_adjacent = False
+    if fx < 0:
+        return 0  # nothing left to reach (e.g. the target is being carried)
+    total = 0
+    sx, sy = ax, ay
+    dx, dy = _find(cells, c.DOOR, 0, c.LOCKED, False, True)
+    if dx >= 0:
+        door_color = cells[dx, dy, 1]
+        has_key = carrying[0] == c.KEY and carrying[1] == door_color
+        kx, ky = _find(cells, c.KEY, door_color, 0, True, False)
+        if not has_key and kx >= 0:
+            leg = _bfs(cells, sx, sy, kx, ky, True, dist, queue)
+            if leg < 0:
+                return unreachable
+            total += leg
+            sx, sy = kx, ky  # picking it up happens next to it; count from its cell
+        leg = _bfs(cells, sx, sy, dx, dy, True, dist, queue)
+        if leg < 0:
+            return unreachable
+        total += leg
+        sx, sy = dx, dy  # once unlocked the door is passable: the last leg starts on it
+    leg = _bfs(cells, sx, sy, fx, fy, final_adjacent, dist, queue)
+    if leg < 0:
+        return unreachable
+    return total + leg
 
 
 @njit(cache=True)
