@@ -1,12 +1,12 @@
 """Does potential-based shaping speed up PPO on sparse-reward grid tasks?
 
 Trains SB3 PPO (through ``rewardgym.agents.train``, native vector envs) on DoorKey-8x8 and
-KeyCorridorS3R3 with the env's sparse reward and with potential shaping (``Φ = -BFS distance to
-the current sub-goal``, ``PotentialShapingVector`` with the agent's gamma), several seeds each,
-one process per run (2 at a time on 2 cores). Records the rollout success rate (the last 100
-episodes, once 100 have ended) after every rollout, and reports env steps to 90 % success and the final deterministic
-evaluation. Writes ``<out>/shaping_sparse.{jsonl,md,png}``; a relaunch skips runs already in the
-JSONL (keyed by a hash of their settings).
+KeyCorridorS3R3 with the env's sparse reward and with potential shaping (``Φ = -BFS moves still
+to go through the remaining sub-goals``, ``PotentialShapingVector`` with the agent's gamma),
+several seeds each, one process per run. Records the rollout success rate (the last 100
+episodes, once 100 have ended) after every rollout, and reports env steps to 90 % success and
+the final deterministic evaluation. Writes ``<out>/shaping_sparse.{jsonl,md,png}``; a relaunch
+skips runs already in the JSONL (keyed by a hash of their settings).
 """
 
 from __future__ import annotations
