@@ -301,3 +301,21 @@ def test_parallel_twin_equals_single_wrapper_on_the_same_data():
         assert pinfo["a"]["reward_terms"]["shaping"] == info["reward_terms"]["shaping"]
         if term or trunc:
             break
+
+
+def test_episode_statistics_inside_log_base_return_outside_shaped():
+    from gymnasium.wrappers import RecordEpisodeStatistics
+
+    inside = PotentialShaping(RecordEpisodeStatistics(gym.make(ENV_ID, max_episode_steps=8)),
+                              facing_potential, gamma=0.9)
+    outside = RecordEpisodeStatistics(PotentialShaping(gym.make(ENV_ID, max_episode_steps=8),
+                                                       facing_potential, gamma=0.9))
+    for env, key in ((inside, "base_reward"), (outside, None)):
+        env.reset(seed=0)
+        total = 0.0
+        for _ in range(8):
+            _, reward, terminated, truncated, info = env.step(2)
+            total += info["base_reward"] if key else reward
+            if terminated or truncated:
+                break
+        assert info["episode"]["r"] == pytest.approx(total)
