@@ -10,15 +10,22 @@ Contract enforced by the tests: Gymnasium's env checker, seeded determinism, nat
 for any bad action.
 """
 
-from rewardgym.envs.grid.config import GridConfig
-from rewardgym.envs.grid.env import GridEnv
-from rewardgym.envs.grid.minigrid_bridge import from_minigrid
-from rewardgym.envs.grid.potential import (
+from pathlib import Path
+
+from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
+
+# Before any kernel module is imported: drop cached kernels compiled from older sources.
+invalidate_if_sources_changed(Path(__file__).parent)
+
+from rewardgym.envs.grid.config import GridConfig  # noqa: E402
+from rewardgym.envs.grid.env import GridEnv  # noqa: E402
+from rewardgym.envs.grid.minigrid_bridge import from_minigrid  # noqa: E402
+from rewardgym.envs.grid.potential import (  # noqa: E402
     subgoal_distance,
     subgoal_distance_batch,
     subgoal_potential,
 )
-from rewardgym.envs.grid.vector_env import GridVectorEnv
+from rewardgym.envs.grid.vector_env import GridVectorEnv  # noqa: E402
 
 __all__ = [
     "GridConfig",

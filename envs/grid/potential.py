@@ -3,8 +3,8 @@
 ``subgoal_distance`` is the number of moves (turns not counted) still to go: from the agent to
 its current sub-goal (the key of the locked door while the agent lacks it, then the locked door,
 then the goal tile or the target object) plus the legs between the remaining sub-goals. Walls,
-lava, locked doors and objects block the search; closed doors count as passable, since one
-toggle opens them.  ``Φ(s) = -subgoal_distance`` is the
+lava, locked doors and objects block the search (objects only while another way exists); closed
+doors count as passable, since one toggle opens them.  ``Φ(s) = -subgoal_distance`` is the
 classic distance potential of Ng, Harada & Russell (ICML 1999); with the shaping wrapper it
 leaves optimal policies unchanged.
 """
@@ -20,7 +20,9 @@ from rewardgym.envs.grid import constants as c
 
 
 @njit(cache=True)
-def _passable(obj, state):
+def _passable(obj, state, through_objects):
+    if obj == c.KEY or obj == c.BALL or obj == c.BOX:
+        return through_objects
     return obj == c.EMPTY or obj == c.GOAL or obj == c.FLOOR or (
         obj == c.DOOR and state != c.LOCKED)
 
@@ -38,7 +40,20 @@ def _find(cells, obj, color, state, match_color, match_state):
 
 @njit(cache=True)
 def _bfs(cells, sx, sy, gx, gy, adjacent, dist, queue):
-    """BFS moves from (sx, sy) to (gx, gy) (or next to it); -1 if unreachable."""
+    """BFS moves from (sx, sy) to (gx, gy) (or next to it), and the cell reached.
+
+    Moves are -1 when unreachable. Objects block the way, unless that leaves no way at all:
+    they can be picked up and put aside (a key dropped in a doorway must not make the goal
+    "unreachable").
+    """
+    moves, ex, ey = _bfs_once(cells, sx, sy, gx, gy, adjacent, dist, queue, False)
+    if moves < 0:
+        moves, ex, ey = _bfs_once(cells, sx, sy, gx, gy, adjacent, dist, queue, True)
+    return moves, ex, ey
+
+
+@njit(cache=True)
+def _bfs_once(cells, sx, sy, gx, gy, adjacent, dist, queue, through_objects):
     w, h = cells.shape[0], cells.shape[1]
     dist[:, :] = -1
     dist[sx, sy] = 0
@@ -49,17 +64,17 @@ def _bfs(cells, sx, sy, gx, gy, adjacent, dist, queue):
         head += 1
         at_goal = (abs(x - gx) + abs(y - gy) == 1) if adjacent else (x == gx and y == gy)
         if at_goal:
-            return dist[x, y]
+            return dist[x, y], x, y
         for k in range(4):
             nx, ny = x + c.DIR_DX[k], y + c.DIR_DY[k]
             if nx < 0 or ny < 0 or nx >= w or ny >= h or dist[nx, ny] >= 0:
                 continue
-            if not _passable(cells[nx, ny, 0], cells[nx, ny, 2]):
+            if not _passable(cells[nx, ny, 0], cells[nx, ny, 2], through_objects):
                 continue
             dist[nx, ny] = dist[x, y] + 1
             queue[tail] = nx * h + ny
             tail += 1
-    return -1
+    return -1, sx, sy
 
 
 @njit(cache=True)
@@ -92,17 +107,22 @@ def subgoal_distance(cells, ax, ay, carrying, target_type, target_color):
         has_key = carrying[0] == c.KEY and carrying[1] == door_color
         kx, ky = _find(cells, c.KEY, door_color, 0, True, False)
         if not has_key and kx >= 0:
-            leg = _bfs(cells, sx, sy, kx, ky, True, dist, queue)
+            leg, sx, sy = _bfs(cells, sx, sy, kx, ky, True, dist, queue)
             if leg < 0:
                 return unreachable
             total += leg
-            sx, sy = kx, ky  # picking it up happens next to it; count from its cell
-        leg = _bfs(cells, sx, sy, dx, dy, True, dist, queue)
+            # From where the key is picked up; once carried, its cell no longer blocks.
+            cells[kx, ky, 0] = c.EMPTY
+            leg, sx, sy = _bfs(cells, sx, sy, dx, dy, True, dist, queue)
+            cells[kx, ky, 0] = c.KEY
+        else:
+            leg, sx, sy = _bfs(cells, sx, sy, dx, dy, True, dist, queue)
         if leg < 0:
             return unreachable
-        total += leg
-        sx, sy = dx, dy  # once unlocked the door is passable: the last leg starts on it
-    leg = _bfs(cells, sx, sy, fx, fy, final_adjacent, dist, queue)
+        # One move onto the unlocked door, from which the last leg starts.
+        total += leg + 1
+        sx, sy = dx, dy
+    leg, _, _ = _bfs(cells, sx, sy, fx, fy, final_adjacent, dist, queue)
     if leg < 0:
         return unreachable
     return total + leg
