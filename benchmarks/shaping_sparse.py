@@ -2,7 +2,8 @@
 
 Trains SB3 PPO (through ``rewardgym.agents.train``, native vector envs) on DoorKey-8x8 and
 KeyCorridorS3R3 with the env's sparse reward and with potential shaping (``Φ = -BFS moves still
-to go through the remaining sub-goals``, ``PotentialShapingVector`` with the agent's gamma),
+to go through the remaining sub-goals``, ``PotentialShapingVector`` with the agent's gamma, at
+scale 1 and 0.1),
 several seeds each, one process per run. Records the rollout success rate (the last 100
 episodes, once 100 have ended) after every rollout, and reports env steps to 90 % success and
 the final deterministic evaluation. Writes ``<out>/shaping_sparse.{jsonl,md,png}``; a relaunch
@@ -24,7 +25,8 @@ import numpy as np
 
 NAME = "shaping_sparse"
 ENVS = ("rewardgym/DoorKey-8x8-v0", "rewardgym/KeyCorridorS3R3-v0")
-CONDITIONS = ("sparse", "shaped")
+# Reward conditions: the env's sparse reward, and potential shaping at two scales.
+CONDITIONS = {"sparse": None, "shaped": 1.0, "shaped_0.1": 0.1}
 BASE_OVERRIDES = ("n_envs=32", "n_steps=128", "batch_size=1024", "n_epochs=4",
                   "learning_rate=0.0005", "ent_coef=0.01", "env_kwargs.obs_mode=flat",
                   "env_kwargs.subgoal_distance_in_info=true")
@@ -60,8 +62,9 @@ def one_run(env_id: str, condition: str, seed: int, timesteps: int) -> dict[str,
                                     float(np.mean(self.model.ep_success_buffer))))
 
     overrides = [*BASE_OVERRIDES, f"total_timesteps={timesteps}", f"seed={seed}"]
-    if condition == "shaped":
-        overrides.append("shaping_potential=grid_subgoal_distance")
+    if CONDITIONS[condition] is not None:
+        overrides += ["shaping_potential=grid_subgoal_distance",
+                      f"shaping_scale={CONDITIONS[condition]}"]
     config = load_config(env_id, "ppo", overrides=overrides)
     curve = Curve()
     with tempfile.TemporaryDirectory() as log_dir:
@@ -113,11 +116,11 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
     for ax, env_id in zip(axes[0], envs, strict=True):
         for condition in CONDITIONS:
             runs = [r for r in rows if r["env"] == env_id and r["condition"] == condition]
+            colour = f"C{list(CONDITIONS).index(condition)}"
             for k, run in enumerate(runs):
                 if run["curve"]:
                     t, s = zip(*run["curve"], strict=True)
-                    ax.plot(t, s, color="C0" if condition == "sparse" else "C1", alpha=0.5,
-                            label=condition if k == 0 else None)
+                    ax.plot(t, s, color=colour, alpha=0.5, label=condition if k == 0 else None)
         ax.axhline(0.9, color="grey", linestyle=":")
         ax.set_title(env_id)
         ax.set_xlabel("env steps")
@@ -129,7 +132,8 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 
 def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int | None = None,
-        envs: Sequence[str] | None = None, workers: int = 2) -> list[dict[str, Any]]:
+        envs: Sequence[str] | None = None, workers: int = 2,
+        conditions: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the sweep and write the results; returns the summary rows."""
     from rewardgym.benchmarks import harness
 
@@ -140,7 +144,11 @@ def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int |
     out.mkdir(parents=True, exist_ok=True)
     jsonl = out / f"{NAME}.jsonl"
     finished = _done(jsonl)
-    todo = [(e, c, s, timesteps) for e in envs for c in CONDITIONS for s in range(seeds)
+    conditions = tuple(conditions) if conditions is not None else tuple(CONDITIONS)
+    unknown = set(conditions) - set(CONDITIONS)
+    if unknown:
+        raise ValueError(f"unknown conditions {sorted(unknown)}; choose from {list(CONDITIONS)}")
+    todo = [(e, c, s, timesteps) for e in envs for c in conditions for s in range(seeds)
             if run_key(e, c, s, timesteps) not in finished]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for row in pool.map(one_run, *zip(*todo, strict=True)) if todo else ():
@@ -173,9 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timesteps", type=int, default=None)
     parser.add_argument("--envs", nargs="*", default=None)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--conditions", nargs="*", default=None, choices=list(CONDITIONS))
     args = parser.parse_args(argv)
     for row in run(args.quick, args.out, seeds=args.seeds, timesteps=args.timesteps,
-                   envs=args.envs, workers=args.workers):
+                   envs=args.envs, workers=args.workers, conditions=args.conditions):
         print(row)
     return 0
 
