@@ -7,7 +7,7 @@ from rewardgym.benchmarks import shaping_sparse
 
 @pytest.mark.slow
 def test_tiny_sweep_writes_results_and_relaunch_skips_finished_runs(tmp_path):
-    kwargs = {"seeds": 1, "timesteps": 12288, "envs": ["rewardgym/DoorKey-5x5-v0"],
+    kwargs = {"seeds": 1, "timesteps": 40960, "envs": ["rewardgym/DoorKey-5x5-v0"],
               "workers": 1, "conditions": ["sparse", "shaped"]}
     summary = shaping_sparse.run(True, str(tmp_path), **kwargs)
     assert [row["condition"] for row in summary] == ["sparse", "shaped"]
