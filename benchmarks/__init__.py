@@ -6,7 +6,7 @@ run (:func:`load`), so listing them costs nothing. Every module has
 
 Example:
     >>> sorted(BENCHMARKS)
-    ['throughput']
+    ['shaping_sparse', 'throughput', 'webshop_baselines', 'wrapper_overhead']
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-BENCHMARKS: dict[str, str] = {"throughput": "rewardgym.benchmarks.throughput"}
+BENCHMARKS: dict[str, str] = {
+    "throughput": "rewardgym.benchmarks.throughput",
+    "webshop_baselines": "rewardgym.benchmarks.webshop_baselines",
+    "wrapper_overhead": "rewardgym.benchmarks.wrapper_overhead",
+    "shaping_sparse": "rewardgym.benchmarks.shaping_sparse",
+}
 
 
 def load(name: str) -> ModuleType:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -150,7 +151,10 @@ def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int |
         raise ValueError(f"unknown conditions {sorted(unknown)}; choose from {list(CONDITIONS)}")
     todo = [(e, c, s, timesteps) for e in envs for c in conditions for s in range(seeds)
             if run_key(e, c, s, timesteps) not in finished]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # Fresh interpreters: forking a parent that already ran torch's OpenMP threads can kill the
+    # child (seen here as BrokenProcessPool).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         for row in pool.map(one_run, *zip(*todo, strict=True)) if todo else ():
             harness.record(NAME, [row], out_dir)
             print(f"{row['env']} {row['condition']} seed {row['seed']}: steps to 90% "

@@ -6,7 +6,15 @@ with flat observations and on all numba threads; rewardgym's single env
 (``gym.make`` with its default wrappers, and ``.unwrapped``); MiniGrid's DoorKey-8x8 single env;
 Gymnasium's ``SyncVectorEnv`` of MiniGrid DoorKey-8x8; and Gymnasium's ``CartPoleVectorEnv`` at the
 same batch sizes as ours (a well-known numpy-vectorised yardstick). Random actions are sampled
-before timing; resets are included. Each row is the median over the repeats of env-steps per
+before timing; resets are included.
+
+The ``shopping`` group times the WebShop-style text env (``rewardgym/WebShopText-v0``: random
+clickable actions, searching the instruction on the search page) and its SB3 view
+(``rewardgym/WebShopDiscrete-v0``: random valid slots, and the rule policy), each also as
+resets only (a "steps/s" row of a resets-only variant counts resets per second). It also checks
+memory: the process's resident set size (``/proc/self/statm``) before and after
+``shop_episodes`` episodes of each (100,000 in the full preset), which must stay flat (one
+session per env, bounded caches). Each row is the median over the repeats of env-steps per
 wall-clock second and per process CPU-second, plus microseconds per step call and the ratio to
 MiniGrid's single env. Writes ``<out>/throughput.jsonl`` (appended), ``<out>/throughput.md`` and
 ``<out>/throughput.png``.
@@ -17,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +40,11 @@ OURS_ID = "rewardgym/DoorKey-8x8-v0"
 MINIGRID_ID = "MiniGrid-DoorKey-8x8-v0"
 CARTPOLE_ID = "CartPole-v1"
 
+SHOP_TEXT_ID = "rewardgym/WebShopText-v0"
+SHOP_DISCRETE_ID = "rewardgym/WebShopDiscrete-v0"
+
 GROUPS = ("minigrid-single", "ours-single", "ours-native", "ours-native-flat",
-          "ours-native-threads", "minigrid-sync", "cartpole-native")
+          "ours-native-threads", "minigrid-sync", "cartpole-native", "shopping")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +58,7 @@ class Settings:
         sizes: batch sizes of our native vector env and of CartPoleVectorEnv.
         sync_sizes: batch sizes of the MiniGrid SyncVectorEnv.
         groups: which case groups to run (see :data:`GROUPS`).
+        shop_episodes: episodes of the shopping memory check, per env (0: skip it).
     """
 
     seconds: float
@@ -54,6 +67,7 @@ class Settings:
     sizes: tuple[int, ...]
     sync_sizes: tuple[int, ...]
     groups: tuple[str, ...] = GROUPS
+    shop_episodes: int = 0
 
     def __post_init__(self) -> None:
         if not self.seconds > 0:
@@ -66,14 +80,18 @@ class Settings:
             bad = [n for n in getattr(self, field) if n < 1]
             if bad:
                 raise ValueError(f"Settings.{field}: expected positive ints, got {bad}")
+        if self.shop_episodes < 0:
+            raise ValueError(f"Settings.shop_episodes: expected an int >= 0, got "
+                             f"{self.shop_episodes!r}")
         unknown = sorted(set(self.groups) - set(GROUPS))
         if unknown:
             raise ValueError(f"Settings.groups: unknown {unknown}, expected a subset of {GROUPS}")
 
 
-QUICK = Settings(seconds=1.0, repeats=2, warmup_s=0.2, sizes=(64, 1024, 4096), sync_sizes=(8,))
+QUICK = Settings(seconds=1.0, repeats=2, warmup_s=0.2, sizes=(64, 1024, 4096), sync_sizes=(8,),
+                 shop_episodes=2_000)
 FULL = Settings(seconds=3.0, repeats=3, warmup_s=0.5, sizes=(1, 64, 1024, 4096),
-                sync_sizes=(8, 64))
+                sync_sizes=(8, 64), shop_episodes=100_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +105,8 @@ class Case:
     n: int
     variant: str
     make: Callable[[], harness.Stepper]
+    memory: Callable[[int], dict[str, float]] | None = None
+    """Optional memory check run after the timings: episodes -> extra row fields."""
 
     @property
     def label(self) -> str:
@@ -140,6 +160,168 @@ def _cartpole_native(n: int) -> harness.Stepper:
     return harness.vector_stepper(env)
 
 
+# ---- shopping: text env and its SB3 view --------------------------------------------------
+
+
+class _ShopTextStepper:
+    """Random clickable actions on the text env; ``search[instruction]`` on the search page."""
+
+    steps_per_call = 1
+
+    def __init__(self, env: gym.Env, pool: int = 4096, seed: int = 0) -> None:
+        import numpy as np
+
+        self.env = env
+        self._draws = np.random.default_rng(seed).random(pool).tolist()
+        self._next = 0
+        self.episodes = 0
+        _, self._info = env.reset(seed=seed)
+
+    def __call__(self, calls: int) -> None:
+        step, reset, draws = self.env.step, self.env.reset, self._draws
+        j, size, info = self._next, len(self._draws), self._info
+        for _ in range(calls):
+            if info["page"] == "search":
+                action = f"search[{info['instruction']}]"
+            else:
+                clickables = info["available_actions"]["clickables"]
+                action = f"click[{clickables[int(draws[j] * len(clickables))]}]"
+            _, _, terminated, truncated, info = step(action)
+            if terminated or truncated:
+                _, info = reset()
+                self.episodes += 1
+            j += 1
+            if j == size:
+                j = 0
+        self._next, self._info = j, info
+
+
+class _ShopDiscreteStepper:
+    """The discrete view driven by random valid slots or by the rule policy."""
+
+    steps_per_call = 1
+
+    def __init__(self, env: gym.Env, policy: str, pool: int = 4096, seed: int = 0) -> None:
+        import numpy as np
+
+        from rewardgym.envs.shopping.baselines import rule_policy
+
+        self.env, self._rule = env, (rule_policy if policy == "rule" else None)
+        self._masks = env.unwrapped.action_masks
+        self._draws = np.random.default_rng(seed).random(pool).tolist()
+        self._next = 0
+        self.episodes = 0
+        self._obs, self._info = env.reset(seed=seed)
+
+    def __call__(self, calls: int) -> None:
+        import numpy as np
+
+        step, reset, draws, rule = self.env.step, self.env.reset, self._draws, self._rule
+        j, size, obs, info = self._next, len(self._draws), self._obs, self._info
+        for _ in range(calls):
+            if rule is not None:
+                action = rule(self.env, obs, info, None)
+            else:
+                valid = np.flatnonzero(self._masks())
+                action = int(valid[int(draws[j] * len(valid))])
+            obs, _, terminated, truncated, info = step(action)
+            if terminated or truncated:
+                obs, info = reset()
+                self.episodes += 1
+            j += 1
+            if j == size:
+                j = 0
+        self._next, self._obs, self._info = j, obs, info
+
+
+class _ResetStepper:
+    """Resets only: each call is one ``reset()`` (so its "steps/s" are resets per second)."""
+
+    steps_per_call = 1
+
+    def __init__(self, env: gym.Env, seed: int = 0) -> None:
+        self.env = env
+        env.reset(seed=seed)
+
+    def __call__(self, calls: int) -> None:
+        reset = self.env.reset
+        for _ in range(calls):
+            reset()
+
+
+def _shop_env(env_id: str) -> gym.Env:
+    if env_id == SHOP_DISCRETE_ID and env_id not in gym.registry:
+        # Until the registry row exists (it is added in envs/__init__.py).
+        from rewardgym.envs.shopping.discrete import WebShopDiscreteEnv
+
+        return gym.wrappers.TimeLimit(WebShopDiscreteEnv(), max_episode_steps=15)
+    return gym.make(env_id)
+
+
+def rss_mb() -> float:
+    """This process's current resident set size in MiB (``/proc/self/statm``; else peak RSS)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            resident_pages = int(f.read().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _memory_check(make: Callable[[], Any], episodes: int) -> dict[str, Any]:
+    """RSS before and after ``episodes`` episodes of a fresh stepper (after a 2% warm-up).
+
+    Also samples the RSS after each tenth of the episodes, to show it stays flat.
+    """
+    import gc
+
+    stepper = make()
+
+    def run(n_episodes: int) -> None:
+        target = stepper.episodes + n_episodes
+        while stepper.episodes < target:
+            stepper(16)
+
+    run(max(1, episodes // 50))  # warm caches (BM25 LRU, token hashes) before the baseline
+    gc.collect()
+    before, samples, start = rss_mb(), [], stepper.episodes
+    for _ in range(10):
+        run(max(1, episodes // 10))
+        samples.append(rss_mb())
+    gc.collect()
+    after = rss_mb()
+    return {"memory_episodes": stepper.episodes - start, "rss_before_mb": before,
+            "rss_after_mb": after, "rss_growth_mb": after - before, "rss_samples_mb": samples}
+
+
+def _shopping_cases() -> list[Case]:
+    text, disc = SHOP_TEXT_ID, SHOP_DISCRETE_ID
+
+    def text_random() -> harness.Stepper:
+        return _ShopTextStepper(_shop_env(text))
+
+    def disc_random() -> harness.Stepper:
+        return _ShopDiscreteStepper(_shop_env(disc), "random")
+
+    def disc_rule() -> harness.Stepper:
+        return _ShopDiscreteStepper(_shop_env(disc), "rule")
+
+    return [
+        Case("shopping", "rewardgym", text, "single", 1, "WebShopText, random clicks",
+             text_random, lambda n: _memory_check(text_random, n)),
+        Case("shopping", "rewardgym", text, "single", 1, "WebShopText, resets only",
+             lambda: _ResetStepper(_shop_env(text))),
+        Case("shopping", "rewardgym", disc, "single", 1, "WebShopDiscrete, random valid slots",
+             disc_random),
+        Case("shopping", "rewardgym", disc, "single", 1, "WebShopDiscrete, rule policy",
+             disc_rule, lambda n: _memory_check(disc_rule, n)),
+        Case("shopping", "rewardgym", disc, "single", 1, "WebShopDiscrete, resets only",
+             lambda: _ResetStepper(_shop_env(disc))),
+    ]
+
+
 def build_cases(settings: Settings) -> list[Case]:
     """The cases of ``settings``, in the order of the first round."""
     cases = [
@@ -166,6 +348,8 @@ def build_cases(settings: Settings) -> list[Case]:
                    lambda n=n: _minigrid_sync(n)) for n in settings.sync_sizes]
     cases += [Case("cartpole-native", "gymnasium", CARTPOLE_ID, "native", n, "CartPoleVectorEnv",
                    lambda n=n: _cartpole_native(n)) for n in settings.sizes]
+    if "shopping" in settings.groups:
+        cases += _shopping_cases()
     return [case for case in cases if case.group in settings.groups]
 
 
@@ -186,6 +370,11 @@ def measure(settings: Settings, progress: Callable[[str], None] | None = None) -
                                         progress=progress)
     rows = [{"library": c.library, "env": c.env, "mode": c.mode, "n": c.n, "variant": c.variant,
              "label": c.label, **summaries[c.label].as_row()} for c in cases]
+    for case, row in zip(cases, rows, strict=True):
+        if case.memory is not None and settings.shop_episodes > 0:
+            if progress is not None:
+                progress(f"memory check {case.label}: {settings.shop_episodes:,} episodes")
+            row.update(case.memory(settings.shop_episodes))
     ref = next((r for r in rows if r["library"] == "minigrid" and r["mode"] == "single"), None)
     for row in rows:
         row["ratio_vs_minigrid_single"] = (
@@ -206,6 +395,8 @@ COLUMNS = (
     Column("µs/call", "us_per_call", harness.fmt_float),
     Column("vs MiniGrid single (wall)", "ratio_vs_minigrid_single", harness.fmt_ratio),
     Column("vs MiniGrid single (cpu)", "ratio_vs_minigrid_single_cpu", harness.fmt_ratio),
+    Column("RSS before (MiB)", "rss_before_mb", harness.fmt_float),
+    Column("RSS after (MiB)", "rss_after_mb", harness.fmt_float),
 )
 
 
@@ -225,6 +416,18 @@ def headline(rows: Sequence[dict]) -> list[str]:
         lines.append(f"rewardgym single env vs MiniGrid single env: "
                      f"{harness.fmt_ratio(single['ratio_vs_minigrid_single'])} (wall), "
                      f"{harness.fmt_ratio(single['ratio_vs_minigrid_single_cpu'])} (cpu)")
+    shop = {r["variant"]: r for r in rows if r["env"] in (SHOP_TEXT_ID, SHOP_DISCRETE_ID)}
+    for name in ("WebShopText", "WebShopDiscrete"):
+        steps = next((r for v, r in shop.items() if v.startswith(name) and "resets" not in v
+                      and "rss_before_mb" in r), None)
+        resets = shop.get(f"{name}, resets only")
+        if steps is None or resets is None:
+            continue
+        lines.append(f"{name} ({steps['variant'].split(', ')[1]}): "
+                     f"{harness.fmt_rate(steps['steps_per_s_wall'])} steps/s, "
+                     f"{harness.fmt_rate(resets['steps_per_s_wall'])} resets/s; RSS "
+                     f"{steps['rss_before_mb']:.1f} -> {steps['rss_after_mb']:.1f} MiB over "
+                     f"{steps['memory_episodes']:,} episodes")
     return lines
 
 
@@ -243,7 +446,9 @@ def write_outputs(rows: Sequence[dict], settings: Settings, out_dir: str | Path,
         f"Median of {settings.repeats} round-robin run(s) of {settings.seconds:g} s per row; "
         "random actions pre-sampled; resets included (autoreset for vector envs). "
         "CPU-time rates count all of this process's threads, so they fall below wall rates "
-        "when numba runs a batch on several threads. Max 1-minute load average: "
+        "when numba runs a batch on several threads. Resets-only rows count resets per second. "
+        "RSS: resident memory before and after the shopping memory check's episodes. "
+        "Max 1-minute load average: "
         f"{max(r['load1'] for r in rows):.2f}.",
         "",
         *[f"- {line}" for line in headline(rows)],
@@ -284,7 +489,7 @@ def print_table(rows: Sequence[dict], console: Any = None) -> None:
 def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float | None = None,
         repeats: int | None = None, sizes: Sequence[int] | None = None,
         sync_sizes: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-        verbose: bool = True) -> list[dict]:
+        shop_episodes: int | None = None, verbose: bool = True) -> list[dict]:
     """Run the benchmark, write its outputs under ``out_dir`` and return the rows.
 
     Args:
@@ -295,6 +500,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float 
         sizes: overrides the batch sizes of our vector env and CartPoleVectorEnv.
         sync_sizes: overrides the batch sizes of MiniGrid's SyncVectorEnv.
         groups: restricts the case groups (subset of :data:`GROUPS`).
+        shop_episodes: overrides the episodes of the shopping memory check (0 skips it).
         verbose: print progress and the final table.
 
     Returns:
@@ -309,6 +515,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float 
         sizes=base.sizes if sizes is None else tuple(sizes),
         sync_sizes=base.sync_sizes if sync_sizes is None else tuple(sync_sizes),
         groups=base.groups if groups is None else tuple(groups),
+        shop_episodes=base.shop_episodes if shop_episodes is None else shop_episodes,
     )
     console = _console() if verbose else None
     rows = measure(settings, progress=console.log if console is not None else None)
@@ -352,6 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="batch sizes of MiniGrid's SyncVectorEnv, e.g. 8")
     parser.add_argument("--groups", type=_group_list, default=None,
                         help=f"comma-separated subset of {','.join(GROUPS)}")
+    parser.add_argument("--shop-episodes", type=int, default=None,
+                        help="episodes per env of the shopping memory check (default: 2,000 "
+                             "quick, 100,000 full; 0 skips it)")
     parser.add_argument("--no-print", action="store_true", help="no progress or table output")
     return parser
 
@@ -360,7 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark from command-line arguments; returns the exit status."""
     args = build_parser().parse_args(argv)
     run(args.quick, args.out, seconds=args.seconds, repeats=args.repeats, sizes=args.sizes,
-        sync_sizes=args.sync_sizes, groups=args.groups, verbose=not args.no_print)
+        sync_sizes=args.sync_sizes, groups=args.groups, shop_episodes=args.shop_episodes,
+        verbose=not args.no_print)
     return 0
 
 

@@ -82,6 +82,10 @@ ENV_TABLE: tuple[EnvRow, ...] = (
     # reward only on purchase. 15 steps is the LLM-agent convention.
     EnvRow(name="WebShopText", entry_point="rewardgym.envs.shopping.env:WebShopTextEnv",
            max_episode_steps=15),
+    # Its SB3 view: Discrete(64) slots with action_masks() and a numeric observation.
+    EnvRow(name="WebShopDiscrete",
+           entry_point="rewardgym.envs.shopping.discrete:WebShopDiscreteEnv",
+           max_episode_steps=15),
 )
 
 

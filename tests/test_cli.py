@@ -25,3 +25,16 @@ def test_console_script_help_names_subcommands():
                          capture_output=True, text=True).stdout
     for command in ("list", "train", "bench", "demo"):
         assert command in out
+
+
+def test_every_registered_benchmark_has_main_and_run():
+    import importlib
+
+    from rewardgym.benchmarks import BENCHMARKS
+
+    assert set(BENCHMARKS) >= {"throughput", "wrapper_overhead", "shaping_sparse",
+                               "webshop_baselines"}
+    for path in BENCHMARKS.values():
+        module = importlib.import_module(path)
+        assert callable(module.main)
+        assert callable(module.run)

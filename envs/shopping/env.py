@@ -88,6 +88,10 @@ class WebShopConfig:
         option_match: how goal options are matched (see :mod:`~rewardgym.envs.shopping.reward`):
             ``"value"`` (default) or ``"tuple"`` (upstream synthetic goals' ``(name, value)``
             quirk, stricter for short values such as ``"large"`` vs ``"x-large"``).
+        view_score_in_info: add ``info["view_score"]`` at reset and every step: WebShop's score
+            of the product in view (item page or its sub-pages) with the options chosen so far,
+            0 elsewhere (a shaping potential, like upstream ``WebEnv.score()``; privileged, off
+            by default; see :mod:`rewardgym.envs.shopping.shaping`).
 
     Example:
         >>> WebShopConfig(observation_mode="simple").mode
@@ -106,6 +110,7 @@ class WebShopConfig:
     goal_seed: int = 0
     goal_style: str = "mixed"
     option_match: str = "value"
+    view_score_in_info: bool = False
 
     def __post_init__(self) -> None:
         modes = (*OBSERVATION_MODES, *MODE_ALIASES)
@@ -226,7 +231,8 @@ class WebShopTextEnv(gym.Env):
     ## Info keys
     Every step: ``available_actions``, ``instruction``, ``page``, ``asin``, ``options``,
     ``goal_idx``, ``split``, ``invalid``, ``is_success``, ``reward_terms``; on the purchase
-    also ``reward_info`` and ``exact``; with ``expose_goal`` also ``goal``.
+    also ``reward_info`` and ``exact``; with ``expose_goal`` also ``goal``; with
+    ``view_score_in_info`` also ``view_score`` (see :meth:`view_score`).
 
     ## Version history
     * v0: initial release.
@@ -530,7 +536,22 @@ class WebShopTextEnv(gym.Env):
         }
         if self.config.expose_goal:
             info["goal"] = dataclasses.asdict(self.goal)
+        if self.config.view_score_in_info:
+            info["view_score"] = self.view_score()
         return info
+
+    def view_score(self) -> float:
+        """WebShop's score of the product in view with the options chosen so far (privileged).
+
+        The product in view is the one on the item page or its sub-pages; elsewhere (search,
+        results, done) the score is 0, so a potential built on it vanishes at the end.
+        """
+        state = self._state
+        if state.kind not in ("item", "item_sub"):
+            return 0.0
+        product = self._catalogue.products[state.product]
+        return float(compute_reward(product, self.goal, dict(state.options),
+                                    option_match=self.config.option_match).total)
 
     # ---- pickling ----
 

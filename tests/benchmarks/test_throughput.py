@@ -16,7 +16,7 @@ import pytest
 from rewardgym.benchmarks import BENCHMARKS, harness, load, throughput
 
 TINY = ["--seconds", "0.05", "--repeats", "1", "--sizes", "1,4", "--sync-sizes", "2",
-        "--no-print"]
+        "--shop-episodes", "20", "--no-print"]
 TINY_LABELS = [
     "minigrid single (gym.make)",
     "rewardgym single (gym.make)",
@@ -28,7 +28,14 @@ TINY_LABELS = [
     "minigrid sync n=2 (SyncVectorEnv)",
     "gymnasium native n=1 (CartPoleVectorEnv)",
     "gymnasium native n=4 (CartPoleVectorEnv)",
+    "rewardgym single (WebShopText, random clicks)",
+    "rewardgym single (WebShopText, resets only)",
+    "rewardgym single (WebShopDiscrete, random valid slots)",
+    "rewardgym single (WebShopDiscrete, rule policy)",
+    "rewardgym single (WebShopDiscrete, resets only)",
 ]
+MEMORY_LABELS = ("rewardgym single (WebShopText, random clicks)",
+                 "rewardgym single (WebShopDiscrete, rule policy)")
 ROW_TYPES = {
     "library": str, "env": str, "mode": str, "n": int, "variant": str, "label": str,
     "steps_per_s_wall": float, "steps_per_s_cpu": float, "us_per_call": float, "repeats": int,
@@ -67,6 +74,23 @@ def test_tiny_run_writes_one_typed_row_per_case(tiny_run: Path) -> None:
         assert row["bench"] == "throughput"
         assert row["quick"] is False
         assert row["settings"]["sizes"] == [1, 4]
+
+
+def test_shopping_rows_carry_a_flat_memory_check(tiny_run: Path) -> None:
+    rows = {r["label"]: r for r in read_jsonl(tiny_run / "throughput.jsonl")}
+    for label, row in rows.items():
+        if label not in MEMORY_LABELS:
+            assert "rss_before_mb" not in row
+            continue
+        assert row["memory_episodes"] >= 20
+        assert row["rss_before_mb"] > 0
+        assert row["rss_after_mb"] > 0
+        assert row["rss_growth_mb"] == pytest.approx(row["rss_after_mb"] - row["rss_before_mb"])
+        assert len(row["rss_samples_mb"]) == 10
+    lines = throughput.headline(list(rows.values()))
+    assert any(line.startswith("WebShopText (random clicks):") for line in lines)
+    assert any(line.startswith("WebShopDiscrete (rule policy):") for line in lines)
+    assert throughput.rss_mb() > 0
 
 
 def test_rows_carry_machine_versions_commit_and_timestamp(tiny_run: Path) -> None:
@@ -146,6 +170,9 @@ def test_settings_validate_their_fields() -> None:
     with pytest.raises(ValueError, match="groups"):
         throughput.Settings(seconds=1, repeats=1, warmup_s=0, sizes=(1,), sync_sizes=(),
                             groups=("bogus",))
+    with pytest.raises(ValueError, match="shop_episodes"):
+        throughput.Settings(seconds=1, repeats=1, warmup_s=0, sizes=(1,), sync_sizes=(),
+                            shop_episodes=-1)
 
 
 def test_quick_preset_is_shorter_than_full() -> None:
@@ -156,10 +183,12 @@ def test_quick_preset_is_shorter_than_full() -> None:
     assert budget(throughput.QUICK) < budget(throughput.FULL)
     assert 4096 in throughput.QUICK.sizes
     assert 4096 in throughput.FULL.sizes
+    assert throughput.FULL.shop_episodes == 100_000
+    assert throughput.QUICK.shop_episodes < throughput.FULL.shop_episodes
 
 
 def test_registry_loads_modules_lazily() -> None:
-    assert BENCHMARKS == {"throughput": "rewardgym.benchmarks.throughput"}
+    assert BENCHMARKS["throughput"] == "rewardgym.benchmarks.throughput"
     module = load("throughput")
     assert module is throughput
     assert callable(module.main)
