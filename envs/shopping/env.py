@@ -238,18 +238,8 @@ class WebShopTextEnv(gym.Env):
     * v0: initial release.
 
     Example:
-        >>> from rewardgym.envs.shopping.schema import Catalogue, Goal, Product
-        >>> mug = Product(asin="B000000001", title="Red Mug", description="A mug.",
-        ...               bullet_points=("holds tea",), attributes=("red",),
-        ...               options={"size": ("small", "large")}, price=5.0, price_text="$5.0",
-        ...               category="garden", query="mugs",
-        ...               product_category="Home › Kitchen › Mugs", title_nouns=("mug",))
-        >>> goal = Goal(asin="B000000001", instruction_text="i want a large red mug",
-        ...             attributes=("red",), goal_options=(("size", "large"),), price_upper=10.0,
-        ...             query="mugs", category="garden", product_category=mug.product_category,
-        ...             name=mug.title, title_nouns=("mug",))
-        >>> env = WebShopTextEnv(catalogue=Catalogue([mug]), goals=[goal],
-        ...                      search=lambda query, k: [0])
+        >>> from rewardgym.envs.shopping.examples import one_mug_shop
+        >>> env = WebShopTextEnv(**one_mug_shop())
         >>> obs, info = env.reset(seed=0)
         >>> obs
         'WebShop [SEP] Instruction: [SEP] i want a large red mug [SEP] Search'

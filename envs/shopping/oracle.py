@@ -74,24 +74,15 @@ def oracle_action(env: gym.Env, query: QueryFn | None = None) -> str:
         RuntimeError: on the done page (the episode is over).
 
     Example:
-        >>> from rewardgym.envs.shopping.schema import Catalogue, Goal, Product
-        >>> mug = Product(asin="B000000001", title="Red Mug", description="A mug.",
-        ...               bullet_points=(), attributes=("red",), options={"size": ("s", "l")},
-        ...               price=5.0, price_text="$5.0", category="garden", query="mugs",
-        ...               product_category="Home › Mugs", title_nouns=("mug",))
-        >>> goal = Goal(asin="B000000001", instruction_text="a large red mug",
-        ...             attributes=("red",), goal_options=(("size", "l"),), price_upper=10.0,
-        ...             query="mugs", category="garden", product_category="Home › Mugs",
-        ...             name="Red Mug", title_nouns=("mug",))
-        >>> env = WebShopTextEnv(catalogue=Catalogue([mug]), goals=[goal],
-        ...                      search=lambda q, k: [0])
+        >>> from rewardgym.envs.shopping.examples import one_mug_shop
+        >>> env = WebShopTextEnv(**one_mug_shop())
         >>> _ = env.reset(seed=0)
         >>> actions = []
         >>> while env.page_state.kind != "done":
         ...     actions.append(oracle_action(env, query=lambda g: "red mug"))
         ...     reward = env.step(actions[-1])[1]
         >>> actions, reward
-        (['search[red mug]', 'click[b000000001]', 'click[l]', 'click[buy now]'], 1.0)
+        (['search[red mug]', 'click[b000000001]', 'click[large]', 'click[buy now]'], 1.0)
     """
     shop = _shop(env)
     state, goal = shop.page_state, shop.goal

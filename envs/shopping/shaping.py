@@ -154,20 +154,11 @@ class ShopR1Reward(gym.Wrapper, RecordConstructorArgs):
         anneal_steps: decay ``lam`` linearly to 0 over this many steps (None: constant).
 
     Example:
-        >>> from rewardgym.envs.shopping.schema import Catalogue, Goal, Product
-        >>> mug = Product(asin="B000000001", title="Red Mug", description="A mug.",
-        ...               bullet_points=(), attributes=("red",), options={"size": ("s", "l")},
-        ...               price=5.0, price_text="$5.0", category="garden", query="mugs",
-        ...               product_category="Home › Mugs", title_nouns=("mug",))
-        >>> goal = Goal(asin="B000000001", instruction_text="a large red mug",
-        ...             attributes=("red",), goal_options=(("size", "l"),), price_upper=10.0,
-        ...             query="mugs", category="garden", product_category="Home › Mugs",
-        ...             name="Red Mug", title_nouns=("mug",))
         >>> from rewardgym.envs.shopping.env import WebShopTextEnv
-        >>> env = ShopR1Reward(WebShopTextEnv(catalogue=Catalogue([mug]), goals=[goal],
-        ...                                   search=lambda q, k: [0]), format_bonus=0.0)
+        >>> from rewardgym.envs.shopping.examples import one_mug_shop
+        >>> env = ShopR1Reward(WebShopTextEnv(**one_mug_shop()), format_bonus=0.0)
         >>> _ = env.reset(seed=0)
-        >>> _, reward, _, _, info = env.step("search[a large red mug]")
+        >>> _, reward, _, _, info = env.step("search[i want a large red mug]")
         >>> round(reward, 4), info["base_reward"], round(sum(info["reward_terms"].values()), 4)
         (0.08, 0.0, 0.08)
     """
