@@ -28,7 +28,6 @@ from rewardgym.envs.grid.potential import subgoal_distance
 
 # Autoreset behaviour of a batch step.
 NO_AUTORESET, NEXT_STEP, SAME_STEP = 0, 1, 2
-_UNREACHABLE = -1
 
 
 class GridState(NamedTuple):
