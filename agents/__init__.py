@@ -10,6 +10,7 @@ Example:
 """
 
 from rewardgym.agents.config import ConfigError, PPOConfig, load_config
+from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import VectorEnvToSB3, make_sb3_vec_env
 from rewardgym.agents.train import (
     ActionMaskError,
@@ -23,6 +24,7 @@ __all__ = [
     "ActionMaskError",
     "ConfigError",
     "PPOConfig",
+    "SACConfig",
     "ShapingGammaError",
     "TrainResult",
     "VectorEnvToSB3",

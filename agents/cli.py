@@ -6,6 +6,7 @@ arguments carry ``func=run_train``, so the caller dispatches with ``args.func(ar
     rewardgym train rewardgym/DoorKey-5x5-v0 --algo ppo --set n_envs=32 --total-timesteps 200000
     rewardgym train rewardgym/DoorKey-5x5-v0 --resume --total-timesteps 400000
     rewardgym train rewardgym/WebShopDiscrete-v0 --algo maskable_ppo   # env with action_masks()
+    rewardgym train rewardgym/HalfCheetahBackward-v0 --algo sac        # configs/sac.yml
 
 A run lives in ``<--log-dir>/<env id with '/' as '_'>_<algo>_seed<seed>``, so the same command
 with ``--resume`` finds it again.

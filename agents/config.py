@@ -283,6 +283,11 @@ class _LinearSchedule:
 #: ``PPOConfig`` and its validation; only the shipped file differs (``configs/maskable_ppo.yml``).
 ALGO_CONFIGS: dict[str, type[PPOConfig]] = {"ppo": PPOConfig, "maskable_ppo": PPOConfig}
 
+# SAC has its own fields (agents/sac_config.py); imported here, after the helpers it reuses.
+from rewardgym.agents.sac_config import SACConfig  # noqa: E402
+
+ALGO_CONFIGS["sac"] = SACConfig  # type: ignore[assignment]
+
 
 def config_path(algo: str = "ppo") -> Path:
     """The hyper-parameter file shipped for ``algo`` (``agents/configs/<algo>.yml``)."""

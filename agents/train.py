@@ -11,8 +11,9 @@ A run directory (``log_dir``) holds everything of one run::
         model.zip                           the final model
         result.json                         the :class:`TrainResult`
 
-``<algo>`` is the algorithm name (``ppo``, ``maskable_ppo``); :data:`ALGORITHMS` maps it to the SB3
-class, which builds, resumes (``<class>.load``) and evaluates the model on one code path.
+``<algo>`` is the algorithm name (``ppo``, ``maskable_ppo``, ``sac``); :data:`ALGORITHMS` maps it to
+the SB3 class, which builds, resumes (``<class>.load``) and evaluates the model on one code path.
+SAC's replay buffer is not checkpointed, so a resumed SAC run starts with an empty buffer.
 
 Resuming (``resume=True``) loads the newest checkpoint, restores the RNG states and VecNormalize
 statistics, and continues with ``reset_num_timesteps=False`` until ``config.total_timesteps``.
@@ -52,13 +53,15 @@ import yaml
 from rich.table import Table
 from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
-from stable_baselines3 import PPO
+from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from rewardgym.agents.beta_policy import resolve_policy
 from rewardgym.agents.callbacks import RewardTermsCallback
 from rewardgym.agents.config import PPOConfig, load_config
+from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
 
 __all__ = [
@@ -75,7 +78,8 @@ __all__ = [
 ]
 
 #: SB3 algorithm class per algo name (the same names as ``config.ALGO_CONFIGS``).
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "maskable_ppo": MaskablePPO}
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"ppo": PPO, "maskable_ppo": MaskablePPO,
+                                             "sac": SAC}
 
 _MISSING = object()
 
@@ -430,6 +434,11 @@ def _shaping_wrappers(config: PPOConfig) -> list[Any]:
                               gamma=config.gamma, scale=config.shaping_scale)]
 
 
+def _algo_kwargs(config: PPOConfig | SACConfig) -> dict[str, Any]:
+    """The SB3 constructor arguments of a config (SAC and the PPO family differ)."""
+    return config.sac_kwargs() if isinstance(config, SACConfig) else config.ppo_kwargs()
+
+
 def _env_seed(seed: int | None, num_timesteps: int) -> int | None:
     """Env seed for a run starting at ``num_timesteps``: ``seed`` for a fresh run, else derived."""
     if seed is None or num_timesteps == 0:
@@ -531,11 +540,11 @@ def train(
             if config.normalize:
                 env = VecNormalize(env, gamma=config.gamma)
             model = algo_cls(
-                config.policy,
+                resolve_policy(config.policy),
                 env,
                 tensorboard_log=str(tensorboard_dir),
                 verbose=0,
-                **config.ppo_kwargs(),
+                **_algo_kwargs(config),
             )
             resumed_from = None  # <Algo>(seed=...) seeded torch, numpy and the envs
         else:

@@ -6,7 +6,8 @@ run (:func:`load`), so listing them costs nothing. Every module has
 
 Example:
     >>> sorted(BENCHMARKS)
-    ['shaping_sparse', 'throughput', 'webshop_baselines', 'wrapper_overhead']
+    ['driving_learning', 'locomotion_learning', 'shaping_sparse', 'throughput', 'webshop_baselines',
+     'wrapper_overhead']
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ BENCHMARKS: dict[str, str] = {
     "webshop_baselines": "rewardgym.benchmarks.webshop_baselines",
     "wrapper_overhead": "rewardgym.benchmarks.wrapper_overhead",
     "shaping_sparse": "rewardgym.benchmarks.shaping_sparse",
+    "locomotion_learning": "rewardgym.benchmarks.locomotion_learning",
+    "driving_learning": "rewardgym.benchmarks.driving_learning",
 }
 
 

@@ -16,7 +16,20 @@ memory: the process's resident set size (``/proc/self/statm``) before and after
 ``shop_episodes`` episodes of each (100,000 in the full preset), which must stay flat (one
 session per env, bounded caches). Each row is the median over the repeats of env-steps per
 wall-clock second and per process CPU-second, plus microseconds per step call and the ratio to
-MiniGrid's single env. Writes ``<out>/throughput.jsonl`` (appended), ``<out>/throughput.md`` and
+MiniGrid's single env.
+
+The ``driving`` group (:mod:`rewardgym.benchmarks.driving_cases`) times RouteDrive's native
+vector env (vector and BEV observations), its single env, and highway-env's
+``highway-fast-v0`` and ``intersection-v1`` (when installed); its rows carry
+``ratio_vs_highway_fast``.
+
+The ``locomotion`` group (not in the default groups: ``--groups locomotion``) times the MuJoCo
+tasks (``rewardgym/HalfCheetahBackward-v0``, ``rewardgym/AntGoal-v0``) as our native vector env
+(one thread, and with its physics split over 2 threads) against Gymnasium's ``SyncVectorEnv`` and
+``AsyncVectorEnv`` of the same task at the same sizes (``--loco-sizes``, default 8 and 32);
+native rows carry ``ratio_vs_sync`` and ``ratio_vs_async``.
+
+Writes ``<out>/throughput.jsonl`` (appended), ``<out>/throughput.md`` and
 ``<out>/throughput.png``.
 """
 
@@ -32,7 +45,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from rewardgym.benchmarks import harness
+from rewardgym.benchmarks import driving_cases, harness
 from rewardgym.benchmarks.harness import Column
 
 NAME = "throughput"
@@ -44,7 +57,11 @@ SHOP_TEXT_ID = "rewardgym/WebShopText-v0"
 SHOP_DISCRETE_ID = "rewardgym/WebShopDiscrete-v0"
 
 GROUPS = ("minigrid-single", "ours-single", "ours-native", "ours-native-flat",
-          "ours-native-threads", "minigrid-sync", "cartpole-native", "shopping")
+          "ours-native-threads", "minigrid-sync", "cartpole-native", "shopping", "driving",
+          "locomotion")
+# What a run measures unless told otherwise: the MuJoCo group is opt-in (it starts subprocesses).
+DEFAULT_GROUPS = GROUPS[:-1]
+LOCO_IDS = ("rewardgym/HalfCheetahBackward-v0", "rewardgym/AntGoal-v0")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,6 +76,7 @@ class Settings:
         sync_sizes: batch sizes of the MiniGrid SyncVectorEnv.
         groups: which case groups to run (see :data:`GROUPS`).
         shop_episodes: episodes of the shopping memory check, per env (0: skip it).
+        loco_sizes: batch sizes of the locomotion group (native, sync and async alike).
     """
 
     seconds: float
@@ -66,8 +84,10 @@ class Settings:
     warmup_s: float
     sizes: tuple[int, ...]
     sync_sizes: tuple[int, ...]
-    groups: tuple[str, ...] = GROUPS
+    groups: tuple[str, ...] = DEFAULT_GROUPS
     shop_episodes: int = 0
+    loco_sizes: tuple[int, ...] = (8, 32)
+    drive_sizes: tuple[int, ...] = (1024, 4096)
 
     def __post_init__(self) -> None:
         if not self.seconds > 0:
@@ -101,7 +121,7 @@ class Case:
     group: str
     library: str
     env: str
-    mode: str  # "single", "sync" (gymnasium SyncVectorEnv) or "native" (a VectorEnv class)
+    mode: str  # "single", "sync"/"async" (gymnasium Sync/AsyncVectorEnv), "native" (a VectorEnv)
     n: int
     variant: str
     make: Callable[[], harness.Stepper]
@@ -158,6 +178,48 @@ def _minigrid_sync(n: int) -> harness.Stepper:
 def _cartpole_native(n: int) -> harness.Stepper:
     env = gym.make_vec(CARTPOLE_ID, num_envs=n, vectorization_mode="vector_entry_point")
     return harness.vector_stepper(env)
+
+
+# ---- locomotion: MuJoCo tasks, native vs Gymnasium's sync and async vector envs ----------
+
+
+def _loco(env_id: str, n: int, mode: str, physics_threads: int = 1) -> harness.Stepper:
+    if mode == "native":
+        env = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point",
+                           physics_threads=physics_threads)
+    else:
+        env = gym.make_vec(env_id, num_envs=n, vectorization_mode=mode)
+    return harness.vector_stepper(env)
+
+
+def _locomotion_cases(sizes: Sequence[int]) -> list[Case]:
+    cases = []
+    for env_id in LOCO_IDS:
+        task = env_id.split("/")[1]  # labels must differ between the envs (they key the timings)
+        for n in sizes:
+            cases += [
+                Case("locomotion", "rewardgym", env_id, "native", n, f"{task}, native",
+                     lambda e=env_id, n=n: _loco(e, n, "native")),
+                Case("locomotion", "rewardgym", env_id, "native", n,
+                     f"{task}, native, 2 physics threads",
+                     lambda e=env_id, n=n: _loco(e, n, "native", physics_threads=2)),
+                Case("locomotion", "gymnasium", env_id, "sync", n, f"{task}, SyncVectorEnv",
+                     lambda e=env_id, n=n: _loco(e, n, "sync")),
+                Case("locomotion", "gymnasium", env_id, "async", n, f"{task}, AsyncVectorEnv",
+                     lambda e=env_id, n=n: _loco(e, n, "async")),
+            ]
+    return cases
+
+
+def locomotion_ratios(rows: Sequence[dict]) -> None:
+    """Add ``ratio_vs_sync``/``ratio_vs_async`` (wall) to the native locomotion rows, in place."""
+    by_key = {(r["env"], r["mode"], r["n"]): r for r in rows if r["env"] in LOCO_IDS}
+    for row in rows:
+        if row["env"] in LOCO_IDS and row["mode"] == "native":
+            for mode in ("sync", "async"):
+                other = by_key.get((row["env"], mode, row["n"]))
+                row[f"ratio_vs_{mode}"] = (None if other is None else
+                                           row["steps_per_s_wall"] / other["steps_per_s_wall"])
 
 
 # ---- shopping: text env and its SB3 view --------------------------------------------------
@@ -350,6 +412,10 @@ def build_cases(settings: Settings) -> list[Case]:
                    lambda n=n: _cartpole_native(n)) for n in settings.sizes]
     if "shopping" in settings.groups:
         cases += _shopping_cases()
+    if "driving" in settings.groups:
+        cases += driving_cases.cases(settings.drive_sizes, Case)
+    if "locomotion" in settings.groups:
+        cases += _locomotion_cases(settings.loco_sizes)
     return [case for case in cases if case.group in settings.groups]
 
 
@@ -381,6 +447,8 @@ def measure(settings: Settings, progress: Callable[[str], None] | None = None) -
             None if ref is None else row["steps_per_s_wall"] / ref["steps_per_s_wall"])
         row["ratio_vs_minigrid_single_cpu"] = (
             None if ref is None else row["steps_per_s_cpu"] / ref["steps_per_s_cpu"])
+    locomotion_ratios(rows)
+    driving_cases.add_ratios(rows)
     return rows
 
 
@@ -395,6 +463,7 @@ COLUMNS = (
     Column("µs/call", "us_per_call", harness.fmt_float),
     Column("vs MiniGrid single (wall)", "ratio_vs_minigrid_single", harness.fmt_ratio),
     Column("vs MiniGrid single (cpu)", "ratio_vs_minigrid_single_cpu", harness.fmt_ratio),
+    Column("vs highway-fast (wall)", "ratio_vs_highway_fast", harness.fmt_ratio),
     Column("RSS before (MiB)", "rss_before_mb", harness.fmt_float),
     Column("RSS after (MiB)", "rss_after_mb", harness.fmt_float),
 )
@@ -428,6 +497,13 @@ def headline(rows: Sequence[dict]) -> list[str]:
                      f"{harness.fmt_rate(resets['steps_per_s_wall'])} resets/s; RSS "
                      f"{steps['rss_before_mb']:.1f} -> {steps['rss_after_mb']:.1f} MiB over "
                      f"{steps['memory_episodes']:,} episodes")
+    lines += driving_cases.headline(rows)
+    for row in rows:
+        if row.get("ratio_vs_sync") is not None:
+            lines.append(f"{row['env']} native n={row['n']} ({row['variant']}): "
+                         f"{harness.fmt_ratio(row['ratio_vs_sync'])} of SyncVectorEnv, "
+                         f"{harness.fmt_ratio(row.get('ratio_vs_async'))} of AsyncVectorEnv "
+                         "(wall)")
     return lines
 
 
@@ -489,7 +565,9 @@ def print_table(rows: Sequence[dict], console: Any = None) -> None:
 def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float | None = None,
         repeats: int | None = None, sizes: Sequence[int] | None = None,
         sync_sizes: Sequence[int] | None = None, groups: Sequence[str] | None = None,
-        shop_episodes: int | None = None, verbose: bool = True) -> list[dict]:
+        shop_episodes: int | None = None, verbose: bool = True,
+        loco_sizes: Sequence[int] | None = None,
+        drive_sizes: Sequence[int] | None = None) -> list[dict]:
     """Run the benchmark, write its outputs under ``out_dir`` and return the rows.
 
     Args:
@@ -502,6 +580,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float 
         groups: restricts the case groups (subset of :data:`GROUPS`).
         shop_episodes: overrides the episodes of the shopping memory check (0 skips it).
         verbose: print progress and the final table.
+        loco_sizes: overrides the batch sizes of the locomotion group.
+        drive_sizes: overrides the batch sizes of RouteDrive's native rows.
 
     Returns:
         One dict per case with the measured rates and ratios (as written to the JSON lines).
@@ -516,6 +596,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float 
         sync_sizes=base.sync_sizes if sync_sizes is None else tuple(sync_sizes),
         groups=base.groups if groups is None else tuple(groups),
         shop_episodes=base.shop_episodes if shop_episodes is None else shop_episodes,
+        loco_sizes=base.loco_sizes if loco_sizes is None else tuple(loco_sizes),
+        drive_sizes=base.drive_sizes if drive_sizes is None else tuple(drive_sizes),
     )
     console = _console() if verbose else None
     rows = measure(settings, progress=console.log if console is not None else None)
@@ -562,6 +644,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--shop-episodes", type=int, default=None,
                         help="episodes per env of the shopping memory check (default: 2,000 "
                              "quick, 100,000 full; 0 skips it)")
+    parser.add_argument("--loco-sizes", type=_int_list, default=None,
+                        help="batch sizes of the locomotion group (default 8,32)")
+    parser.add_argument("--drive-sizes", type=_int_list, default=None,
+                        help="batch sizes of RouteDrive's native rows (default 1024,4096)")
     parser.add_argument("--no-print", action="store_true", help="no progress or table output")
     return parser
 
@@ -571,7 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     run(args.quick, args.out, seconds=args.seconds, repeats=args.repeats, sizes=args.sizes,
         sync_sizes=args.sync_sizes, groups=args.groups, shop_episodes=args.shop_episodes,
-        verbose=not args.no_print)
+        verbose=not args.no_print, loco_sizes=args.loco_sizes, drive_sizes=args.drive_sizes)
     return 0
 
 

@@ -11,10 +11,14 @@ further time limit on top, in both the single and the native vector env.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
+
+if TYPE_CHECKING:
+    from pettingzoo import ParallelEnv
 
 NAMESPACE = "rewardgym"
 
@@ -38,11 +42,22 @@ class EnvRow:
 
 
 _GRID = "rewardgym.envs.grid:GridEnv"
+_DRIVE = "rewardgym.envs.driving:RouteDriveEnv"
+_DRIVE_VEC = "rewardgym.envs.driving:RouteDriveVectorEnv"
 _GRID_VEC = "rewardgym.envs.grid:GridVectorEnv"
 
 
 def _grid(name: str, **kwargs: Any) -> EnvRow:
     return EnvRow(name=name, entry_point=_GRID, vector_entry_point=_GRID_VEC, kwargs=kwargs)
+
+
+_LOCO = "rewardgym.envs.locomotion:LocomotionEnv"
+_LOCO_VEC = "rewardgym.envs.locomotion:LocomotionVectorEnv"
+
+
+def _loco(name: str, max_episode_steps: int, **kwargs: Any) -> EnvRow:
+    return EnvRow(name=name, entry_point=_LOCO, vector_entry_point=_LOCO_VEC, kwargs=kwargs,
+                  max_episode_steps=max_episode_steps)
 
 
 ENV_TABLE: tuple[EnvRow, ...] = (
@@ -86,6 +101,24 @@ ENV_TABLE: tuple[EnvRow, ...] = (
     EnvRow(name="WebShopDiscrete",
            entry_point="rewardgym.envs.shopping.discrete:WebShopDiscreteEnv",
            max_episode_steps=15),
+    # CaRL-style route driving (envs/driving): route completion × soft infraction factors; the
+    # time limit is the route's own (in the kernel), so the rows carry no max_episode_steps.
+    EnvRow(name="RouteDrive", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC),
+    EnvRow(name="RouteDrive-Discrete", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC,
+           kwargs={"action_mode": "discrete"}),
+    EnvRow(name="RouteDrive-BEV", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC,
+           kwargs={"obs_mode": "bev"}),
+    # MuJoCo locomotion behaviours (envs/locomotion) after Text2Reward and VLM-RM, on Gymnasium's
+    # v5 models: dense reference rewards, reward_mode="sparse", info["is_success"] predicates.
+    _loco("HalfCheetahBackward", 1000, task="half_cheetah_backward"),
+    _loco("HopperBackFlip", 300, task="hopper_back_flip", ctrl_cost_weight=1e-3),
+    _loco("HopperFrontFlip", 300, task="hopper_front_flip", ctrl_cost_weight=1e-3),
+    _loco("HopperJump", 300, task="hopper_jump", ctrl_cost_weight=1e-3),
+    _loco("AntLieDown", 300, task="ant_lie_down", ctrl_cost_weight=0.05),
+    _loco("AntWaveLeg", 300, task="ant_wave_leg", ctrl_cost_weight=0.05),
+    # Kneel held ~1 s (67 steps of 15 ms): held for 20 steps, 15% of random falls count.
+    _loco("HumanoidKneel", 300, task="humanoid_kneel", fall_height=0.35, hold_steps=67),
+    _loco("AntGoal", 300, task="ant_goal"),
 )
 
 
@@ -109,4 +142,31 @@ def register_envs() -> None:
         )
 
 
-__all__ = ["ENV_TABLE", "NAMESPACE", "EnvRow", "register_envs", "registered_ids"]
+# Multi-agent envs (PettingZoo has no global registry): id -> "module:factory" of a function
+# returning a ``pettingzoo.ParallelEnv``; the module also has PettingZoo's ``env``/``raw_env``.
+PARALLEL_ENVS: dict[str, str] = {
+    f"{NAMESPACE}/RouteDriveIntersection-v0":
+        "rewardgym.envs.driving.routedrive_intersection_v0:parallel_env",
+}
+
+
+def make_parallel(env_id: str, **kwargs: Any) -> ParallelEnv:
+    """Build the PettingZoo ``ParallelEnv`` registered as ``env_id`` in :data:`PARALLEL_ENVS`.
+
+    Example:
+        >>> env = make_parallel("rewardgym/RouteDriveIntersection-v0", num_egos=2)
+        >>> env.possible_agents
+        ['car_0', 'car_1']
+
+    Raises:
+        ValueError: for an unknown id, listing the known ones.
+    """
+    if env_id not in PARALLEL_ENVS:
+        raise ValueError(f"make_parallel: unknown env_id {env_id!r}; known ids: "
+                         f"{sorted(PARALLEL_ENVS)}")
+    module, factory = PARALLEL_ENVS[env_id].split(":")
+    return getattr(importlib.import_module(module), factory)(**kwargs)
+
+
+__all__ = ["ENV_TABLE", "NAMESPACE", "PARALLEL_ENVS", "EnvRow", "make_parallel",
+           "register_envs", "registered_ids"]

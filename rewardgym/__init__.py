@@ -1,6 +1,8 @@
 """rewardgym: Gymnasium environments and reward-shaping wrappers for reward research.
 
 Importing the package registers every environment with Gymnasium (ids ``rewardgym/<Name>-v<N>``).
+Multi-agent (PettingZoo) envs are built with :func:`make_parallel` (ids in
+``rewardgym.envs.PARALLEL_ENVS``).
 
 Example:
     >>> import gymnasium as gym
@@ -13,7 +15,7 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
-from rewardgym.envs import register_envs
+from rewardgym.envs import make_parallel, register_envs
 
 try:
     __version__ = version("rewardgym")
@@ -22,4 +24,4 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 register_envs()
 
-__all__ = ["__version__", "register_envs"]
+__all__ = ["__version__", "make_parallel", "register_envs"]

@@ -30,6 +30,18 @@ def _cmd_list(args: argparse.Namespace) -> int:
     # Piped output gets no terminal width; keep the rows on one line each.
     console = Console(width=None if sys.stdout.isatty() else 200)
     console.print(table)
+    from rewardgym.envs import PARALLEL_ENVS, make_parallel
+
+    multi = Table(title="rewardgym multi-agent environments (PettingZoo, rewardgym.make_parallel)")
+    for column in ("id", "agents", "observation space", "action space"):
+        multi.add_column(column)
+    for env_id in PARALLEL_ENVS:
+        env = make_parallel(env_id)
+        agent = env.possible_agents[0]
+        multi.add_row(env_id, ", ".join(env.possible_agents), _short(env.observation_space(agent)),
+                      _short(env.action_space(agent)))
+        env.close()
+    console.print(multi)
     wrappers = Table(title="rewardgym wrappers")
     wrappers.add_column("name")
     wrappers.add_column("what it does")

@@ -47,3 +47,22 @@ def vector_rollout(envs, seed: int, steps: int, action_seed: int = 0) -> dict[st
 def assert_same(a: Any, b: Any) -> None:
     """Exact equality of nested observations/rewards/infos (dtypes included)."""
     assert data_equivalence(a, b, exact=True), "trajectories differ"
+
+
+def digests_by_thread_count(script: str, counts: tuple[str, ...] = ("1", "2")) -> dict[str, str]:
+    """Run ``script`` under each ``NUMBA_NUM_THREADS``; it prints the thread count and a digest.
+
+    Returns the digest per thread count (after checking each run used the count it was given).
+    """
+    import os
+    import subprocess
+    import sys
+
+    digests = {}
+    for threads in counts:
+        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
+        out = subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()
+        assert out[0] == threads
+        digests[threads] = out[1]
+    return digests

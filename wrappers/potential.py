@@ -38,7 +38,9 @@ from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode,
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
     "grid_subgoal_distance": "rewardgym.envs.grid.potential:subgoal_potential",
+    "route_progress": "rewardgym.envs.driving.rewards:route_progress_potential",
     "webshop_view_score": "rewardgym.envs.shopping.shaping:view_score_potential",
+    "ant_goal_distance": "rewardgym.envs.locomotion.potential:goal_potential",
 }
 
 Potential = Callable[[Any, dict[str, Any]], Any]

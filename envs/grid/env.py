@@ -13,11 +13,15 @@ from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.render import render_grid, visible_cells
 from rewardgym.envs.grid.rng import seed_to_state
+from rewardgym.envs.native import (
+    NO_AUTORESET,
+    SEED_MOD,
+    PicklableKernel,
+    compiled,
+)
 
-_SEED_MOD = 2**64
 
-
-class GridEnv(shell.PicklableKernel, gym.Env):
+class GridEnv(PicklableKernel, gym.Env):
     """MiniGrid's sparse-reward tasks on numba kernels.
 
     ## Description
@@ -81,8 +85,8 @@ class GridEnv(shell.PicklableKernel, gym.Env):
         self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
-        return k.compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),
-                          k.NO_AUTORESET, self._obs_mode, self._out)
+        return compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),
+                          NO_AUTORESET, self._obs_mode, self._out)
 
     @property
     def _name(self) -> str:
@@ -93,7 +97,7 @@ class GridEnv(shell.PicklableKernel, gym.Env):
         """Start an episode; ``seed`` restarts this env's layout stream."""
         super().reset(seed=seed)
         if seed is not None:
-            self._state.rng[0] = seed_to_state(seed % _SEED_MOD)
+            self._state.rng[0] = seed_to_state(seed % SEED_MOD)
         elif not self._seeded:
             self._state.rng[0] = seed_to_state(int(self.np_random.integers(2**63)))
         self._seeded = True
@@ -109,7 +113,7 @@ class GridEnv(shell.PicklableKernel, gym.Env):
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
         actions = shell.check_actions(self._name, action, None)
         out, s = self._out, self._state
-        self._step_kernel(s, self._params, actions, k.NO_AUTORESET, self._obs_mode, out)
+        self._step_kernel(s, self._params, actions, NO_AUTORESET, self._obs_mode, out)
         reward = float(out.reward[0])
         info = shell.single_info(self.config, s.mission[0], out.success[0], reward, s.subgoal[0])
         obs = shell.single_obs(self.config, out.obs[0], out.direction[0])

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba
 import numpy as np
 from numba import njit, prange
 
 from rewardgym.envs.grid import constants as c
 from rewardgym.envs.grid.layouts import generate
 from rewardgym.envs.grid.potential import subgoal_distance
+from rewardgym.envs.native import NEXT_STEP, SAME_STEP
 
 # Autoreset behaviour of a batch step.
-NO_AUTORESET, NEXT_STEP, SAME_STEP = 0, 1, 2
 
 
 class GridState(NamedTuple):
@@ -100,17 +99,6 @@ def obs_length(obs_mode: str, width: int, height: int, view: int) -> int:
     if obs_mode == "full":
         return width * height * 3
     return view * view * 3 + (4 if obs_mode == "flat" else 0)
-
-
-def compiled(dispatcher, *args):
-    """The compiled entry point of ``dispatcher`` for the types of ``args``.
-
-    Calling it skips numba's per-call type dispatch (about 3 µs for our tuple arguments, a third
-    of a single-env step); the shells call kernels with the same argument types every time.
-    """
-    if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
-        return dispatcher
-    return dispatcher.compile(tuple(numba.typeof(a) for a in args))
 
 
 @njit(cache=True, inline="always")

@@ -14,26 +14,6 @@ OBS_MODE_CODES = {"partial": 0, "flat": 1, "full": 2}
 MISSION_ARRAY = np.array(c.MISSIONS, dtype=object)
 
 
-class PicklableKernel:
-    """Mixin for shells that keep a compiled kernel entry point in ``_step_kernel``.
-
-    Entry points do not pickle (subprocess vector envs pickle envs), so they are dropped and
-    looked up again with the shell's ``_compile_step()``.
-    """
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        del state["_step_kernel"]
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._step_kernel = self._compile_step()
-
-    def _compile_step(self) -> Any:
-        raise NotImplementedError
-
-
 def observation_space(cfg: GridConfig) -> spaces.Space:
     """The single-env observation space for ``cfg.obs_mode``."""
     v = cfg.agent_view_size

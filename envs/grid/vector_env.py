@@ -16,16 +16,18 @@ from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.env import render_row
 from rewardgym.envs.grid.rng import seed_to_state
+from rewardgym.envs.native import (
+    AUTORESET_CODES,
+    SAME_STEP,
+    PicklableKernel,
+    compiled,
+    parse_autoreset_mode,
+    reset_mask,
+    seed_streams,
+)
 
-_SEED_MOD = 2**64
-_AUTORESET_CODES = {
-    AutoresetMode.NEXT_STEP: k.NEXT_STEP,
-    AutoresetMode.SAME_STEP: k.SAME_STEP,
-    AutoresetMode.DISABLED: k.NO_AUTORESET,
-}
 
-
-class GridVectorEnv(shell.PicklableKernel, VectorEnv):
+class GridVectorEnv(PicklableKernel, VectorEnv):
     """``num_envs`` grid envs stepped together by numba kernels.
 
     Sub-env ``i`` reset with seed ``s`` follows exactly the trajectory of :class:`GridEnv` reset
@@ -68,7 +70,7 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError("GridVectorEnv: max_episode_steps must be a positive int or None, "
                              f"got {max_episode_steps!r}")
-        mode = _parse_autoreset_mode(autoreset_mode)
+        mode = parse_autoreset_mode(autoreset_mode)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"GridVectorEnv: render_mode {render_mode!r} not in "
                              f"{self.metadata['render_modes']}")
@@ -83,7 +85,7 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._params = cfg.kernel_params(max_episode_steps)
         self._obs_mode = shell.OBS_MODE_CODES[cfg.obs_mode]
-        self._autoreset = _AUTORESET_CODES[mode]
+        self._autoreset = AUTORESET_CODES[mode]
         if not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS:
             raise ValueError(f"GridVectorEnv: num_threads must be in [1, "
                              f"{numba.config.NUMBA_NUM_THREADS}] (NUMBA_NUM_THREADS), got "
@@ -98,7 +100,7 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
 
     def _compile_step(self) -> Any:
         kernel = k.step_batch_parallel if self._parallel else k.step_batch
-        return k.compiled(kernel, self._state, self._params,
+        return compiled(kernel, self._state, self._params,
                           np.zeros(self.num_envs, dtype=np.int64), self._autoreset,
                           self._obs_mode, self._out)
 
@@ -106,37 +108,12 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
     def _name(self) -> str:
         return self.spec.id if self.spec is not None else f"GridVectorEnv({self.config.layout})"
 
-    def _seed_streams(self, seed: int | list[int | None] | None, mask: np.ndarray) -> None:
-        if seed is None:
-            seeds: list[int | None] = [None] * self.num_envs
-        elif isinstance(seed, int | np.integer):
-            seeds = [int(seed) + i for i in range(self.num_envs)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != self.num_envs:
-                raise ValueError(f"{self._name}: got {len(seeds)} seeds for "
-                                 f"{self.num_envs} envs")
-        rng = self._state.rng
-        for i in np.flatnonzero(mask):
-            if seeds[i] is not None:
-                rng[i] = seed_to_state(int(seeds[i]) % _SEED_MOD)
-            elif not self._seeded[i]:
-                # Like a sub-env's own np_random drawn from fresh entropy.
-                entropy = np.random.default_rng().integers(2**63)
-                rng[i] = seed_to_state(int(entropy))
-            self._seeded[i] = True
-
     def reset(self, *, seed: int | list[int | None] | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset all envs, or those in ``options["reset_mask"]``; int seeds go to env i as s+i."""
         super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
-        mask = np.ones(self.num_envs, dtype=np.bool_)
-        if options is not None and "reset_mask" in options:
-            mask = np.asarray(options["reset_mask"])
-            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,) or not mask.any():
-                raise ValueError(f"{self._name}: options['reset_mask'] must be a bool array of "
-                                 f"shape ({self.num_envs},) with at least one True, got {mask!r}")
-        self._seed_streams(seed, mask)
+        mask = reset_mask(options, self.num_envs, self._name)
+        seed_streams(self._state.rng, self._seeded, seed, mask, self._name, seed_to_state)
         out, s = self._out, self._state
         k.reset_rows(s, self._params, mask, self._obs_mode, out.obs, out.direction)
         zeros = np.zeros(self.num_envs)
@@ -165,7 +142,7 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
         # all False and this is the step info.
         infos = shell.batch_info(cfg, np.ones_like(done), s.mission, out.success & ~done,
                                  np.where(done, 0.0, out.reward), s.subgoal)
-        if self._autoreset == k.SAME_STEP and done.any():
+        if self._autoreset == SAME_STEP and done.any():
             rows = np.flatnonzero(done)
             final_obs = np.full(self.num_envs, None, dtype=object)
             finals = shell.batch_obs(cfg, out.final_obs[rows], out.final_direction[rows])
@@ -187,19 +164,7 @@ class GridVectorEnv(shell.PicklableKernel, VectorEnv):
                      for i in range(self.num_envs))
 
 
-def _parse_autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
-    """Accept the enum, its value (``"SameStep"``) or its name (``"same_step"``)."""
-    if isinstance(mode, AutoresetMode):
-        return mode
-    for member in AutoresetMode:
-        if str(mode).lower() in (member.value.lower(), member.name.lower()):
-            return member
-    raise ValueError(f"GridVectorEnv: autoreset_mode {mode!r} is not one of "
-                     f"{[m.name.lower() for m in AutoresetMode]}")
-
-
 def _unbatch(obs: Any, j: int) -> Any:
     if isinstance(obs, dict):
         return {"image": obs["image"][j], "direction": int(obs["direction"][j])}
     return obs[j]
-

@@ -207,9 +207,10 @@ def test_load_config_maskable_ppo_and_unknown_algo() -> None:
     # Same validation as PPO: the message names the field.
     with pytest.raises(ConfigError, match=r"PPOConfig\.gamma: expected"):
         load_config("AnyEnv-v0", "maskable_ppo", overrides=["gamma=2"])
-    with pytest.raises(ConfigError, match=r"algo: expected one of \['maskable_ppo', 'ppo'\]"):
+    with pytest.raises(ConfigError,
+                       match=r"algo: expected one of \['maskable_ppo', 'ppo', 'sac'\]"):
         load_config("AnyEnv-v0", "dqn")
-    with pytest.raises(ValueError, match=r"algo must be one of \['maskable_ppo', 'ppo'\]"):
+    with pytest.raises(ValueError, match=r"algo must be one of \['maskable_ppo', 'ppo', 'sac'\]"):
         train("CartPole-v1", "dqn", cfg, log_dir="unused", verbose=0)
     # Config names and algorithm classes stay in step; the CLI offers both.
     assert set(ALGORITHMS) == set(ALGO_CONFIGS)

@@ -13,10 +13,10 @@ import numba
 import numpy as np
 import pytest
 
-from rewardgym.benchmarks import BENCHMARKS, harness, load, throughput
+from rewardgym.benchmarks import BENCHMARKS, driving_cases, harness, load, throughput
 
 TINY = ["--seconds", "0.05", "--repeats", "1", "--sizes", "1,4", "--sync-sizes", "2",
-        "--shop-episodes", "20", "--no-print"]
+        "--shop-episodes", "20", "--drive-sizes", "2", "--no-print"]
 TINY_LABELS = [
     "minigrid single (gym.make)",
     "rewardgym single (gym.make)",
@@ -33,6 +33,14 @@ TINY_LABELS = [
     "rewardgym single (WebShopDiscrete, random valid slots)",
     "rewardgym single (WebShopDiscrete, rule policy)",
     "rewardgym single (WebShopDiscrete, resets only)",
+    "rewardgym native n=2 (RouteDrive, vector obs)",
+    *([f"rewardgym native n=2 (RouteDrive, vector obs, {numba.config.NUMBA_NUM_THREADS} numba "
+       "threads)"] if numba.config.NUMBA_NUM_THREADS > 1 else []),
+    "rewardgym native n=2 (RouteDrive, BEV)",
+    "rewardgym single (RouteDrive, gym.make)",
+    *(["highway-env single (highway-fast-v0, gym.make)",
+       "highway-env single (intersection-v1, gym.make)"] if driving_cases.highway_available()
+      else []),
 ]
 MEMORY_LABELS = ("rewardgym single (WebShopText, random clicks)",
                  "rewardgym single (WebShopDiscrete, rule policy)")
@@ -117,6 +125,22 @@ def test_ratios_are_relative_to_minigrid_single(tiny_run: Path) -> None:
     lines = throughput.headline(list(rows.values()))
     assert lines[0].startswith("rewardgym native vector env n=4 vs MiniGrid single env")
     assert lines[1].startswith("rewardgym single env vs MiniGrid single env")
+
+
+def test_driving_rows_are_relative_to_highway_fast(tiny_run: Path) -> None:
+    if not driving_cases.highway_available():
+        pytest.skip("highway-env is not installed (pip install rewardgym[bench])")
+    rows = [r for r in read_jsonl(tiny_run / "throughput.jsonl") if "ratio_vs_highway_fast" in r]
+    ref = next(r for r in rows if r["env"] == "highway-fast-v0")
+    assert ref["ratio_vs_highway_fast"] == pytest.approx(1.0)
+    assert {r["env"] for r in rows} == {"rewardgym/RouteDrive-v0", "rewardgym/RouteDrive-BEV-v0",
+                                        "highway-fast-v0", "intersection-v1"}
+    for row in rows:
+        assert row["ratio_vs_highway_fast"] == pytest.approx(
+            row["steps_per_s_wall"] / ref["steps_per_s_wall"])
+    lines = driving_cases.headline(rows)
+    assert lines[0].startswith("RouteDrive native (vector obs, n=2")
+    assert "highway-fast-v0 (wall)" in lines[0]
 
 
 def test_markdown_has_one_table_line_per_row(tiny_run: Path) -> None:

@@ -111,6 +111,16 @@ def test_vector_bad_action_raises(env_id):
     envs.reset(seed=0)
     with pytest.raises(ValueError, match="shape"):
         envs.step(np.zeros(2, dtype=np.int64))
+    if isinstance(envs.single_action_space, gym.spaces.Box):
+        bad = np.zeros((3, *envs.single_action_space.shape), dtype=np.float32)
+        if envs.metadata.get("action_out_of_range") != "clip":  # else clipping is documented
+            bad[1] = envs.single_action_space.high + 1.0
+            with pytest.raises(ValueError, match=r"env indices \[1\]"):
+                envs.step(bad)
+        bad[1] = np.nan
+        with pytest.raises(ValueError, match="finite"):
+            envs.step(bad)
+        return
     with pytest.raises(ValueError, match=r"env indices \[1\]"):
         envs.step(np.array([0, 99, 0]))
     with pytest.raises(ValueError, match="dtype"):

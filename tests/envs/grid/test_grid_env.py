@@ -1,8 +1,5 @@
 """Grid env specifics: config validation, observation modes, kernels, vector options."""
 
-import os
-import subprocess
-import sys
 
 import gymnasium as gym
 import numpy as np
@@ -11,7 +8,7 @@ from gymnasium.vector import AutoresetMode
 
 from rewardgym.envs.grid import GridConfig, GridEnv, GridVectorEnv
 from rewardgym.envs.grid import constants as c
-from tests.helpers import assert_same, vector_rollout
+from tests.helpers import assert_same, digests_by_thread_count, vector_rollout
 
 
 @pytest.mark.parametrize(
@@ -113,13 +110,7 @@ print(numba.get_num_threads(), h.hexdigest())
 
 
 def test_trajectories_do_not_depend_on_numba_threads():
-    digests = {}
-    for threads in ("1", "2"):
-        env = {**os.environ, "NUMBA_NUM_THREADS": threads}
-        out = subprocess.run([sys.executable, "-c", _THREADS_SCRIPT], env=env, check=True,
-                             capture_output=True, text=True).stdout.split()
-        assert out[0] == threads
-        digests[threads] = out[1]
+    digests = digests_by_thread_count(_THREADS_SCRIPT)
     assert digests["1"] == digests["2"]
 
 

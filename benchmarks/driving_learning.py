@@ -1,0 +1,224 @@
+"""Does SB3 PPO learn to drive RouteDrive's routes on the CaRL reward?
+
+Trains PPO (Beta policy, CaRL's settings scaled down: the ``rewardgym/RouteDrive-v0`` entry of
+``agents/configs/ppo.yml``) through :func:`rewardgym.agents.train` on the native vector env,
+and every ``eval_every`` env steps evaluates the deterministic policy (the Beta mean) on fresh
+seeded episodes: mean route completion (RC, %), driving score (DS = RC × leaderboard
+penalties), success and collision rates. Reference policies are evaluated on the same episodes:
+uniform random actions, standing still (full brake), and the scripted pure-pursuit
+:class:`~rewardgym.envs.driving.baselines.RouteFollower`. Writes
+``<out>/driving_learning.{jsonl,md,png}`` (the PNG is the RC and DS curves with the references).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rewardgym.benchmarks import harness
+from rewardgym.benchmarks.harness import Column
+
+NAME = "driving_learning"
+ENV_ID = "rewardgym/RouteDrive-v0"
+EVAL_SEED = 10_000  # evaluation episodes never share seeds with training (seeded from 0)
+Policy = Callable[[np.ndarray], np.ndarray]
+
+
+def evaluate(policy: Policy, episodes: int, *, num_envs: int = 16, seed: int = EVAL_SEED,
+             env_kwargs: dict[str, Any] | None = None) -> dict[str, float]:
+    """Mean RC, DS, success, collision and red-light rates and return over ``episodes``.
+
+    Each of ``num_envs`` native worlds contributes ``episodes / num_envs`` consecutive episodes
+    from its own seed, so every policy is judged on the same episodes.
+    """
+    from rewardgym.envs.driving import RouteDriveVectorEnv
+
+    per_env = max(1, episodes // num_envs)
+    envs = RouteDriveVectorEnv(num_envs, autoreset_mode="same_step", **(env_kwargs or {}))
+    obs, _ = envs.reset(seed=seed)
+    counts = np.zeros(num_envs, dtype=int)
+    returns = np.zeros(num_envs)
+    finished: list[dict[str, float]] = []
+    while counts.min() < per_env:
+        obs, rewards, terminated, truncated, infos = envs.step(policy(obs))
+        returns += rewards
+        done = np.flatnonzero(terminated | truncated)
+        final = infos.get("final_info", {})
+        for i in done:
+            if counts[i] < per_env:
+                finished.append({
+                    "rc": float(final["route_completion"][i]),
+                    "ds": float(final["driving_score"][i]),
+                    "success": float(final["is_success"][i]),
+                    "collision": float(final["collision"][i]),
+                    "red_light": float(final["red_light"][i]),
+                    "return": float(returns[i]),
+                })
+            counts[i] += 1
+            returns[i] = 0.0
+    envs.close()
+    return {key: float(np.mean([f[key] for f in finished])) for key in finished[0]} | {
+        "episodes": len(finished)}
+
+
+def reference_policies() -> dict[str, Policy]:
+    """Random, standing still, and the scripted route follower."""
+    from rewardgym.envs.driving.baselines import RouteFollower
+
+    rng = np.random.default_rng(0)
+    follower = RouteFollower()
+    return {
+        "random": lambda obs: rng.uniform(-1, 1, (len(obs), 2)).astype(np.float32),
+        "standing": lambda obs: np.tile(np.array([0.0, -1.0], np.float32), (len(obs), 1)),
+        "route follower (scripted)": follower,
+    }
+
+
+def train_ppo(total_timesteps: int, eval_every: int, eval_episodes: int, seed: int,
+              overrides: Sequence[str] = (), progress: bool = True) -> tuple[list[dict], Any]:
+    """Train PPO with periodic evaluations; returns the curve points and the train result."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from rewardgym.agents import load_config, train
+
+    config = load_config(ENV_ID, "ppo", overrides=[f"total_timesteps={total_timesteps}",
+                                                   f"seed={seed}", *overrides])
+    points: list[dict] = []
+
+    class Curve(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.next_eval = 0
+
+        def _on_step(self) -> bool:
+            return True
+
+        def _on_rollout_start(self) -> None:
+            if self.num_timesteps >= self.next_eval:
+                self.next_eval += eval_every
+                model = self.model
+
+                def policy(obs: np.ndarray) -> np.ndarray:
+                    return model.predict(obs, deterministic=True)[0]
+
+                points.append({"steps": self.num_timesteps,
+                               **evaluate(policy, eval_episodes, env_kwargs=config.env_kwargs)})
+
+    with tempfile.TemporaryDirectory() as log_dir:
+        result = train(ENV_ID, "ppo", config, log_dir=log_dir, progress_bar=progress,
+                       eval_episodes=eval_episodes, verbose=0, callbacks=[Curve()])
+        model_policy = _load_final(Path(log_dir))
+    points.append({"steps": result.num_timesteps,
+                   **evaluate(model_policy, eval_episodes, env_kwargs=config.env_kwargs)})
+    return points, result
+
+
+def _load_final(log_dir: Path) -> Policy:
+    from stable_baselines3 import PPO
+
+    model = PPO.load(log_dir / "model.zip", device="cpu")
+    return lambda obs: model.predict(obs, deterministic=True)[0]
+
+
+COLUMNS = (
+    Column("policy", "policy"),
+    Column("env steps", "steps", harness.fmt_int),
+    Column("RC (%)", "rc", harness.fmt_float),
+    Column("DS", "ds", harness.fmt_float),
+    Column("success", "success", harness.fmt_float),
+    Column("collision", "collision", harness.fmt_float),
+    Column("red light", "red_light", harness.fmt_float),
+    Column("return", "return", harness.fmt_float),
+    Column("episodes", "episodes", harness.fmt_int),
+)
+
+
+def plot(path: Path, curve: Sequence[dict], references: dict[str, dict]) -> Path:
+    """RC and DS of the PPO evaluations against env steps, references as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    steps = [p["steps"] for p in curve]
+    for ax, key, label in ((axes[0], "rc", "route completion (%)"),
+                           (axes[1], "ds", "driving score")):
+        ax.plot(steps, [p[key] for p in curve], marker="o", label="PPO (Beta, CaRL reward)")
+        for (name, ref), style in zip(references.items(), (":", "--", "-."), strict=False):
+            ax.axhline(ref[key], linestyle=style, color="grey", label=name)
+        ax.set_xlabel("env steps")
+        ax.set_ylabel(label)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("RouteDrive-v0: PPO on the CaRL reward (deterministic evaluation)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int | None = None,
+        eval_every: int | None = None, eval_episodes: int | None = None, seed: int = 0,
+        overrides: Sequence[str] = (), verbose: bool = True) -> list[dict]:
+    """Run the benchmark; returns the table rows (references, then the PPO curve)."""
+    timesteps = timesteps or (16_384 if quick else 2_000_000)
+    eval_every = eval_every or (8_192 if quick else 200_000)
+    eval_episodes = eval_episodes or (16 if quick else 64)
+    if quick:
+        overrides = ["n_envs=16", "n_steps=128", "batch_size=512", *overrides]
+    references = {name: evaluate(policy, eval_episodes)
+                  for name, policy in reference_policies().items()}
+    curve, result = train_ppo(timesteps, eval_every, eval_episodes, seed, overrides,
+                              progress=verbose)
+    rows = [{"policy": name, "steps": None, **ref} for name, ref in references.items()]
+    rows += [{"policy": "PPO", **point} for point in curve]
+    out = Path(out_dir)
+    harness.record(NAME, rows, out, quick=quick, seed=seed, overrides=list(overrides),
+                   train_wall_s=result.wall_time_s)
+    notes = [f"`rewardgym/RouteDrive-v0`, seed {seed}, {timesteps:,} env steps, overrides "
+             f"{list(overrides)}; evaluations: {eval_episodes} seeded episodes each (seeds from "
+             f"{EVAL_SEED}), deterministic policy (the Beta mean)."]
+    harness.write_markdown(out / f"{NAME}.md", rows, COLUMNS,
+                           title="RouteDrive: PPO on the CaRL reward", notes=notes)
+    plot(out / f"{NAME}.png", curve, references)
+    if verbose:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="RouteDrive: PPO on the CaRL reward")
+        for col in COLUMNS:
+            table.add_column(col.header)
+        for cells in harness.table_cells(rows, COLUMNS):
+            table.add_row(*cells)
+        Console().print(table)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m rewardgym.benchmarks.driving_learning [--quick]``."""
+    parser = argparse.ArgumentParser(prog="python -m rewardgym.benchmarks.driving_learning",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a ~1 minute smoke run")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--timesteps", type=int, default=None)
+    parser.add_argument("--eval-every", type=int, default=None)
+    parser.add_argument("--eval-episodes", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="config override (repeatable)")
+    args = parser.parse_args(argv)
+    run(args.quick, args.out, timesteps=args.timesteps, eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes, seed=args.seed, overrides=args.overrides)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""RouteDrive: a CaRL-style route-completion driving env on numba kernels.
+
+A 2D, 10 Hz world after CaRL (Jaeger et al., CoRL 2025): procedurally generated road
+templates, IDM traffic with traffic lights, CaRL's hard and soft infractions, and four reward
+modes (``carl``, ``roach``, ``progress``, ``sparse``) judged on one leaderboard-style driving
+score.  :class:`RouteDriveEnv` (Gymnasium), :class:`RouteDriveVectorEnv` (one kernel call per
+step for every world) and :class:`RouteDriveParallelEnv` (PettingZoo, several egos at a
+signalised intersection) share the same kernels.
+
+Contract enforced by the tests: Gymnasium's env checker, seeded determinism for any thread
+count, native vector == ``SyncVectorEnv`` bit for bit, one scripted scenario per infraction,
+reward invariants, and ``progress`` + ``InfractionPenalty(infraction_table(config))`` ==
+``carl``.
+"""
+
+from pathlib import Path
+
+from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
+
+# Before any kernel module is imported: drop cached kernels compiled from older sources.
+invalidate_if_sources_changed(Path(__file__).parent)
+
+from rewardgym.envs.driving.config import DriveConfig  # noqa: E402
+from rewardgym.envs.driving.env import RouteDriveEnv  # noqa: E402
+from rewardgym.envs.driving.multi_agent import RouteDriveParallelEnv  # noqa: E402
+from rewardgym.envs.driving.rewards import (  # noqa: E402
+    infraction_table,
+    route_progress_potential,
+)
+from rewardgym.envs.driving.vector_env import RouteDriveVectorEnv  # noqa: E402
+
+__all__ = ["DriveConfig", "RouteDriveEnv", "RouteDriveParallelEnv", "RouteDriveVectorEnv",
+           "infraction_table", "route_progress_potential"]

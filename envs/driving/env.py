@@ -1,0 +1,146 @@
+"""The single RouteDrive env: a thin Gymnasium shell over the batch kernels with one world."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+
+from rewardgym.envs.driving import kernels as k
+from rewardgym.envs.driving import shell
+from rewardgym.envs.driving.config import DriveConfig
+from rewardgym.envs.driving.maps import build_bank
+from rewardgym.envs.driving.render import render_world
+from rewardgym.envs.grid.rng import seed_to_state
+from rewardgym.envs.native import (
+    NO_AUTORESET,
+    SEED_MOD,
+    PicklableKernel,
+    compiled,
+)
+
+
+class RouteDriveEnv(PicklableKernel, gym.Env):
+    """Drive a route through procedurally generated traffic scenes, rewarded as CaRL rewards.
+
+    ## Description
+    A 2D world at 10 Hz after CaRL (Jaeger et al., "CaRL: Learning Scalable Planning Policies
+    with Simple Rewards", CoRL 2025): a kinematic-bicycle ego car follows a route through a
+    road template (straight/curved multi-lane roads, signalised 4-way and T junctions, an
+    on-ramp merge) drawn from a seeded scenario bank, among IDM traffic cars (Treiber et al.
+    2000), some of which run red lights.
+
+    ## Observation
+    ``obs_mode="vector"``: ``Box(-5, 5, (75,), float32)``: ego state (speed / limit, limit,
+    steering, previous action, lateral offset, heading error), 10 route points 4–40 m ahead in
+    the ego frame, the 6 nearest cars (position, heading, speed, mask), the next traffic light
+    (one-hot state, distance, time to change), route completion, and the timers the reward
+    depends on (time left, blocked countdown, route left, held TTC / comfort penalties: CaRL's
+    value measurements, kept in the observation since SB3 has no critic-only inputs).
+    ``obs_mode="bev"`` adds ``bev``: ``uint8 (4, 48, 48)`` ego-centric raster at 1 px/m (road,
+    route, cars coded by speed, stop lines coded by light state).
+
+    ## Action
+    ``Box(-1, 1, (2,))``: steering (× 0.6 rad, + turns left, rate-limited) and acceleration
+    (+3 m/s² / −6 m/s² braking); ``action_mode="discrete"``: 15 actions (5 steering levels ×
+    brake, coast, accelerate).  Actions outside the space raise ``ValueError``.
+
+    ## Reward
+    ``reward_mode="carl"`` (default): ΔRC × Π soft factors (speeding, TTC, comfort, lane centre,
+    outside route lanes) − 1 on collision or red-light running; an episode returns at most 100.
+    ``"roach"``: Roach's summed speed, position, rotation, action and terminal terms.
+    ``"progress"``: ΔRC only, with the infraction signals in ``info`` for
+    :class:`~rewardgym.wrappers.InfractionPenalty` (with :func:`infraction_table` it equals
+    ``"carl"`` exactly).  ``"sparse"``: 100 on finishing the route.  ``info["reward_terms"]``
+    decomposes every mode.
+
+    ## Episode end
+    Terminates on collision, red light, off road, off route, wrong way, blocked, or on
+    finishing the route (``info["is_success"]``); truncates at the route's time limit.
+    ``info`` always holds the named infraction signals, their bitmask ``infraction``,
+    ``route_completion`` (0–100), this step's ``progress`` and the leaderboard-style
+    ``driving_score`` = RC × Π penalties (final at episode end).
+
+    ## Version history
+    * v0: initial release.
+
+    Example:
+        >>> env = RouteDriveEnv()
+        >>> obs, info = env.reset(seed=0)
+        >>> obs.shape, info["route_completion"]
+        ((75,), 0.0)
+        >>> obs, reward, terminated, truncated, info = env.step(np.array([0.0, 0.5]))
+        >>> sorted(info["reward_terms"])
+        ['progress', 'terminal']
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, config: DriveConfig | None = None, render_mode: str | None = None,
+                 **overrides: Any) -> None:
+        base = DriveConfig() if config is None else config
+        self.config = cfg = dataclasses.replace(base, **overrides)
+        if cfg.num_egos != 1:
+            raise ValueError(f"RouteDriveEnv: num_egos must be 1 (got {cfg.num_egos}); use "
+                             "RouteDriveParallelEnv for several egos")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"RouteDriveEnv: render_mode {render_mode!r} not in "
+                             f"{self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        self.observation_space = shell.observation_space(cfg)
+        self.action_space = shell.action_space(cfg)
+        self._bank = build_bank(cfg.scenario, cfg.num_templates, cfg.map_seed)
+        self._params = cfg.kernel_params()
+        self._terms = k.TERM_NAMES[self._params.reward_mode]
+        self._world = k.new_world(1, 1, cfg.num_npcs)
+        self._out = k.new_step_out(1, 1, k.obs_length(cfg.value_features),
+                                   cfg.bev_size if cfg.obs_mode == "bev" else 0)
+        self._actions = np.zeros((1, 2))
+        self._mask = np.ones(1, dtype=np.bool_)
+        self._seeded = False
+        self._step_kernel = self._compile_step()
+
+    def _compile_step(self) -> Any:
+        return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,
+                          NO_AUTORESET, self._out)
+
+    @property
+    def _name(self) -> str:
+        return self.spec.id if self.spec is not None else "RouteDriveEnv"
+
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Start an episode; ``seed`` restarts this env's stream."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._world.rng[0] = seed_to_state(seed % SEED_MOD)
+        elif not self._seeded:
+            self._world.rng[0] = seed_to_state(int(self.np_random.integers(2**63)))
+        self._seeded = True
+        k.reset_rows(self._bank, self._world, self._params, self._mask, self._out)
+        return shell.single_obs(self.config, self._out, 0), shell.single_info(self._out, 0,
+                                                                             self._terms)
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Drive one tick; raises ``ValueError`` naming the env for an invalid action."""
+        if not self._seeded:
+            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
+        if self._world.ei[0, 0, k.E_ACTIVE] == 0:
+            raise gym.error.ResetNeeded(f"{self._name}: the episode ended; call reset()")
+        shell.check_actions(self._name, self.config, action, None, self._actions)
+        out = self._out
+        self._step_kernel(self._bank, self._world, self._params, self._actions, NO_AUTORESET,
+                          out)
+        return (shell.single_obs(self.config, out, 0), float(out.scalars[0, k.OUT_REWARD]),
+                bool(out.terminated[0]), bool(out.truncated[0]),
+                shell.single_info(out, 0, self._terms))
+
+    def render(self) -> np.ndarray | None:
+        """A top-down RGB image of the scene around the ego car."""
+        if self.render_mode is None:
+            gym.logger.warn("RouteDriveEnv.render() called without a render_mode; pass "
+                            "render_mode='rgb_array' to gym.make")
+            return None
+        return render_world(self._bank, self._world, self._params, 0)

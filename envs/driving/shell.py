@@ -1,0 +1,150 @@
+"""What RouteDrive's single, vector and multi-agent shells share: spaces, actions, infos."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from rewardgym.envs.driving import kernels as k
+from rewardgym.envs.driving.config import DriveConfig
+
+HARD_SIGNALS = frozenset(k.HARD) | {"timeout", "route_done"}
+# 5 steering levels × (brake, coast, accelerate), in (steer, accel) pairs.
+DISCRETE_ACTIONS = np.array([(steer, accel) for steer in (-1.0, -0.5, 0.0, 0.5, 1.0)
+                             for accel in (-1.0, 0.0, 1.0)])
+OBS_BOUND = 5.0  # every vector feature is scaled to lie well inside [-5, 5]
+
+
+def observation_space(cfg: DriveConfig) -> spaces.Space:
+    """The single-car observation space."""
+    vec = spaces.Box(-OBS_BOUND, OBS_BOUND, (k.obs_length(cfg.value_features),), np.float32)
+    if cfg.obs_mode == "vector":
+        return vec
+    bev = spaces.Box(0, 255, (k.BEV_CHANNELS, cfg.bev_size, cfg.bev_size), np.uint8)
+    return spaces.Dict({"vec": vec, "bev": bev})
+
+
+def action_space(cfg: DriveConfig) -> spaces.Space:
+    """``Box([-1, 1]^2)`` (steer, accel) or ``Discrete(15)``."""
+    if cfg.action_mode == "discrete":
+        return spaces.Discrete(len(DISCRETE_ACTIONS))
+    return spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+
+def check_actions(name: str, cfg: DriveConfig, actions: Any, rows: int | None,
+                  out: np.ndarray) -> np.ndarray:
+    """Write ``actions`` as ``(steer, accel)`` float64 rows into ``out``; returns ``out``.
+
+    ``rows`` is None for a single car (one action), else the number of cars.
+
+    Raises:
+        ValueError: naming the env and the action when its type, shape or range is wrong.
+    """
+    shape_one: tuple[int, ...] = () if cfg.action_mode == "discrete" else (2,)
+    expected = shape_one if rows is None else (rows, *shape_one)
+    if cfg.action_mode == "discrete":
+        if rows is None and isinstance(actions, int | np.integer) and not isinstance(
+                actions, bool | np.bool_) and 0 <= actions < len(DISCRETE_ACTIONS):
+            out[0] = DISCRETE_ACTIONS[actions]
+            return out
+        arr = np.asarray(actions)
+        if arr.shape != expected or arr.dtype.kind not in "iu":
+            raise ValueError(f"{name}: action {actions!r} must be int(s) of shape {expected} in "
+                             f"[0, {len(DISCRETE_ACTIONS) - 1}], got shape {arr.shape} dtype "
+                             f"{arr.dtype}")
+        bad = (arr < 0) | (arr >= len(DISCRETE_ACTIONS))
+        if np.any(bad):
+            raise ValueError(f"{name}: action {actions!r} out of range [0, "
+                             f"{len(DISCRETE_ACTIONS) - 1}]{_where(bad, rows)}")
+        np.take(DISCRETE_ACTIONS, arr.reshape(-1), axis=0, out=out)
+        return out
+    try:
+        arr = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name}: action {actions!r} is not numeric (expected {expected} "
+                         "floats in [-1, 1])") from err
+    if arr.shape != expected:
+        raise ValueError(f"{name}: action {actions!r} has shape {arr.shape}, expected "
+                         f"{expected} floats (steer, accel) in [-1, 1]")
+    finite = np.isfinite(arr)
+    if not np.all(finite):
+        raise ValueError(f"{name}: action {actions!r} is not finite{_where(~finite, rows)}")
+    outside = np.abs(arr) > 1.0
+    if np.any(outside):
+        raise ValueError(f"{name}: action {actions!r} outside [-1, 1]{_where(outside, rows)} "
+                         "(clip it to the action space, as SB3 does)")
+    out[:] = arr.reshape(out.shape)
+    return out
+
+
+def _where(bad: np.ndarray, rows: int | None) -> str:
+    if rows is None:
+        return ""
+    per_row = bad.reshape(rows, -1).any(axis=1)
+    return f" at env indices {np.flatnonzero(per_row).tolist()}"
+
+
+def single_info(out: k.StepOut, row: int, reward_mode_terms: tuple[str, ...]) -> dict[str, Any]:
+    """The info dict of one car from its output row (also used for resets: all zeros)."""
+    sig = out.signals[row]
+    info: dict[str, Any] = {
+        "route_completion": float(out.scalars[row, k.OUT_RC]),
+        "progress": float(out.scalars[row, k.OUT_PROGRESS]),
+        "driving_score": float(out.scalars[row, k.OUT_SCORE]),
+        "infraction": int(_bitmask(sig[None])[0]),
+        "is_success": bool(sig[k.ROUTE_DONE] > 0.0),
+    }
+    for j, name in enumerate(k.SIGNALS):
+        info[name] = bool(sig[j] > 0.0) if name in HARD_SIGNALS else float(sig[j])
+    info["reward_terms"] = {name: float(out.terms[row, j])
+                            for j, name in enumerate(reward_mode_terms)}
+    return info
+
+
+def _bitmask(signals: np.ndarray) -> np.ndarray:
+    """Bit ``j`` set where signal ``j`` (``kernels.SIGNALS`` order) is active."""
+    return ((signals > 0.0) * (1 << np.arange(signals.shape[1]))).sum(axis=1).astype(np.int64)
+
+
+def batch_info(out: k.StepOut, rows: np.ndarray, mask: np.ndarray,
+               reward_mode_terms: tuple[str, ...]) -> dict[str, Any]:
+    """Vector infos laid out as ``SyncVectorEnv`` lays out :func:`single_info`.
+
+    ``rows`` picks the output rows; rows where ``mask`` is False hold zeros (as a sync vector env
+    fills keys an env did not report).
+    """
+    sig = out.signals[rows] * mask[:, None]
+    scalars = out.scalars[rows] * mask[:, None]
+    info: dict[str, Any] = {
+        "route_completion": scalars[:, k.OUT_RC], "_route_completion": mask.copy(),
+        "progress": scalars[:, k.OUT_PROGRESS], "_progress": mask.copy(),
+        "driving_score": scalars[:, k.OUT_SCORE], "_driving_score": mask.copy(),
+        "infraction": _bitmask(sig), "_infraction": mask.copy(),
+        "is_success": sig[:, k.ROUTE_DONE] > 0.0, "_is_success": mask.copy(),
+    }
+    for j, name in enumerate(k.SIGNALS):
+        info[name] = sig[:, j] > 0.0 if name in HARD_SIGNALS else sig[:, j].copy()
+        info[f"_{name}"] = mask.copy()
+    terms = {}
+    for j, name in enumerate(reward_mode_terms):
+        terms[name] = out.terms[rows, j] * mask
+        terms[f"_{name}"] = mask.copy()
+    info["reward_terms"], info["_reward_terms"] = terms, mask.copy()
+    return info
+
+
+def single_obs(cfg: DriveConfig, out: k.StepOut, row: int, final: bool = False) -> Any:
+    """One car's observation (a fresh copy)."""
+    vec = (out.final_obs if final else out.obs)[row].copy()
+    if cfg.obs_mode == "vector":
+        return vec
+    return {"vec": vec, "bev": (out.final_bev if final else out.bev)[row].copy()}
+
+
+def batch_obs(cfg: DriveConfig, out: k.StepOut) -> Any:
+    """Every row's observation (fresh arrays)."""
+    if cfg.obs_mode == "vector":
+        return out.obs.copy()
+    return {"vec": out.obs.copy(), "bev": out.bev.copy()}

@@ -1,0 +1,194 @@
+"""The batch engine both shells drive: N ``MjData`` of one model, stepped and scored together.
+
+:class:`LocomotionEnv` is a core with one env, :class:`LocomotionVectorEnv` a core with N, so the
+single env, ``SyncVectorEnv`` of it and the native vector env run the same code and agree bit for
+bit. Physics is MuJoCo's own ``mj_step`` on each ``MjData`` (exact, and it keeps each env's solver
+warm start); everything after it (features, observation, reward terms, success) is one numba call
+over the whole batch.
+
+Robustness, by documented choice:
+
+* actions must be finite (a ``ValueError`` names the env and the action otherwise); finite
+  actions outside the action space are clipped to it before the physics and the control cost
+  see them;
+* MuJoCo's automatic reset on instability is disabled, so a diverged simulation (a bad
+  acceleration warning in ``data.warning``, or a non-finite or runaway ``qpos``/``qvel``) is seen:
+  the step is truncated with ``info["diverged"] = True``, zero reward, and the last finite
+  observation; the env must then be reset.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import mujoco
+import numpy as np
+from numba import njit
+
+from rewardgym.envs.locomotion import tasks
+from rewardgym.envs.locomotion.config import LocomotionConfig
+from rewardgym.envs.locomotion.robots import load_model
+from rewardgym.envs.locomotion.view import (
+    FeatureLayout,
+    Kinematics,
+    compute_features,
+    compute_obs,
+)
+
+RUNAWAY_QVEL = 1e4  # |qvel| above this (rad/s or m/s) counts as diverged
+# Finite observation bounds (Gymnasium's checker rejects infinite ones); a live state stays far
+# inside them since runaway velocities count as diverged and diverged steps keep the last obs.
+OBS_BOUND = 1e6
+_BADQACC = int(mujoco.mjtWarning.mjWARN_BADQACC)
+
+
+@njit(cache=True)
+def _diverged(rows, qpos, qvel, warnings, out):
+    for i in range(qpos.shape[0]):
+        if not rows[i]:
+            out[i] = False
+            continue
+        bad = warnings[i] > 0
+        for j in range(qpos.shape[1]):
+            bad = bad or not np.isfinite(qpos[i, j])
+        for j in range(qvel.shape[1]):
+            bad = bad or not np.isfinite(qvel[i, j]) or abs(qvel[i, j]) > RUNAWAY_QVEL
+        out[i] = bad
+
+
+class Core:
+    """``n`` envs of one task: MuJoCo state, feature rows, observations and step outputs."""
+
+    def __init__(self, config: LocomotionConfig, n: int, physics_threads: int = 1) -> None:
+        if isinstance(physics_threads, bool) or not isinstance(physics_threads, int) \
+                or physics_threads < 1:
+            raise ValueError(f"physics_threads must be an int >= 1, got {physics_threads!r}")
+        self.physics_threads = physics_threads
+        self._pool: ThreadPoolExecutor | None = None
+        self.config = cfg = config
+        self.robot = robot = cfg.robot
+        self.model = model = load_model(robot.name)
+        self.n = n
+        self.code = cfg.spec.code
+        self.has_goal = cfg.spec.has_goal
+        self.layout = FeatureLayout.of(robot.name, self.has_goal)
+        self.tail = self.layout.tail
+        self.params = np.asarray(cfg.kernel_params(), dtype=np.float64)
+        self.datas = [mujoco.MjData(model) for _ in range(n)]
+        self.kin = Kinematics(robot, n)
+        self.obs_dim = model.nq - robot.obs_skip + model.nv + (2 if self.has_goal else 0)
+        self.qvel_clip = float(robot.qvel_clip)
+        self.goal = np.zeros((n, 2))
+        self.feat = np.zeros((n, self.layout.size))
+        self.prev = np.zeros((n, self.layout.size))
+        self.obs = np.zeros((n, self.obs_dim))
+        self.mem = np.zeros((n, tasks.N_MEMORY))
+        self.ring = np.zeros((n, cfg.speed_window + 1))
+        self.steps = np.zeros(n, dtype=np.int64)
+        self.terms = np.zeros((n, len(cfg.terms)))
+        self.reward = np.zeros(n)
+        self.success = np.zeros(n, dtype=np.bool_)
+        self.terminated = np.zeros(n, dtype=np.bool_)
+        self.diverged = np.zeros(n, dtype=np.bool_)
+        self._warnings = np.zeros(n, dtype=np.int64)
+
+    def reset_rows(self, rows: np.ndarray, rngs: list[np.random.Generator]) -> None:
+        """Reset the envs with ``rows`` True, drawing noise (and goals) from ``rngs[i]``.
+
+        Draw order per env, which the single and vector shells share: ``qpos`` noise, ``qvel``
+        noise, then for goal tasks the goal's angle and distance.
+        """
+        model, robot, cfg = self.model, self.robot, self.config
+        for i in np.flatnonzero(rows):
+            data, rng = self.datas[i], rngs[i]
+            mujoco.mj_resetData(model, data)
+            data.qpos[:] = model.qpos0 + rng.uniform(-robot.pos_noise, robot.pos_noise, model.nq)
+            data.qvel[:] = rng.uniform(-robot.vel_noise, robot.vel_noise, model.nv)
+            if self.has_goal:
+                angle = rng.uniform(-np.pi, np.pi)
+                dist = rng.uniform(cfg.goal_min_distance, cfg.goal_max_distance)
+                self.goal[i] = data.qpos[0] + dist * np.cos(angle), \
+                    data.qpos[1] + dist * np.sin(angle)
+            mujoco.mj_forward(model, data)
+            self.kin.gather(i, data)
+        self._features(rows)
+        self.prev[rows] = self.feat[rows]
+        tasks.task_reset(self.code, rows, self.feat, self.mem, self.ring, self.steps)
+        self.terms[rows] = 0.0
+        self.reward[rows] = 0.0
+        self.success[rows] = False
+        self.terminated[rows] = False
+        self.diverged[rows] = False
+
+    def step_rows(self, rows: np.ndarray, actions: np.ndarray) -> None:
+        """Step the envs with ``rows`` True by ``actions`` (finite, clipped, shape ``(n, nu)``)."""
+        kin = self.kin
+        active = np.flatnonzero(rows)
+        if self.physics_threads > 1 and active.size > 1:
+            # mj_step releases the GIL; each env has its own MjData, so results are identical.
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.physics_threads)
+            chunks = np.array_split(active, self.physics_threads)
+            list(self._pool.map(self._physics, chunks, [actions] * len(chunks)))
+        else:
+            self._physics(active, actions)
+        _diverged(rows, kin.qpos, kin.qvel, self._warnings, self.diverged)
+        live = rows & ~self.diverged
+        self.prev[live] = self.feat[live]
+        self._features(live)
+        tasks.task_step(self.code, self.params, self.tail, live, self.prev, self.feat, actions,
+                        self.mem, self.ring, self.steps, self.terms, self.reward, self.success,
+                        self.terminated)
+        bad = rows & self.diverged
+        if bad.any():
+            self.terms[bad] = 0.0
+            self.reward[bad] = 0.0
+            self.terminated[bad] = False
+
+    def _physics(self, indices: np.ndarray, actions: np.ndarray) -> None:
+        model, kin, skip = self.model, self.kin, self.robot.frame_skip
+        for i in indices:
+            data = self.datas[i]
+            data.ctrl[:] = actions[i]
+            before = data.warning[_BADQACC].number
+            mujoco.mj_step(model, data, nstep=skip)
+            self._warnings[i] = data.warning[_BADQACC].number - before
+            mujoco.mj_kinematics(model, data)
+            kin.gather(i, data)
+
+    def __getstate__(self) -> dict:
+        """Pickle without the thread pool (recreated on the next threaded step)."""
+        return {**self.__dict__, "_pool": None}
+
+    def _features(self, rows: np.ndarray) -> None:
+        kin = self.kin
+        compute_features(rows, kin.planar, kin.qpos, kin.qvel, kin.xpos, kin.xmat, kin.gxpos,
+                         kin.gxmat, kin.torso, kin.feet, kin.foot_radius, kin.foot_half,
+                         kin.foot_tol,
+                         kin.knees, kin.jqpos, kin.jdof, self.goal, self.tail, self.feat)
+        compute_obs(rows, kin.qpos, kin.qvel, self.robot.obs_skip, self.qvel_clip, self.feat,
+                    self.tail, self.obs)
+
+    def infos(self, rows: np.ndarray | None = None) -> dict:
+        """Step info of every env as Gymnasium's vector envs batch it (``_key`` masks all True)."""
+        n = self.n
+        ones = np.ones(n, dtype=np.bool_)
+        terms = {}
+        for j, name in enumerate(self.config.terms):
+            terms[name] = self.terms[:, j].copy()
+            terms[f"_{name}"] = ones.copy()
+        info = {"reward_terms": terms, "_reward_terms": ones.copy(),
+                "is_success": self.success.copy(), "_is_success": ones.copy(),
+                "diverged": self.diverged.copy(), "_diverged": ones.copy()}
+        if rows is not None:
+            for key in ("reward_terms", "is_success", "diverged"):
+                info[f"_{key}"] = rows.copy()
+            for name in self.config.terms:
+                info["reward_terms"][f"_{name}"] = rows.copy()
+        return info
+
+    def info(self, i: int) -> dict:
+        """Step info of env ``i`` with Python scalars (what a single env returns)."""
+        return {"reward_terms": {name: float(self.terms[i, j])
+                                 for j, name in enumerate(self.config.terms)},
+                "is_success": bool(self.success[i]), "diverged": bool(self.diverged[i])}

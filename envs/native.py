@@ -1,0 +1,102 @@
+"""What every native (numba-kernel) env shell shares.
+
+Compiled entry points, pickling, seeding of per-env streams, autoreset modes and reset masks.
+
+The grid, driving and locomotion families keep their state in arrays stepped by kernels; their
+Gymnasium, vector and PettingZoo shells differ only in spaces and infos, so the mechanics live
+here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numba
+import numpy as np
+from gymnasium.vector import AutoresetMode
+
+SEED_MOD = 2**64
+# Autoreset as the kernels see it (module-level ints are compile-time constants in numba).
+NO_AUTORESET, NEXT_STEP, SAME_STEP = 0, 1, 2
+AUTORESET_CODES = {AutoresetMode.DISABLED: NO_AUTORESET, AutoresetMode.NEXT_STEP: NEXT_STEP,
+                   AutoresetMode.SAME_STEP: SAME_STEP}
+
+
+def compiled(dispatcher: Any, *args: Any) -> Any:
+    """The compiled entry point of ``dispatcher`` for the types of ``args``.
+
+    Calling it skips numba's per-call type dispatch (about 3 µs for tuple arguments, a third of a
+    single grid step); the shells call kernels with the same argument types every time.
+    """
+    if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
+        return dispatcher
+    return dispatcher.compile(tuple(numba.typeof(a) for a in args))
+
+
+class PicklableKernel:
+    """Mixin for shells that keep a compiled kernel entry point in ``_step_kernel``.
+
+    Entry points do not pickle (subprocess vector envs pickle envs), so they are dropped and
+    looked up again with the shell's ``_compile_step()``.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_step_kernel"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._step_kernel = self._compile_step()
+
+    def _compile_step(self) -> Any:
+        raise NotImplementedError
+
+
+def parse_autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
+    """Accept the enum, its value (``"SameStep"``) or its name (``"same_step"``)."""
+    if isinstance(mode, AutoresetMode):
+        return mode
+    for member in AutoresetMode:
+        if str(mode).lower() in (member.value.lower(), member.name.lower()):
+            return member
+    raise ValueError(f"autoreset_mode {mode!r} is not one of "
+                     f"{[m.name.lower() for m in AutoresetMode]}")
+
+
+def reset_mask(options: dict[str, Any] | None, num_envs: int, name: str) -> np.ndarray:
+    """The envs to reset: ``options["reset_mask"]`` (validated) or all of them."""
+    if options is None or "reset_mask" not in options:
+        return np.ones(num_envs, dtype=np.bool_)
+    mask = np.asarray(options["reset_mask"])
+    if mask.dtype != np.bool_ or mask.shape != (num_envs,) or not mask.any():
+        raise ValueError(f"{name}: options['reset_mask'] must be a bool array of shape "
+                         f"({num_envs},) with at least one True, got {mask!r}")
+    return mask
+
+
+def seed_streams(rng: np.ndarray, seeded: np.ndarray, seed: int | Sequence[int | None] | None,
+                 mask: np.ndarray, name: str, seed_to_state: Any) -> None:
+    """Seed the stream of every env in ``mask`` as ``SyncVectorEnv`` seeds its sub-envs.
+
+    An int ``seed`` gives env ``i`` the seed ``seed + i``; a list gives each env its own (None
+    keeps its stream); no seed draws fresh entropy for envs never seeded. ``seeded`` records
+    which envs have a stream.
+    """
+    num_envs = len(rng)
+    if seed is None:
+        seeds: list[int | None] = [None] * num_envs
+    elif isinstance(seed, int | np.integer):
+        seeds = [int(seed) + i for i in range(num_envs)]
+    else:
+        seeds = list(seed)
+        if len(seeds) != num_envs:
+            raise ValueError(f"{name}: got {len(seeds)} seeds for {num_envs} envs")
+    for i in np.flatnonzero(mask):
+        if seeds[i] is not None:
+            rng[i] = seed_to_state(int(seeds[i]) % SEED_MOD)
+        elif not seeded[i]:
+            # Like a sub-env's own np_random drawn from fresh entropy.
+            rng[i] = seed_to_state(int(np.random.default_rng().integers(2**63)))
+        seeded[i] = True
