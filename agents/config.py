@@ -50,12 +50,13 @@ def _schedule_start(name: str, value: Any) -> float:
     return float(value)
 
 
-def _check_int(name: str, value: Any, minimum: int) -> None:
+def _check_int(name: str, value: Any, minimum: int, owner: str = "PPOConfig") -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"PPOConfig.{name}: expected an int >= {minimum}, got {value!r}")
+        raise ConfigError(f"{owner}.{name}: expected an int >= {minimum}, got {value!r}")
 
 
-def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False) -> None:
+def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bool = False,
+                 owner: str = "PPOConfig") -> None:
     ok = (
         not isinstance(value, bool)
         and isinstance(value, int | float)
@@ -66,7 +67,54 @@ def _check_float(name: str, value: Any, low: float, high: float, *, low_open: bo
     if not ok:
         bracket = "(" if low_open else "["
         raise ConfigError(
-            f"PPOConfig.{name}: expected a number in {bracket}{low}, {high}], got {value!r}"
+            f"{owner}.{name}: expected a number in {bracket}{low}, {high}], got {value!r}"
+        )
+
+
+def check_run_fields(owner: str, config: Any) -> None:
+    """Validate the fields every algorithm config shares (policy, envs, seed, shaping, device).
+
+    ``owner`` names the config class in the messages. ``policy_kwargs`` and ``env_kwargs`` are
+    replaced by private copies (the configs are frozen; their dicts should not change under them).
+    """
+    if not isinstance(config.policy, str) or not config.policy:
+        raise ConfigError(f"{owner}.policy: expected a policy name, got {config.policy!r}")
+    for name in ("policy_kwargs", "env_kwargs"):
+        value = getattr(config, name)
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"{owner}.{name}: expected a mapping with str keys, got {value!r}")
+        object.__setattr__(config, name, dict(value))
+    activation = config.policy_kwargs.get("activation_fn")
+    if isinstance(activation, str) and activation not in ACTIVATIONS:
+        raise ConfigError(
+            f"{owner}.policy_kwargs.activation_fn: expected one of {ACTIVATIONS} or a torch "
+            f"module class, got {activation!r}"
+        )
+    if not isinstance(config.normalize, bool):
+        raise ConfigError(f"{owner}.normalize: expected true or false, got {config.normalize!r}")
+    modes = (None, "vector_entry_point", "sync", "async")
+    if config.vectorization_mode not in modes:
+        raise ConfigError(
+            f"{owner}.vectorization_mode: expected one of {modes}, "
+            f"got {config.vectorization_mode!r}"
+        )
+    if config.seed is not None:
+        _check_int("seed", config.seed, 0, owner)
+    if config.shaping_potential is not None:
+        from rewardgym.wrappers.potential import BUILTIN_POTENTIALS
+
+        if config.shaping_potential not in BUILTIN_POTENTIALS:
+            raise ConfigError(
+                f"{owner}.shaping_potential: expected None or one of "
+                f"{sorted(BUILTIN_POTENTIALS)}, got {config.shaping_potential!r}"
+            )
+    _check_float("shaping_scale", config.shaping_scale, -math.inf, math.inf, owner=owner)
+    if not isinstance(config.device, str) or not re.fullmatch(
+        r"cpu|auto|cuda(:\d+)?|mps", config.device
+    ):
+        raise ConfigError(
+            f"{owner}.device: expected 'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto', "
+            f"got {config.device!r}"
         )
 
 
@@ -162,51 +210,10 @@ class PPOConfig:
         _check_float("ent_coef", self.ent_coef, 0.0, math.inf)
         _check_float("vf_coef", self.vf_coef, 0.0, math.inf)
         _check_float("max_grad_norm", self.max_grad_norm, 0.0, math.inf, low_open=True)
-        if not isinstance(self.policy, str) or not self.policy:
-            raise ConfigError(f"PPOConfig.policy: expected a policy name, got {self.policy!r}")
-        for name in ("policy_kwargs", "env_kwargs"):
-            value = getattr(self, name)
-            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-                raise ConfigError(
-                    f"PPOConfig.{name}: expected a mapping with str keys, got {value!r}"
-                )
-            # A private copy: the dataclass is frozen, its dicts should not change under it.
-            object.__setattr__(self, name, dict(value))
-        activation = self.policy_kwargs.get("activation_fn")
-        if isinstance(activation, str) and activation not in ACTIVATIONS:
-            raise ConfigError(
-                f"PPOConfig.policy_kwargs.activation_fn: expected one of {ACTIVATIONS} or a torch "
-                f"module class, got {activation!r}"
-            )
-        for name in ("normalize_advantage", "normalize"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(
-                    f"PPOConfig.{name}: expected true or false, got {getattr(self, name)!r}"
-                )
-        modes = (None, "vector_entry_point", "sync", "async")
-        if self.vectorization_mode not in modes:
-            raise ConfigError(
-                f"PPOConfig.vectorization_mode: expected one of {modes}, "
-                f"got {self.vectorization_mode!r}"
-            )
-        if self.seed is not None:
-            _check_int("seed", self.seed, 0)
-        if self.shaping_potential is not None:
-            from rewardgym.wrappers.potential import BUILTIN_POTENTIALS
-
-            if self.shaping_potential not in BUILTIN_POTENTIALS:
-                raise ConfigError(
-                    f"PPOConfig.shaping_potential: expected None or one of "
-                    f"{sorted(BUILTIN_POTENTIALS)}, got {self.shaping_potential!r}"
-                )
-        _check_float("shaping_scale", self.shaping_scale, -math.inf, math.inf)
-        if not isinstance(self.device, str) or not re.fullmatch(
-            r"cpu|auto|cuda(:\d+)?|mps", self.device
-        ):
-            raise ConfigError(
-                f"PPOConfig.device: expected 'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto', "
-                f"got {self.device!r}"
-            )
+        if not isinstance(self.normalize_advantage, bool):
+            raise ConfigError(f"PPOConfig.normalize_advantage: expected true or false, got "
+                              f"{self.normalize_advantage!r}")
+        check_run_fields("PPOConfig", self)
 
     @property
     def rollout_size(self) -> int:

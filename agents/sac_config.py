@@ -11,11 +11,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rewardgym.agents.config import ACTIVATIONS, ConfigError, _policy_kwargs
+from rewardgym.agents.config import ConfigError, _policy_kwargs, check_run_fields
 
 
 def _fail(name: str, expected: str, got: object) -> None:
@@ -110,35 +109,7 @@ class SACConfig:
                 _fail("ent_coef", "'auto', 'auto_<number>' or a positive number", coef)
         elif not _is_number(coef) or not coef > 0:
             _fail("ent_coef", "'auto', 'auto_<number>' or a positive number", coef)
-        if not isinstance(self.policy, str) or not self.policy:
-            _fail("policy", "a policy name", self.policy)
-        for name in ("policy_kwargs", "env_kwargs"):
-            value = getattr(self, name)
-            if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-                _fail(name, "a mapping with str keys", value)
-            object.__setattr__(self, name, dict(value))  # a private copy under a frozen class
-        activation = self.policy_kwargs.get("activation_fn")
-        if isinstance(activation, str) and activation not in ACTIVATIONS:
-            _fail("policy_kwargs.activation_fn", f"one of {ACTIVATIONS}", activation)
-        if not isinstance(self.normalize, bool):
-            _fail("normalize", "true or false", self.normalize)
-        modes = (None, "vector_entry_point", "sync", "async")
-        if self.vectorization_mode not in modes:
-            _fail("vectorization_mode", f"one of {modes}", self.vectorization_mode)
-        if self.seed is not None and (isinstance(self.seed, bool)
-                                      or not isinstance(self.seed, int) or self.seed < 0):
-            _fail("seed", "None or an int >= 0", self.seed)
-        if self.shaping_potential is not None:
-            from rewardgym.wrappers.potential import BUILTIN_POTENTIALS
-
-            if self.shaping_potential not in BUILTIN_POTENTIALS:
-                _fail("shaping_potential", f"None or one of {sorted(BUILTIN_POTENTIALS)}",
-                      self.shaping_potential)
-        if not _is_number(self.shaping_scale):
-            _fail("shaping_scale", "a finite number", self.shaping_scale)
-        if not isinstance(self.device, str) or not re.fullmatch(r"cpu|auto|cuda(:\d+)?|mps",
-                                                                self.device):
-            _fail("device", "'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto'", self.device)
+        check_run_fields("SACConfig", self)
 
     def sac_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``stable_baselines3.SAC``."""
