@@ -34,6 +34,23 @@ def compiled(dispatcher: Any, *args: Any) -> Any:
     return dispatcher.compile(tuple(numba.typeof(a) for a in args))
 
 
+def call_on_threads(threads: int | None, kernel: Any, *args: Any) -> None:
+    """Call ``kernel(*args)`` with numba's parallel regions on ``threads`` threads.
+
+    ``None`` calls it as it is (a serial kernel). The global thread count is restored after, so
+    envs with different settings can share a process.
+    """
+    previous = numba.get_num_threads()
+    if threads is None or previous == threads:
+        kernel(*args)
+        return
+    numba.set_num_threads(threads)
+    try:
+        kernel(*args)
+    finally:
+        numba.set_num_threads(previous)
+
+
 class PicklableKernel:
     """Mixin for shells that keep a compiled kernel entry point in ``_step_kernel``.
 

@@ -11,7 +11,6 @@ import numpy as np
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
-from rewardgym.envs.driving.maps import build_bank
 from rewardgym.envs.driving.render import render_world
 from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
@@ -91,20 +90,15 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
         self.render_mode = render_mode
         self.observation_space = shell.observation_space(cfg)
         self.action_space = shell.action_space(cfg)
-        self._bank = build_bank(cfg.scenario, cfg.num_templates, cfg.map_seed)
-        self._params = cfg.kernel_params()
-        self._terms = k.TERM_NAMES[self._params.reward_mode]
-        self._world = k.new_world(1, 1, cfg.num_npcs)
-        self._out = k.new_step_out(1, 1, k.obs_length(cfg.value_features),
-                                   cfg.bev_size if cfg.obs_mode == "bev" else 0)
-        self._actions = np.zeros((1, 2))
+        (self._bank, self._params, self._terms, self._world, self._out,
+         self._actions) = shell.build_world(cfg, 1)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
         self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,
-                          NO_AUTORESET, self._out)
+                        NO_AUTORESET, self._out)
 
     @property
     def _name(self) -> str:

@@ -30,7 +30,7 @@ from pettingzoo import ParallelEnv
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
-from rewardgym.envs.driving.maps import MAX_ROUTES, build_bank
+from rewardgym.envs.driving.maps import MAX_ROUTES
 from rewardgym.envs.driving.render import render_world
 from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
@@ -121,20 +121,15 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         length = k.obs_length(cfg.value_features)
         self.state_space = spaces.Box(-shell.OBS_BOUND, shell.OBS_BOUND,
                                       (cfg.num_egos * length,), np.float32)
-        self._bank = build_bank(cfg.scenario, cfg.num_templates, cfg.map_seed)
-        self._params = cfg.kernel_params(max_cycles)
-        self._terms = k.TERM_NAMES[self._params.reward_mode]
-        self._world = k.new_world(1, cfg.num_egos, cfg.num_npcs)
-        self._out = k.new_step_out(1, cfg.num_egos, length,
-                                   cfg.bev_size if cfg.obs_mode == "bev" else 0)
-        self._actions = np.zeros((cfg.num_egos, 2))
+        (self._bank, self._params, self._terms, self._world, self._out,
+         self._actions) = shell.build_world(cfg, 1, max_cycles)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
         self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,
-                          NO_AUTORESET, self._out)
+                        NO_AUTORESET, self._out)
 
     @property
     def _name(self) -> str:

@@ -9,12 +9,28 @@ from gymnasium import spaces
 
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving.config import DriveConfig
+from rewardgym.envs.driving.maps import MapBank, build_bank
 
 HARD_SIGNALS = frozenset(k.HARD) | {"timeout", "route_done"}
 # 5 steering levels × (brake, coast, accelerate), in (steer, accel) pairs.
 DISCRETE_ACTIONS = np.array([(steer, accel) for steer in (-1.0, -0.5, 0.0, 0.5, 1.0)
                              for accel in (-1.0, 0.0, 1.0)])
 OBS_BOUND = 5.0  # every vector feature is scaled to lie well inside [-5, 5]
+
+
+def build_world(cfg: DriveConfig, num_worlds: int, max_episode_steps: int | None = None
+                ) -> tuple[MapBank, k.KernelParams, tuple[str, ...], k.World, k.StepOut,
+                           np.ndarray]:
+    """What every RouteDrive shell steps: ``(bank, params, term names, world, outputs, actions)``.
+
+    ``num_worlds`` worlds of ``cfg.num_egos`` egos; ``max_episode_steps`` adds a truncation limit.
+    """
+    params = cfg.kernel_params(max_episode_steps)
+    out = k.new_step_out(num_worlds, cfg.num_egos, k.obs_length(cfg.value_features),
+                         cfg.bev_size if cfg.obs_mode == "bev" else 0)
+    return (build_bank(cfg.scenario, cfg.num_templates, cfg.map_seed), params,
+            k.TERM_NAMES[params.reward_mode], k.new_world(num_worlds, cfg.num_egos, cfg.num_npcs),
+            out, np.zeros((num_worlds * cfg.num_egos, 2)))
 
 
 def observation_space(cfg: DriveConfig) -> spaces.Space:
@@ -109,29 +125,32 @@ def _bitmask(signals: np.ndarray) -> np.ndarray:
 
 
 def batch_info(out: k.StepOut, rows: np.ndarray, mask: np.ndarray,
-               reward_mode_terms: tuple[str, ...]) -> dict[str, Any]:
+               reward_mode_terms: tuple[str, ...],
+               present: np.ndarray | None = None) -> dict[str, Any]:
     """Vector infos laid out as ``SyncVectorEnv`` lays out :func:`single_info`.
 
     ``rows`` picks the output rows; rows where ``mask`` is False hold zeros (as a sync vector env
-    fills keys an env did not report).
+    fills keys an env did not report). The ``_key`` masks are ``present`` (default: ``mask``);
+    rows present but not in ``mask`` report the zeros of a reset info.
     """
+    reported = mask if present is None else present
     sig = out.signals[rows] * mask[:, None]
     scalars = out.scalars[rows] * mask[:, None]
     info: dict[str, Any] = {
-        "route_completion": scalars[:, k.OUT_RC], "_route_completion": mask.copy(),
-        "progress": scalars[:, k.OUT_PROGRESS], "_progress": mask.copy(),
-        "driving_score": scalars[:, k.OUT_SCORE], "_driving_score": mask.copy(),
-        "infraction": _bitmask(sig), "_infraction": mask.copy(),
-        "is_success": sig[:, k.ROUTE_DONE] > 0.0, "_is_success": mask.copy(),
+        "route_completion": scalars[:, k.OUT_RC], "_route_completion": reported.copy(),
+        "progress": scalars[:, k.OUT_PROGRESS], "_progress": reported.copy(),
+        "driving_score": scalars[:, k.OUT_SCORE], "_driving_score": reported.copy(),
+        "infraction": _bitmask(sig), "_infraction": reported.copy(),
+        "is_success": sig[:, k.ROUTE_DONE] > 0.0, "_is_success": reported.copy(),
     }
     for j, name in enumerate(k.SIGNALS):
         info[name] = sig[:, j] > 0.0 if name in HARD_SIGNALS else sig[:, j].copy()
-        info[f"_{name}"] = mask.copy()
+        info[f"_{name}"] = reported.copy()
     terms = {}
     for j, name in enumerate(reward_mode_terms):
         terms[name] = out.terms[rows, j] * mask
-        terms[f"_{name}"] = mask.copy()
-    info["reward_terms"], info["_reward_terms"] = terms, mask.copy()
+        terms[f"_{name}"] = reported.copy()
+    info["reward_terms"], info["_reward_terms"] = terms, reported.copy()
     return info
 
 

@@ -14,13 +14,13 @@ from gymnasium.vector.utils import batch_space
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
-from rewardgym.envs.driving.maps import build_bank
 from rewardgym.envs.driving.render import render_world
 from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     AUTORESET_CODES,
     SAME_STEP,
     PicklableKernel,
+    call_on_threads,
     compiled,
     parse_autoreset_mode,
     reset_mask,
@@ -85,14 +85,9 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
         self.single_action_space = shell.action_space(cfg)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._bank = build_bank(cfg.scenario, cfg.num_templates, cfg.map_seed)
-        self._params = cfg.kernel_params(max_episode_steps)
-        self._terms = k.TERM_NAMES[self._params.reward_mode]
+        (self._bank, self._params, self._terms, self._world, self._out,
+         self._actions) = shell.build_world(cfg, self.num_envs, max_episode_steps)
         self._autoreset = AUTORESET_CODES[mode]
-        self._world = k.new_world(self.num_envs, 1, cfg.num_npcs)
-        self._out = k.new_step_out(self.num_envs, 1, k.obs_length(cfg.value_features),
-                                   cfg.bev_size if cfg.obs_mode == "bev" else 0)
-        self._actions = np.zeros((self.num_envs, 2))
         self._all_rows = np.arange(self.num_envs)
         self._parallel = self.num_envs >= parallel_threshold
         self._seeded = np.zeros(self.num_envs, dtype=np.bool_)
@@ -101,7 +96,7 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
     def _compile_step(self) -> Any:
         kernel = k.step_batch_parallel if self._parallel else k.step_batch
         return compiled(kernel, self._bank, self._world, self._params, self._actions,
-                          self._autoreset, self._out)
+                        self._autoreset, self._out)
 
     @property
     def _name(self) -> str:
@@ -123,30 +118,22 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
         shell.check_actions(self._name, self.config, actions, self.num_envs, self._actions)
         out = self._out
-        previous = numba.get_num_threads()
-        if not self._parallel or previous == self.num_threads:
-            self._step_kernel(self._bank, self._world, self._params, self._actions,
-                              self._autoreset, out)
-        else:
-            numba.set_num_threads(self.num_threads)
-            try:
-                self._step_kernel(self._bank, self._world, self._params, self._actions,
-                                  self._autoreset, out)
-            finally:
-                numba.set_num_threads(previous)
+        call_on_threads(self.num_threads if self._parallel else None, self._step_kernel,
+                        self._bank, self._world, self._params, self._actions, self._autoreset,
+                        out)
         done = out.done_world
         everyone = np.ones(self.num_envs, dtype=np.bool_)
         if self._autoreset == SAME_STEP and done.any():
-            infos = shell.batch_info(out, self._all_rows, everyone, self._terms)
-            # The step infos describe the finished episodes; the top level shows the new ones
-            # (what SyncVectorEnv reports after a same-step reset: zeros).
-            infos_now = shell.batch_info(out, self._all_rows, ~done, self._terms)
+            # The finished episodes' step infos go to final_info; the top level reports every
+            # env, with the zeros of a reset info for the ones that just reset (as
+            # SyncVectorEnv does after a same-step reset).
             rows = np.flatnonzero(done)
             final_obs = np.full(self.num_envs, None, dtype=object)
             for i in rows:
                 final_obs[i] = shell.single_obs(self.config, out, int(i), final=True)
             final_info = shell.batch_info(out, self._all_rows, done.copy(), self._terms)
-            infos = {**_zero_masked_as_reset(infos_now, done), "final_obs": final_obs,
+            infos = {**shell.batch_info(out, self._all_rows, ~done, self._terms, present=everyone),
+                     "final_obs": final_obs,
                      "_final_obs": done.copy(), "final_info": final_info,
                      "_final_info": done.copy()}
         else:
@@ -162,15 +149,3 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
         return tuple(render_world(self._bank, self._world, self._params, i)
                      for i in range(self.num_envs))
 
-
-def _zero_masked_as_reset(infos: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
-    """Rows that just reset report a reset info (all zeros) that is present: set masks True."""
-    fixed: dict[str, Any] = {}
-    for key, value in infos.items():
-        if isinstance(value, dict):
-            fixed[key] = _zero_masked_as_reset(value, done)
-        elif key.startswith("_"):
-            fixed[key] = np.ones_like(value)
-        else:
-            fixed[key] = value
-    return fixed

@@ -86,7 +86,7 @@ class GridEnv(PicklableKernel, gym.Env):
 
     def _compile_step(self) -> Any:
         return compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),
-                          NO_AUTORESET, self._obs_mode, self._out)
+                        NO_AUTORESET, self._obs_mode, self._out)
 
     @property
     def _name(self) -> str:

@@ -20,6 +20,7 @@ from rewardgym.envs.native import (
     AUTORESET_CODES,
     SAME_STEP,
     PicklableKernel,
+    call_on_threads,
     compiled,
     parse_autoreset_mode,
     reset_mask,
@@ -101,8 +102,8 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
     def _compile_step(self) -> Any:
         kernel = k.step_batch_parallel if self._parallel else k.step_batch
         return compiled(kernel, self._state, self._params,
-                          np.zeros(self.num_envs, dtype=np.int64), self._autoreset,
-                          self._obs_mode, self._out)
+                        np.zeros(self.num_envs, dtype=np.int64), self._autoreset,
+                        self._obs_mode, self._out)
 
     @property
     def _name(self) -> str:
@@ -127,15 +128,8 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
         acts = shell.check_actions(self._name, actions, self.num_envs)
         out, s, cfg = self._out, self._state, self.config
-        previous = numba.get_num_threads()
-        if previous == self.num_threads:
-            self._step_kernel(s, self._params, acts, self._autoreset, self._obs_mode, out)
-        else:
-            numba.set_num_threads(self.num_threads)
-            try:
-                self._step_kernel(s, self._params, acts, self._autoreset, self._obs_mode, out)
-            finally:
-                numba.set_num_threads(previous)
+        call_on_threads(self.num_threads, self._step_kernel, s, self._params, acts,
+                        self._autoreset, self._obs_mode, out)
         done = out.done
         # SyncVectorEnv reports a same-step reset's info for finished envs (not successful, no
         # reward term); the state already holds the new episode there.  Other modes: done is
