@@ -96,7 +96,12 @@ def _cmd_plot_terms(args: argparse.Namespace) -> int:
 
 
 def _cmd_distance(args: argparse.Namespace) -> int:
-    from rewardgym.wrappers.distance import epic_distance, reward_from_spec, starc_distance
+    from rewardgym.wrappers.distance import (
+        epic_distance,
+        format_distance,
+        reward_from_spec,
+        starc_distance,
+    )
 
     env = gym.make(args.env_id)
     env.reset(seed=args.seed)
@@ -113,7 +118,8 @@ def _cmd_distance(args: argparse.Namespace) -> int:
     epic = epic_distance(r_a, r_b, args.gamma)
     starc = starc_distance(r_a, r_b, mdp.transitions, args.gamma)
     print(f"{args.env_id} (seed {args.seed}, {mdp.n_states} states, gamma {args.gamma}): "
-          f"{args.a} vs {args.b}: EPIC {epic:.6g}  STARC-VAL {starc:.6g}")
+          f"{args.a} vs {args.b}: EPIC {format_distance(epic)}  "
+          f"STARC-VAL {format_distance(starc)}")
     return 0
 
 
@@ -150,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("run_dir", help="a run directory of `rewardgym train`")
     plot.add_argument("--out", default=None, help="PNG path (default: next to the CSV)")
     plot.set_defaults(func=_cmd_plot_terms)
-    dist = sub.add_parser("distance", help="EPIC and STARC distance between two rewards")
+    dist = sub.add_parser("distance", help="EPIC and STARC distance between two rewards",
+                          description="EPIC and STARC-VAL distances in [0, 1]; distances below "
+                                      "1e-9 (float error, see wrappers.distance."
+                                      "DISPLAY_TOLERANCE) print as 0.")
     dist.add_argument("env_id", help="an env with a tabular form, e.g. rewardgym/DoorKey-5x5-v0")
     dist.add_argument("--a", default="base", help="reward spec (base, scale:K, bonus, pbrs...)")
     dist.add_argument("--b", default="pbrs", help="reward spec")
