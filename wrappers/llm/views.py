@@ -1,0 +1,123 @@
+"""Reward views of the env families, as reward programs see them.
+
+A reward program reads features BY NAME from an env family's reward view (the locomotion view of
+``rewardgym.envs.locomotion.view``, the grid view of ``rewardgym.envs.grid.view``); this module
+gives the program checker and the wrappers one interface over them: the layout (names, fixed
+indices, units, ``describe()``), the rows of a single or vector env, and the kind of action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ViewFeature:
+    """One feature as programs see it: a scalar (``obs.name`` is a float) or a fixed vector."""
+
+    name: str
+    start: int
+    size: int
+    unit: str
+    doc: str
+    scalar: bool
+    labels: tuple[str, ...] = ()
+
+
+class RewardView:
+    """The named feature row of one env family, plus how to read it from live envs.
+
+    Args:
+        family: ``"locomotion"`` or ``"grid"``.
+        layout: the family's layout (``features``, ``size``, ``describe()``).
+        discrete_actions: True when actions are integers (programs see them as a float).
+        action_size: length of the action vector (1 for discrete actions).
+
+    Example:
+        >>> from rewardgym.envs.grid import GridEnv
+        >>> view = view_of(GridEnv(layout="door_key", size=5))
+        >>> view.family, view["dist_key"].start, view["dist_key"].scalar
+        ('grid', 17, True)
+    """
+
+    def __init__(self, family: str, layout: Any, *, discrete_actions: bool,
+                 action_size: int) -> None:
+        self.family = family
+        self.layout = layout
+        self.discrete_actions = discrete_actions
+        self.action_size = action_size
+        self.features = tuple(
+            ViewFeature(f.name, f.start, f.size, f.unit, f.doc,
+                        f.size == 1 and not f.labels, tuple(f.labels))
+            for f in layout.features)
+        self.size = int(layout.size)
+        self._by_name = {f.name: f for f in self.features}
+
+    def __getitem__(self, name: str) -> ViewFeature:
+        """The feature called ``name`` (KeyError listing the names otherwise)."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no feature {name!r}; features: {list(self._by_name)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the view has a feature called ``name``."""
+        return name in self._by_name
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Feature names in row order."""
+        return tuple(self._by_name)
+
+    @property
+    def key(self) -> str:
+        """A short identity of the layout (family, size, names), for hashes and artefacts."""
+        return f"{self.family}:{self.size}:{','.join(self.names)}"
+
+    def describe(self) -> str:
+        """The family's markdown feature table."""
+        return self.layout.describe()
+
+    def rows(self, env: Any) -> np.ndarray:
+        """Feature rows ``(n, size)`` of a single env (n = 1) or a native vector env."""
+        base = env.unwrapped
+        if self.family == "locomotion":
+            return np.array(base._core.feat, dtype=np.float64)
+        from rewardgym.envs.grid.view import _rows
+
+        return _rows(base)
+
+    def actions(self, actions: Any, n: int) -> np.ndarray:
+        """Actions as the float64 array programs receive: ``(n,)`` discrete, ``(n, k)`` boxes."""
+        arr = np.asarray(actions, dtype=np.float64)
+        if self.discrete_actions:
+            return arr.reshape(n)
+        return arr.reshape(n, self.action_size)
+
+
+def view_of(env: Any) -> RewardView:
+    """The :class:`RewardView` of a (possibly wrapped) single or native vector env.
+
+    Raises:
+        ValueError: for an env whose family has no reward view yet.
+    """
+    base = env.unwrapped
+    from rewardgym.envs.grid import GridEnv, GridVectorEnv
+
+    if isinstance(base, GridEnv | GridVectorEnv):
+        from rewardgym.envs.grid.view import LAYOUT
+
+        return RewardView("grid", LAYOUT, discrete_actions=True, action_size=1)
+    from rewardgym.envs.locomotion import LocomotionEnv, LocomotionVectorEnv
+
+    if isinstance(base, LocomotionEnv | LocomotionVectorEnv):
+        space = base.single_action_space if hasattr(base, "single_action_space") \
+            else base.action_space
+        return RewardView("locomotion", base._core.layout, discrete_actions=False,
+                          action_size=int(np.prod(space.shape)))
+    raise ValueError(f"no reward view for {type(base).__name__}: LLM reward programs support "
+                     "the grid and locomotion families (rewardgym.envs.grid, "
+                     "rewardgym.envs.locomotion)")
