@@ -23,6 +23,8 @@ WRAPPERS: dict[str, str] = {
         "r + scale*(gamma*Phi(s') - Phi(s)), Phi(s'):=0 on termination (Ng et al. 1999)"),
     "InfractionPenalty / InfractionPenaltyVector / InfractionPenaltyParallel": (
         "progress * prod(infraction factors) + terminal rewards; CaRL's table as CARL_TABLE"),
+    "LLMReward / LLMRewardVector / LLMRewardParallel (rewardgym.wrappers.llm)": (
+        "a checked, numba-compiled LLM-written compute_reward(obs, action, next_obs) program"),
     "RecordRewardTerms / RecordRewardTermsVector": (
         "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
 }

@@ -16,11 +16,15 @@ from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extra
 from rewardgym.wrappers.llm.runtime import CompiledProgram
 from rewardgym.wrappers.llm.sandbox import States
 from rewardgym.wrappers.llm.views import RewardView, view_of
+from rewardgym.wrappers.llm.wrapper import LLMReward, LLMRewardParallel, LLMRewardVector
 
 __all__ = [
     "CheckResult",
     "CompiledProgram",
     "Issue",
+    "LLMReward",
+    "LLMRewardParallel",
+    "LLMRewardVector",
     "Limits",
     "ProgramRejected",
     "RewardView",

@@ -90,6 +90,17 @@ class RewardView:
 
         return _rows(base)
 
+    def single_env(self, env: Any) -> Any:
+        """A fresh single env with ``env``'s configuration (for sampling validation states)."""
+        base = env.unwrapped
+        if self.family == "locomotion":
+            from rewardgym.envs.locomotion import LocomotionEnv
+
+            return LocomotionEnv(config=base.config)
+        from rewardgym.envs.grid import GridEnv
+
+        return GridEnv(config=base.config)
+
     def actions(self, actions: Any, n: int) -> np.ndarray:
         """Actions as the float64 array programs receive: ``(n,)`` discrete, ``(n, k)`` boxes."""
         arr = np.asarray(actions, dtype=np.float64)
