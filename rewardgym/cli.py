@@ -82,6 +82,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return int(module.main([*forwarded, "--out", args.out]))
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from rewardgym.benchmarks.sweep import run_from_args
+
+    return run_from_args(args)
+
+
 def _cmd_plot_terms(args: argparse.Namespace) -> int:
     from rewardgym.agents.plot_terms import find_terms_csv, plot_reward_terms
 
@@ -152,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="short run")
     bench.add_argument("--out", default="results", help="output folder")
     bench.set_defaults(func=_cmd_bench)
+    from rewardgym.benchmarks.sweep import add_arguments as add_sweep_arguments
+
+    sweep = sub.add_parser("sweep", help="run or resume a sweep (grid x seeds) from a YAML spec")
+    add_sweep_arguments(sweep).set_defaults(func=_cmd_sweep)
     plot = sub.add_parser("plot-terms", help="plot each reward term's share over training")
     plot.add_argument("run_dir", help="a run directory of `rewardgym train`")
     plot.add_argument("--out", default=None, help="PNG path (default: next to the CSV)")
