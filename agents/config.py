@@ -15,6 +15,7 @@ value. Overrides parse their value with ``yaml.safe_load`` (``n_envs=32``,
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -109,6 +110,15 @@ def check_run_fields(owner: str, config: Any) -> None:
                 f"{sorted(BUILTIN_POTENTIALS)}, got {config.shaping_potential!r}"
             )
     _check_float("shaping_scale", config.shaping_scale, -math.inf, math.inf, owner=owner)
+    wrappers = config.env_wrappers
+    if isinstance(wrappers, str) or not isinstance(wrappers, list | tuple) or not all(
+        isinstance(w, str) and re.fullmatch(r"[\w.]+:[\w.]+", w) for w in wrappers
+    ):
+        raise ConfigError(
+            f"{owner}.env_wrappers: expected a list of 'module:Wrapper' import paths "
+            f"(e.g. ['minigrid.wrappers:ImgObsWrapper']), got {wrappers!r}"
+        )
+    object.__setattr__(config, "env_wrappers", list(wrappers))
     if not isinstance(config.device, str) or not re.fullmatch(
         r"cpu|auto|cuda(:\d+)?|mps", config.device
     ):
@@ -151,6 +161,9 @@ class PPOConfig:
             needs ``env_kwargs.subgoal_distance_in_info: true``), applied with this config's
             ``gamma``; evaluation always uses the env's own reward. None trains unshaped.
         shaping_scale: Multiplies the shaping term.
+        env_wrappers: ``"module:Wrapper"`` import paths applied, in order, to every sub-env
+            (RL Zoo's ``env_wrapper``), e.g. ``["minigrid.wrappers:ImgObsWrapper"]`` to drop
+            MiniGrid's text mission, which SB3 cannot read; sync/async vector envs only.
 
     Example:
         >>> from rewardgym.agents import PPOConfig
@@ -187,6 +200,7 @@ class PPOConfig:
     device: str = "cpu"
     shaping_potential: str | None = None
     shaping_scale: float = 1.0
+    env_wrappers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in (
@@ -332,6 +346,16 @@ def _check_keys(cls: type[PPOConfig], keys: Iterable[str], where: str) -> None:
             )
 
 
+def _entry_name(table: Mapping[str, Any], env_id: str) -> str:
+    """The entry for ``env_id``: its own, else the first glob key matching it (``MiniGrid-*``)."""
+    if env_id in table:
+        return env_id
+    for key in table:
+        if isinstance(key, str) and "*" in key and fnmatch.fnmatchcase(env_id, key):
+            return key
+    return "default"
+
+
 def _parse_override(item: str) -> tuple[str, Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
@@ -353,7 +377,8 @@ def load_config(
     """Load the hyper-parameters for ``env_id`` from a YAML file, then apply overrides.
 
     Args:
-        env_id: The env id to look up; the file's ``default`` entry is used if it has none.
+        env_id: The env id to look up; without an entry of its own, the first glob entry that
+            matches it (``MiniGrid-*``) or else the file's ``default`` entry is used.
         algo: Algorithm name (a key of :data:`ALGO_CONFIGS`: ``"ppo"``, ``"maskable_ppo"``);
             selects the config class and the shipped file.
         path: A YAML file of the same format; None for the shipped ``configs/<algo>.yml``.
@@ -381,7 +406,7 @@ def load_config(
         table = yaml.safe_load(stream) or {}
     if not isinstance(table, dict):
         raise ConfigError(f"{file}: expected a mapping of env ids to settings")
-    entry_name = env_id if env_id in table else "default"
+    entry_name = _entry_name(table, env_id)
     if entry_name not in table:
         raise ConfigError(
             f"{file}: no entry for {env_id!r} and no 'default' entry; "

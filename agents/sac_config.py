@@ -53,6 +53,8 @@ class SACConfig:
         shaping_potential: Name of a built-in potential to shape the training reward with
             (``rewardgym.wrappers.BUILTIN_POTENTIALS``), or None.
         shaping_scale: Multiplies the shaping term.
+        env_wrappers: ``"module:Wrapper"`` import paths applied to every sub-env (sync/async
+            vector envs only), as in ``PPOConfig``.
 
     Example:
         >>> from rewardgym.agents.sac_config import SACConfig
@@ -87,6 +89,7 @@ class SACConfig:
     device: str = "cpu"
     shaping_potential: str | None = None
     shaping_scale: float = 1.0
+    env_wrappers: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for name in ("n_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",

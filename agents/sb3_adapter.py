@@ -59,6 +59,7 @@ from gymnasium.wrappers.vector import RecordEpisodeStatistics
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from rewardgym.agents.env_ids import resolve_env_id
 from rewardgym.wrappers.terms import RecordRewardTermsVector
 
 __all__ = ["VectorEnvToSB3", "make_sb3_vec_env"]
@@ -530,6 +531,7 @@ def make_sb3_vec_env(
     env_kwargs: dict[str, Any] | None = None,
     vectorization_mode: str | None = None,
     vector_wrappers: Sequence[Callable[[VectorEnv], VectorEnv]] = (),
+    env_wrappers: Sequence[Callable[[gym.Env], gym.Env]] = (),
 ) -> VectorEnvToSB3:
     """Build ``n_envs`` copies of ``env_id`` as an SB3 ``VecEnv`` with same-step autoreset.
 
@@ -552,13 +554,17 @@ def make_sb3_vec_env(
         vectorization_mode: Force "vector_entry_point", "sync" or "async".
         vector_wrappers: Callables applied to the Gymnasium vector env, in order, before the
             episode statistics (e.g. ``PotentialShapingVector``: the logged return is shaped).
+        env_wrappers: Callables applied to every sub-env (``gym.make_vec``'s ``wrappers``);
+            they need a sync or async vector env, which is then the default mode.
 
     Returns:
         The adapter around the vector env; ``reset()`` uses ``seed`` once.
 
     Raises:
-        ValueError: ``n_envs`` < 1, or "vector_entry_point" forced on a spec whose vector entry
-            point does not take ``autoreset_mode``.
+        ValueError: ``n_envs`` < 1, an unknown env id (``module:`` prefixes are imported first,
+            see :func:`rewardgym.agents.env_ids.resolve_env_id`), or "vector_entry_point" forced
+            on a spec whose vector entry point does not take ``autoreset_mode`` or with
+            ``env_wrappers``.
 
     Example:
         >>> from rewardgym.agents import make_sb3_vec_env
@@ -570,12 +576,18 @@ def make_sb3_vec_env(
     if not isinstance(n_envs, int) or isinstance(n_envs, bool) or n_envs < 1:
         raise ValueError(f"make_sb3_vec_env: n_envs must be an int >= 1, got {n_envs!r}")
     kwargs = dict(env_kwargs) if env_kwargs is not None else {}
+    env_id = resolve_env_id(env_id)
     spec = gym.spec(env_id)
     native_ok = spec.vector_entry_point is not None and _accepts_autoreset_mode(spec)
     mode = vectorization_mode
     if mode is None:
-        mode = "vector_entry_point" if native_ok else "sync"
+        mode = "vector_entry_point" if native_ok and not env_wrappers else "sync"
     if mode == "vector_entry_point":
+        if env_wrappers:
+            raise ValueError(
+                f"make_sb3_vec_env: env_wrappers wrap single envs, so they need "
+                f"vectorization_mode='sync' or 'async', not 'vector_entry_point' ({env_id!r})"
+            )
         if not native_ok:
             raise ValueError(
                 f"make_sb3_vec_env: vectorization_mode='vector_entry_point' needs a vector entry "
@@ -595,6 +607,7 @@ def make_sb3_vec_env(
             n_envs,
             vectorization_mode=mode,
             vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+            wrappers=list(env_wrappers),
             **kwargs,
         )
     for wrap in vector_wrappers:  # e.g. reward shaping: under the statistics, so they log it

@@ -61,6 +61,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from rewardgym.agents.beta_policy import resolve_policy
 from rewardgym.agents.callbacks import RewardTermsCallback
 from rewardgym.agents.config import PPOConfig, load_config
+from rewardgym.agents.env_ids import resolve_env_id
+from rewardgym.agents.preflight import check_run, import_wrappers
 from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
 
@@ -502,10 +504,12 @@ def train(
     if algo not in ALGORITHMS:
         raise ValueError(f"train: algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
     if config is None:
-        config = load_config(env_id, algo)
+        config = load_config(resolve_env_id(env_id), algo)
     for name, value in (("eval_episodes", eval_episodes), ("checkpoint_freq", checkpoint_freq)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"train: {name} must be an int >= 1, got {value!r}")
+    # Config mistakes (env kwargs, spaces, shaping inputs) fail here, before any file is written.
+    env_id = check_run(env_id, algo, config)
     log_dir = Path(log_dir)
     checkpoint_dir = log_dir / "checkpoints"
     tensorboard_dir = log_dir / "tb"
@@ -524,68 +528,23 @@ def train(
     torch.set_num_threads(config.torch_threads)
     env: VecEnv | None = None
     try:
-        env = make_sb3_vec_env(
-            env_id,
-            config.n_envs,
-            env_kwargs=config.env_kwargs,
-            vectorization_mode=config.vectorization_mode,
-            vector_wrappers=_shaping_wrappers(config),
-        )
+        env = _make_env(env_id, config)
         check_shaping_gamma(env, config.gamma, allow_gamma_mismatch)
         algo_cls = ALGORITHMS[algo]
         if uses_action_masks(algo_cls):
             # MaskablePPO would only fail inside learn(), after the model and logs exist.
             _require_masks(env, f"train: algo {algo!r}")
         if latest is None:
-            if config.normalize:
-                env = VecNormalize(env, gamma=config.gamma)
-            model = algo_cls(
-                resolve_policy(config.policy),
-                env,
-                tensorboard_log=str(tensorboard_dir),
-                verbose=0,
-                **_algo_kwargs(config),
-            )
+            model, env = _new_model(algo_cls, config, env, tensorboard_dir)
             resumed_from = None  # <Algo>(seed=...) seeded torch, numpy and the envs
         else:
-            if config.normalize:
-                if not latest.vecnormalize.is_file():
-                    raise FileNotFoundError(
-                        f"train: config.normalize is set but {latest.vecnormalize} is missing"
-                    )
-                env = VecNormalize.load(str(latest.vecnormalize), env)
-            # The run's own class (MaskablePPO for maskable_ppo): only it rebuilds the masked
-            # policy and rollout buffer, so the resumed run keeps training with masks.
-            model = algo_cls.load(latest.model, env=env, device=config.device)
-            # load() re-seeds everything with the run's seed; the saved RNG states win.
-            if latest.rng.is_file():
-                with latest.rng.open("rb") as stream:
-                    _set_rng_state(pickle.load(stream))  # our own checkpoint file
-            env.seed(_env_seed(config.seed, model.num_timesteps))
-            model.tensorboard_log = str(tensorboard_dir)  # the run directory may have moved
+            model, env = _resumed_model(algo_cls, config, env, latest, tensorboard_dir)
             resumed_from = model.num_timesteps
 
         steps_before = model.num_timesteps
-        remaining = config.total_timesteps - model.num_timesteps
         learn_start = time.perf_counter()
-        if remaining > 0:
-            callback = CallbackList([
-                _CheckpointWithRng(
-                    save_freq=max(checkpoint_freq // config.n_envs, 1),
-                    save_path=str(checkpoint_dir),
-                    name_prefix=algo,
-                    save_vecnormalize=config.normalize,
-                ),
-                RewardTermsCallback(log_dir),
-                *callbacks,
-            ])
-            model.learn(
-                total_timesteps=remaining,
-                callback=callback,
-                tb_log_name=algo.upper(),
-                reset_num_timesteps=latest is None,
-                progress_bar=progress_bar,
-            )
+        _learn(model, algo, config, log_dir, checkpoint_dir, checkpoint_freq, fresh=latest is None,
+               progress_bar=progress_bar, callbacks=callbacks)
         train_time = time.perf_counter() - learn_start
         train_steps = model.num_timesteps - steps_before
         _save_checkpoint(model, checkpoint_dir, algo)
@@ -620,10 +579,85 @@ def train(
     )
     (log_dir / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     if verbose >= 1:
-        from rich.console import Console
+        from rewardgym.agents.console import make_console
 
-        Console().print(result.table())
+        make_console().print(result.table())
     return result
+
+
+def _make_env(env_id: str, config: PPOConfig | SACConfig, n_envs: int | None = None,
+              *, shaped: bool = True) -> VecEnv:
+    """The SB3 vector env of a run (``shaped=False``: the env's own reward, for evaluation)."""
+    return make_sb3_vec_env(
+        env_id,
+        config.n_envs if n_envs is None else n_envs,
+        env_kwargs=config.env_kwargs,
+        vectorization_mode=config.vectorization_mode,
+        vector_wrappers=_shaping_wrappers(config) if shaped else (),
+        env_wrappers=import_wrappers(config.env_wrappers),
+    )
+
+
+def _new_model(algo_cls: type[BaseAlgorithm], config: PPOConfig | SACConfig, env: VecEnv,
+               tensorboard_dir: Path) -> tuple[BaseAlgorithm, VecEnv]:
+    """A fresh model (and the env it trains on, under VecNormalize when the config asks)."""
+    if config.normalize:
+        env = VecNormalize(env, gamma=config.gamma)
+    model = algo_cls(
+        resolve_policy(config.policy),
+        env,
+        tensorboard_log=str(tensorboard_dir),
+        verbose=0,
+        **_algo_kwargs(config),
+    )
+    return model, env
+
+
+def _resumed_model(algo_cls: type[BaseAlgorithm], config: PPOConfig | SACConfig, env: VecEnv,
+                   latest: Checkpoint, tensorboard_dir: Path) -> tuple[BaseAlgorithm, VecEnv]:
+    """The model of checkpoint ``latest``, with its RNG states and VecNormalize statistics."""
+    if config.normalize:
+        if not latest.vecnormalize.is_file():
+            raise FileNotFoundError(
+                f"train: config.normalize is set but {latest.vecnormalize} is missing"
+            )
+        env = VecNormalize.load(str(latest.vecnormalize), env)
+    # The run's own class (MaskablePPO for maskable_ppo): only it rebuilds the masked
+    # policy and rollout buffer, so the resumed run keeps training with masks.
+    model = algo_cls.load(latest.model, env=env, device=config.device)
+    # load() re-seeds everything with the run's seed; the saved RNG states win.
+    if latest.rng.is_file():
+        with latest.rng.open("rb") as stream:
+            _set_rng_state(pickle.load(stream))  # our own checkpoint file
+    env.seed(_env_seed(config.seed, model.num_timesteps))
+    model.tensorboard_log = str(tensorboard_dir)  # the run directory may have moved
+    return model, env
+
+
+def _learn(model: BaseAlgorithm, algo: str, config: PPOConfig | SACConfig, log_dir: Path,
+           checkpoint_dir: Path, checkpoint_freq: int, *, fresh: bool, progress_bar: bool,
+           callbacks: Sequence[BaseCallback]) -> None:
+    """Train up to ``config.total_timesteps`` with checkpoints and reward-term logging."""
+    remaining = config.total_timesteps - model.num_timesteps
+    if remaining <= 0:
+        return
+    callback = CallbackList([
+        _CheckpointWithRng(
+            save_freq=max(checkpoint_freq // config.n_envs, 1),
+            save_path=str(checkpoint_dir),
+            name_prefix=algo,
+            save_vecnormalize=config.normalize,
+        ),
+        RewardTermsCallback(log_dir),
+        *callbacks,
+    ])
+    model.learn(
+        total_timesteps=remaining,
+        callback=callback,
+        tb_log_name=algo.upper(),
+        reset_num_timesteps=fresh,
+        progress_bar=progress_bar,
+    )
 
 
 def _evaluate_fresh(
@@ -634,12 +668,7 @@ def _evaluate_fresh(
     train_env: VecEnv,
 ) -> dict[str, Any]:
     """Evaluate on new envs seeded apart from training; VecNormalize stats are copied, frozen."""
-    eval_env: VecEnv = make_sb3_vec_env(
-        env_id,
-        min(config.n_envs, n_episodes),
-        env_kwargs=config.env_kwargs,
-        vectorization_mode=config.vectorization_mode,
-    )
+    eval_env = _make_env(env_id, config, min(config.n_envs, n_episodes), shaped=False)
     try:
         if isinstance(train_env, VecNormalize):
             eval_env = VecNormalize(eval_env, training=False, norm_reward=False, gamma=config.gamma)

@@ -12,7 +12,10 @@ Example:
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.util
+from pathlib import Path
 from types import ModuleType
 
 BENCHMARKS: dict[str, str] = {
@@ -36,4 +39,22 @@ def load(name: str) -> ModuleType:
     return importlib.import_module(BENCHMARKS[name])
 
 
-__all__ = ["BENCHMARKS", "load"]
+def summary(name: str) -> str:
+    """The first line of benchmark ``name``'s module docstring, read without importing it.
+
+    Raises:
+        ValueError: if ``name`` is not in :data:`BENCHMARKS`.
+    """
+    if name not in BENCHMARKS:
+        raise ValueError(f"unknown benchmark {name!r}, expected one of {sorted(BENCHMARKS)}")
+    try:
+        spec = importlib.util.find_spec(BENCHMARKS[name])
+    except (ImportError, ValueError):
+        return ""
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return ""
+    doc = ast.get_docstring(ast.parse(Path(spec.origin).read_text(encoding="utf-8"))) or ""
+    return doc.strip().split("\n", 1)[0]
+
+
+__all__ = ["BENCHMARKS", "load", "summary"]

@@ -189,15 +189,16 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
                            title="RouteDrive: PPO on the CaRL reward", notes=notes)
     plot(out / f"{NAME}.png", curve, references)
     if verbose:
-        from rich.console import Console
         from rich.table import Table
+
+        from rewardgym.agents.console import make_console
 
         table = Table(title="RouteDrive: PPO on the CaRL reward")
         for col in COLUMNS:
             table.add_column(col.header)
         for cells in harness.table_cells(rows, COLUMNS):
             table.add_row(*cells)
-        Console().print(table)
+        make_console().print(table)
     return rows
 
 

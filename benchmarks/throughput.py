@@ -539,9 +539,9 @@ def write_outputs(rows: Sequence[dict], settings: Settings, out_dir: str | Path,
 
 
 def _console() -> Any:
-    from rich.console import Console
+    from rewardgym.agents.console import make_console
 
-    console = Console()
+    console = make_console()
     if not console.is_terminal:  # piped or logged: don't squeeze the table into 80 columns
         console.width = max(console.width, 180)
     return console

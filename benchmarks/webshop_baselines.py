@@ -296,9 +296,9 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
     )
     console = None
     if verbose:
-        from rich.console import Console
+        from rewardgym.agents.console import make_console
 
-        console = Console()
+        console = make_console()
     out = Path(out_dir)
     rows = measure(settings, out, progress=console.log if console is not None else None)
     paths = write_outputs(rows, settings, out, quick)

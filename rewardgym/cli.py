@@ -13,9 +13,9 @@ import gymnasium as gym
 
 def _cmd_list(args: argparse.Namespace) -> int:
     """Print every registered env (spaces, native vector, reward range) and every wrapper."""
-    from rich.console import Console
     from rich.table import Table
 
+    from rewardgym.agents.console import make_console
     from rewardgym.envs import ENV_TABLE
     from rewardgym.wrappers import WRAPPERS
 
@@ -27,8 +27,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_row(row.env_id, _short(env.observation_space), _short(env.action_space),
                       "yes" if row.vector_entry_point else "no", _reward_range(env))
         env.close()
-    # Piped output gets no terminal width; keep the rows on one line each.
-    console = Console(width=None if sys.stdout.isatty() else 200)
+    console = make_console()  # piped: wide, so rows stay on one line each
     console.print(table)
     from rewardgym.envs import PARALLEL_ENVS, make_parallel
 
@@ -74,12 +73,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from rewardgym.benchmarks import BENCHMARKS
 
     if args.name not in BENCHMARKS:
-        print(f"unknown benchmark {args.name!r}; choose from {sorted(BENCHMARKS)}",
-              file=sys.stderr)
+        print(f"error: unknown benchmark {args.name!r}; choose from {', '.join(sorted(BENCHMARKS))}"
+              " (rewardgym bench --help describes them)", file=sys.stderr)
         return 2
     module = importlib.import_module(BENCHMARKS[args.name])
-    forwarded = ["--quick"] if args.quick else []
-    return int(module.main([*forwarded, "--out", args.out]))
+    # Everything after the name is the benchmark's own: `rewardgym bench NAME --help` lists it.
+    return int(module.main(list(args.bench_args)))
+
+
+def _bench_epilog() -> str:
+    """One line per benchmark (its module docstring's first line), read without importing it."""
+    from rewardgym.benchmarks import BENCHMARKS, summary
+
+    lines = ["benchmarks:"]
+    lines += [f"  {name:<22} {summary(name)}" for name in sorted(BENCHMARKS)]
+    lines.append("")
+    lines.append("Options after NAME go to the benchmark (e.g. --quick, --out DIR, --groups "
+                 "driving); `rewardgym bench NAME --help` lists them.")
+    return "\n".join(lines)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
@@ -153,10 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list registered envs and wrappers").set_defaults(func=_cmd_list)
     add_train_command(sub)
-    bench = sub.add_parser("bench", help="run a benchmark script")
-    bench.add_argument("name", help="benchmark name, e.g. throughput")
-    bench.add_argument("--quick", action="store_true", help="short run")
-    bench.add_argument("--out", default="results", help="output folder")
+    bench = sub.add_parser("bench", help="run a benchmark script (bench --help lists them)",
+                           description="Run one benchmark script; it writes JSON lines, a markdown "
+                           "table and plots under its --out folder (default: results).",
+                           epilog=_bench_epilog(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("name", metavar="NAME", help="benchmark name (listed below)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, metavar="...",
+                       help="the benchmark's own options, e.g. --quick --out results")
     bench.set_defaults(func=_cmd_bench)
     from rewardgym.benchmarks.sweep import add_arguments as add_sweep_arguments
 

@@ -410,10 +410,14 @@ def test_cli_maskable_ppo_resume(
     assert latest_checkpoint(run / "checkpoints", "maskable_ppo").num_timesteps == 1024
     assert sorted(p.name for p in (run / "tb").iterdir()) == ["MASKABLE_PPO_1"]
 
-    # A plain-PPO resume of the same env finds no run of its own.
-    args = _cli([*base[:2], "--log-dir", str(tmp_path / "runs"), "--seed", "3", "--resume"])
-    assert args.func(args) == 1
-    assert "has no checkpoint" in capsys.readouterr().err
+    # A plain-PPO resume of the same env finds no run of its own, so it starts one.
+    args = _cli([*base[:2], "--log-dir", str(tmp_path / "runs"), "--seed", "3", "--resume",
+                 "--no-progress", "--total-timesteps", "64", "--eval-episodes", "2",
+                 "--set", "n_envs=2", "n_steps=32", "batch_size=64"])
+    assert args.func(args) == 0
+    assert "no checkpoint in" in capsys.readouterr().err
+    assert latest_checkpoint(run_directory(tmp_path / "runs", ENV_ID, "ppo", 3) / "checkpoints",
+                             "ppo").num_timesteps == 64
     # An env without action masks: a clear error, not a crash inside MaskablePPO.
     args = _cli(["train", "CartPole-v1", "--algo", "maskable_ppo", "--log-dir", str(tmp_path)])
     assert args.func(args) == 1
