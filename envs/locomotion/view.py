@@ -172,14 +172,35 @@ class FeatureView:
         self.layout = layout
 
     def __getattr__(self, name: str) -> Any:
-        """The feature ``name``: a scalar per row for size-1 features, else a vector per row."""
-        if name in ("values", "layout"):
-            raise AttributeError(name)
-        f = self.layout[name]
+        """The feature ``name``: a scalar per row for size-1 features, else a vector per row.
+
+        Raises:
+            AttributeError: for a name that is not a feature (listing the features), so
+                ``hasattr``, ``getattr(view, name, None)``, copying and pickling behave.
+        """
+        # Private and dunder names (``__array__``, ``__deepcopy__``, ``values`` while
+        # unpickling, ...) are never features: look-ups of them must fail as attributes do.
+        if name.startswith("_") or name in ("values", "layout"):
+            raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
+        try:
+            f = self.layout[name]
+        except KeyError as exc:
+            raise AttributeError(f"{type(self).__name__} has no feature {name!r}; features: "
+                                 f"{list(self.layout.names)}") from exc
         if f.size == 1 and f.labels == ():
             value = self.values[..., f.start]
             return float(value) if value.ndim == 0 else value
         return self.values[..., f.start:f.start + f.size]
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The raw feature rows, so ``np.asarray(view)`` is the ``values`` array."""
+        if copy:
+            return np.array(self.values, dtype=dtype, copy=True)
+        return np.asarray(self.values, dtype=dtype)
+
+    def __dir__(self) -> list[str]:
+        """Attributes plus the feature names (for tab completion)."""
+        return sorted({*super().__dir__(), *self.layout.names})
 
     def as_dict(self) -> dict[str, Any]:
         """Every feature by name (the single-row form is handy in tests and prompts)."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import gymnasium as gym
 import mujoco
 import numpy as np
@@ -131,8 +134,25 @@ def test_feature_view_reads_by_name():
     view = FeatureView(np.arange(2 * layout.size, dtype=np.float64).reshape(2, -1), layout)
     np.testing.assert_array_equal(view.torso_z, [2.0, 2.0 + layout.size])
     assert view.knee_z.shape == (2, 2)
-    with pytest.raises(KeyError):
+
+
+def test_feature_view_unknown_names_are_attribute_errors():
+    # The view once raised KeyError here, which broke hasattr, getattr defaults and np.asarray.
+    layout = FeatureLayout.of("hopper", False)
+    values = np.arange(2 * layout.size, dtype=np.float64).reshape(2, -1)
+    view = FeatureView(values, layout)
+    with pytest.raises(AttributeError, match=r"elbow_z.*torso_z"):
         _ = view.elbow_z
+    assert not hasattr(view, "elbow_z")
+    assert hasattr(view, "torso_z")
+    assert getattr(view, "elbow_z", None) is None
+    array = np.asarray(view)
+    assert array.dtype == np.float64
+    np.testing.assert_array_equal(array, values)
+    assert "foot_z" in dir(view)
+    clone = pickle.loads(pickle.dumps(view))
+    np.testing.assert_array_equal(clone.torso_z, view.torso_z)
+    np.testing.assert_array_equal(copy.deepcopy(view).values, values)
 
 
 def test_features_follow_wrappers():
