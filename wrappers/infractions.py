@@ -3,8 +3,9 @@
 CaRL (Jaeger et al., "CaRL: Learning Scalable Planning Policies with Simple Rewards", CoRL 2025)
 rewards route progress and lets infractions either end the episode (with a terminal reward ``T``)
 or multiply the progress down: ``r = progress * Π_k p_k + Σ T``. Here the env reports
-``info[progress_key]`` and one ``info[name]`` per infraction (a bool, or a severity in [0, 1]);
-an :class:`InfractionRule` per name says what it does:
+``info[progress_key]`` and one ``info[name]`` per infraction (a bool, or a severity in [0, 1])
+at every step, also when the infraction did not happen; an :class:`InfractionRule` per name
+says what it does:
 
 * ``terminate=True``: the episode ends, ``terminal_reward`` is added;
 * ``factor=f``: the progress is multiplied by ``f`` while active;
@@ -13,11 +14,13 @@ an :class:`InfractionRule` per name says what it does:
   TTC and comfort penalties for 500 ticks).
 
 :data:`CARL_TABLE` is CaRL's CARLA configuration (research notes ``carl_driving.md`` §1.1, §5.3).
-The base reward stays in ``info["base_reward"]``; ``info["reward_terms"]`` holds ``progress``
-(the multiplied progress) and ``terminal``, which sum to the reward. A vector env owns its
-resets, so :class:`InfractionPenaltyVector` never ends an episode itself: a terminating
-infraction the env did not end the episode on raises a ``ValueError`` (configure the env to end
-episodes on it).
+A name in the table that the step's info lacks raises a ``KeyError`` on the first step, naming the
+missing keys and the keys the info has (a misspelt or unreported infraction would otherwise
+never penalise anything). The base reward stays in ``info["base_reward"]``;
+``info["reward_terms"]`` holds ``progress`` (the multiplied progress) and ``terminal``, which
+sum to the reward. A vector env owns its resets, so :class:`InfractionPenaltyVector` never ends
+an episode itself: a terminating infraction the env did not end the episode on raises a
+``ValueError`` (configure the env to end episodes on it).
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 from gymnasium.utils import RecordConstructorArgs
-from gymnasium.vector import VectorEnv, VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
-from rewardgym.wrappers.vector_infos import reset_rows, with_final_rows
+from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode, with_final_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,10 +136,15 @@ def _check(table: Sequence[InfractionRule], progress_key: str) -> tuple[np.ndarr
 
 
 def _severity(info: dict[str, Any], table: Sequence[InfractionRule], n: int) -> np.ndarray:
+    # A name the env never reports would silently never penalise: refuse it on the first step.
+    missing = [rule.name for rule in table if rule.name not in info]
+    if missing:
+        raise KeyError(f"InfractionPenalty: info has no infraction key(s) {missing}; the table "
+                       f"names infractions the env does not report (info keys: "
+                       f"{sorted(map(str, info))}); drop those rules or make the env report them")
     out = np.zeros((n, len(table)))
     for k, rule in enumerate(table):
-        if rule.name in info:
-            out[:, k] = np.asarray(info[rule.name], dtype=np.float64).reshape(n)
+        out[:, k] = np.asarray(info[rule.name], dtype=np.float64).reshape(n)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"InfractionPenalty: non-finite infraction signal in {out!r}")
     return out
@@ -209,6 +217,8 @@ class InfractionPenaltyVector(VectorWrapper):
         self._kind, self._value, self._hold = _check(self.table, progress_key)
         self._countdown = np.zeros((self.num_envs, len(self.table)), dtype=np.int64)
         self._held = np.ones((self.num_envs, len(self.table)))
+        self.autoreset_mode = stepping_autoreset_mode(env, "InfractionPenaltyVector")
+        self._pending_reset = np.zeros(self.num_envs, dtype=np.bool_)
 
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
@@ -217,6 +227,7 @@ class InfractionPenaltyVector(VectorWrapper):
         mask = reset_rows(options, self.num_envs)
         self._countdown[mask] = 0
         self._held[mask] = 1.0
+        self._pending_reset[mask] = False
         return obs, infos
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
@@ -224,14 +235,24 @@ class InfractionPenaltyVector(VectorWrapper):
         obs, rewards, terminated, truncated, infos = self.env.step(actions)
         n = self.num_envs
         done = np.asarray(terminated | truncated, dtype=np.bool_)
-        source = infos
-        if "final_info" in infos and done.any():
-            source = with_final_rows(infos, infos["final_info"], done)
+        # NEXT_STEP reset rows carry no transition: no signals are read for them, reward 0.
+        pending = self._pending_reset
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._pending_reset = done.copy()
         shaped, terminal = np.zeros(n), np.zeros(n)
         ends = np.zeros(n, dtype=np.bool_)
-        penalize(_progress(source, self.progress_key, n), _severity(source, self.table, n),
-                 self._kind, self._value, self._hold, self._held, self._countdown, shaped,
-                 terminal, ends)
+        if not pending.all():
+            source = infos
+            if "final_info" in infos and done.any():
+                source = with_final_rows(infos, infos["final_info"], done)
+            penalize(_progress(source, self.progress_key, n), _severity(source, self.table, n),
+                     self._kind, self._value, self._hold, self._held, self._countdown, shaped,
+                     terminal, ends)
+            shaped[pending] = 0.0
+            terminal[pending] = 0.0
+            ends[pending] = False
+            self._countdown[pending] = 0
+            self._held[pending] = 1.0
         if np.any(ends & ~np.asarray(terminated, dtype=np.bool_)):
             rows = np.flatnonzero(ends & ~terminated).tolist()
             raise ValueError(f"InfractionPenaltyVector: envs {rows} had a terminating infraction "

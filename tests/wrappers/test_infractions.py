@@ -167,3 +167,41 @@ def test_parallel_twin_equals_single_wrapper():
         assert pr["a"] == r
         assert pterm["a"] == term
         assert pinfo["a"]["reward_terms"] == info["reward_terms"]
+
+
+_MISSPELT = (*TABLE, InfractionRule("colision", terminate=True, terminal_reward=-1.0))
+
+
+def test_a_name_the_env_never_reports_is_refused_at_the_first_step():
+    # Once silently applied nothing: a misspelt rule never fired and the reward looked fine.
+    env = InfractionPenalty(_Signals(), _MISSPELT)
+    env.reset(seed=0)
+    with pytest.raises(KeyError, match=r"'colision'.*info keys: \['crash', 'progress', "
+                                       r"'slow', 'speed'\]"):
+        env.step(0)
+
+
+def test_vector_and_parallel_twins_refuse_unreported_names_too():
+    twin = InfractionPenaltyVector(SyncVectorEnv([_Signals, _Signals]), _MISSPELT)
+    twin.reset(seed=0)
+    with pytest.raises(KeyError, match="colision"):
+        twin.step(np.zeros(2, dtype=np.int64))
+    parallel = InfractionPenaltyParallel(_OneAgent(_Signals()), _MISSPELT)
+    parallel.reset(seed=0)
+    with pytest.raises(KeyError, match="colision"):
+        parallel.step({"a": 0})
+
+
+def test_vector_twin_reads_no_signals_on_next_step_reset_rows():
+    # Every env truncates at t=9 together: the next step resets all of them and SyncVectorEnv's
+    # infos hold only reset infos (no progress, no infraction keys); that step has reward 0.
+    twin = InfractionPenaltyVector(
+        SyncVectorEnv([lambda: _Signals({1: {}}), lambda: _Signals({1: {}})],
+                      autoreset_mode=AutoresetMode.NEXT_STEP), TABLE)
+    twin.reset(seed=0)
+    for t in range(1, 12):
+        _, rewards, _, truncated, infos = twin.step(np.zeros(2, dtype=np.int64))
+        expected = 0.0 if t == 10 else 2.0
+        np.testing.assert_array_equal(rewards, [expected, expected])
+        assert truncated.all() == (t == 9)
+        np.testing.assert_array_equal(infos["reward_terms"]["progress"], rewards)
