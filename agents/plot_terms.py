@@ -22,18 +22,31 @@ def find_terms_csv(run_dir: str | Path) -> Path:
     return found[0]
 
 
-def plot_reward_terms(csv_path: str | Path, out_path: str | Path) -> Path:
-    """Draw mean episode totals and shares of each term against env steps into a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def read_terms_csv(csv_path: str | Path) -> dict[str, list[tuple[int, float, float]]]:
+    """``{term: [(timesteps, mean_total, share), ...]}`` from a ``reward_terms.csv``."""
     series: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     with Path(csv_path).open(newline="") as handle:
         for row in csv.DictReader(handle):
             series[row["term"]].append((int(row["timesteps"]), float(row["mean_total"]),
                                         float(row["share"])))
+    return dict(series)
+
+
+def plot_reward_terms(csv_path: str | Path, out_path: str | Path) -> Path:
+    """Draw mean episode totals and shares of each term against env steps into a PNG.
+
+    Raises:
+        ValueError: the CSV has no rows (nothing to draw; no episode ended during training).
+    """
+    series = read_terms_csv(csv_path)
+    if not series:
+        raise ValueError(f"{csv_path} has no rows: no episode ended during training, so there "
+                         "are no reward terms to plot")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, (ax_total, ax_share) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
     for term, points in sorted(series.items()):
         steps, totals, shares = zip(*sorted(points), strict=True)

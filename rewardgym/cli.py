@@ -107,7 +107,11 @@ def _cmd_plot_terms(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    out = plot_reward_terms(csv_path, args.out or csv_path.with_suffix(".png"))
+    try:
+        out = plot_reward_terms(csv_path, args.out or csv_path.with_suffix(".png"))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {out}")
     return 0
 

@@ -16,7 +16,8 @@ envs (research notes ``shaping_theory.md`` §0; Grześ, AAMAS 2017):
 The potential is a picklable callable ``potential(obs, info)`` returning a float for a single env
 and an array ``(n,)`` for a vector env (given batched observations and infos), or the name of a
 built-in potential (:data:`BUILTIN_POTENTIALS`). ``info["base_reward"]`` keeps the env's reward
-and ``info["reward_terms"]["shaping"]`` the shaping term, so the terms still sum to the reward.
+and ``info["reward_terms"]["shaping"]`` the shaping term, so the terms still sum to the reward
+(an env without ``reward_terms`` gets its whole reward as the term ``"base"``).
 Put ``RecordEpisodeStatistics`` inside the wrapper to log base returns, outside to log shaped ones.
 """
 
@@ -82,7 +83,9 @@ def _check(gamma: float, scale: float) -> None:
 def _with_terms(info: dict[str, Any], base: Any, shaping: Any) -> dict[str, Any]:
     info = dict(info)
     info["base_reward"] = base
-    terms = dict(info.get("reward_terms", {}))
+    # An env that does not decompose its reward gets it as one "base" term, so the terms still
+    # sum to the reward (else shaping would look like all of the return).
+    terms = dict(info["reward_terms"]) if "reward_terms" in info else {"base": base}
     terms["shaping"] = shaping
     info["reward_terms"] = terms
     return info
@@ -225,7 +228,9 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
             final = dict(infos.get("final_info", {}))
             final["base_reward"] = np.where(done, rewards, 0.0)
             final["_base_reward"] = done.copy()
-            final["reward_terms"] = {**final.get("reward_terms", {}),
+            base_terms = final.get("reward_terms", {
+                "base": np.where(done, rewards, 0.0), "_base": done.copy()})
+            final["reward_terms"] = {**base_terms,
                                      "shaping": np.where(done, shaping, 0.0),
                                      "_shaping": done.copy()}
             final["_reward_terms"] = done.copy()

@@ -8,6 +8,11 @@ to ``info["episode"]["terms"]`` when an episode ends, next to the ``r``/``l``/``
 The SB3 side is :class:`rewardgym.agents.callbacks.RewardTermsCallback`; ``rewardgym
 plot-terms RUN_DIR`` draws each term's share of the return over training.
 
+The recorded terms always sum to the episode's return: an env whose info has no
+``reward_terms`` has its whole reward recorded as the term ``"base"``, and a step whose terms do
+not sum to its reward (a wrapper changed the reward without saying how) has the difference
+recorded as ``"unattributed"``. So shaping never shows as 100% of a return it is a sliver of.
+
 Place these wrappers OUTSIDE ``RecordEpisodeStatistics`` (which replaces ``info["episode"]``).
 """
 
@@ -21,6 +26,25 @@ from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode
+
+#: The term that holds the reward of an env whose info has no ``reward_terms``.
+BASE_TERM = "base"
+#: The term that holds what a step's terms leave of its reward unexplained.
+UNATTRIBUTED_TERM = "unattributed"
+# Terms and reward agree up to float rounding; float32 rewards carry ~6e-8 relative error.
+_REL_TOL = 1e-6
+
+
+def step_terms(info: dict[str, Any], reward: float) -> dict[str, float]:
+    """One step's named terms, completed so that they sum to ``reward`` (see the module note)."""
+    if "reward_terms" not in info:
+        return {BASE_TERM: float(reward)}
+    terms = {name: float(value) for name, value in info["reward_terms"].items()}
+    residual = float(reward) - sum(terms.values())
+    scale = 1.0 + abs(float(reward)) + sum(abs(v) for v in terms.values())
+    if abs(residual) > _REL_TOL * scale:
+        terms[UNATTRIBUTED_TERM] = terms.get(UNATTRIBUTED_TERM, 0.0) + residual
+    return terms
 
 
 class RecordRewardTerms(gym.Wrapper, RecordConstructorArgs):
@@ -49,8 +73,8 @@ class RecordRewardTerms(gym.Wrapper, RecordConstructorArgs):
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Step, add this step's terms, and report the totals when the episode ends."""
         obs, reward, terminated, truncated, info = self.env.step(action)
-        for name, value in info.get("reward_terms", {}).items():
-            self._totals[name] = self._totals.get(name, 0.0) + float(value)
+        for name, value in step_terms(info, float(reward)).items():
+            self._totals[name] = self._totals.get(name, 0.0) + value
         if terminated or truncated:
             info = dict(info)
             info["episode"] = {**info.get("episode", {}), "terms": dict(self._totals)}
@@ -92,24 +116,42 @@ class RecordRewardTermsVector(VectorWrapper):
         self._pending_reset[mask] = False
         return obs, infos
 
-    def _add(self, terms: dict[str, Any], rows: np.ndarray) -> None:
+    def _total(self, name: str) -> np.ndarray:
+        return self._totals.setdefault(name, np.zeros(self.num_envs))
+
+    def _add(self, terms: dict[str, Any] | None, rewards: np.ndarray, rows: np.ndarray) -> None:
+        """Add the terms of ``rows``, completed to sum to ``rewards`` as :func:`step_terms` does."""
+        if not rows.any():
+            return
+        if terms is None:
+            self._total(BASE_TERM)[rows] += rewards[rows]
+            return
+        explained = np.zeros(self.num_envs)
+        scale = 1.0 + np.abs(rewards)
         for name, values in terms.items():
             if name.startswith("_"):
                 continue
             present = rows & np.asarray(terms.get(f"_{name}", rows), dtype=np.bool_)
-            totals = self._totals.setdefault(name, np.zeros(self.num_envs))
-            totals[present] += np.asarray(values, dtype=np.float64)[present]
+            values = np.asarray(values, dtype=np.float64)
+            self._total(name)[present] += values[present]
+            explained[present] += values[present]
+            scale[present] += np.abs(values[present])
+        residual = rewards - explained
+        unexplained = rows & (np.abs(residual) > _REL_TOL * scale)
+        if unexplained.any():
+            self._total(UNATTRIBUTED_TERM)[unexplained] += residual[unexplained]
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step, add this step's terms, and report totals in the rows that finished."""
         obs, rewards, terminated, truncated, infos = self.env.step(actions)
         done = np.asarray(terminated | truncated, dtype=np.bool_)
         live = ~self._pending_reset
+        values = np.asarray(rewards, dtype=np.float64)
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
-            self._add(infos.get("reward_terms", {}), live & ~done)
-            self._add(infos.get("final_info", {}).get("reward_terms", {}), done)
+            self._add(infos.get("reward_terms"), values, live & ~done)
+            self._add(infos.get("final_info", {}).get("reward_terms"), values, done)
         else:
-            self._add(infos.get("reward_terms", {}), live)
+            self._add(infos.get("reward_terms"), values, live)
             self._pending_reset = done.copy()
         if done.any():
             infos = dict(infos)
