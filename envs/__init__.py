@@ -96,10 +96,12 @@ ENV_TABLE: tuple[EnvRow, ...] = (
     # Web shopping after WebShop (envs/shopping): text pages, search[...] and click[...] actions,
     # reward only on purchase. 15 steps is the LLM-agent convention.
     EnvRow(name="WebShopText", entry_point="rewardgym.envs.shopping.env:WebShopTextEnv",
+           vector_entry_point="rewardgym.envs.shopping.vector_env:WebShopTextVectorEnv",
            max_episode_steps=15),
     # Its SB3 view: Discrete(64) slots with action_masks() and a numeric observation.
     EnvRow(name="WebShopDiscrete",
            entry_point="rewardgym.envs.shopping.discrete:WebShopDiscreteEnv",
+           vector_entry_point="rewardgym.envs.shopping.vector_env:WebShopDiscreteVectorEnv",
            max_episode_steps=15),
     # CaRL-style route driving (envs/driving): route completion × soft infraction factors; the
     # time limit is the route's own (in the kernel), so the rows carry no max_episode_steps.

@@ -151,15 +151,3 @@ class LocomotionEnv(gym.Env):
     def close(self) -> None:
         """Free the renderer's GL context."""
         self._camera.close()
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle everything but the renderer (rebuilt on demand)."""
-        state = self.__dict__.copy()
-        state["_camera"] = self._camera.spec()
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore a pickled env (MuJoCo model and data pickle natively)."""
-        camera = state.pop("_camera")
-        self.__dict__.update(state)
-        self._camera = Camera(self._core, *camera)

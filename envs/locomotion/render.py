@@ -45,9 +45,13 @@ class Camera:
         self._cam.elevation = -20.0
         self._cam.azimuth = 90.0
 
-    def spec(self) -> tuple[int, int]:
-        """What a pickled env keeps: the frame size."""
-        return self.width, self.height
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the core and frame size only: GL contexts and ``MjvCamera`` do not pickle."""
+        return {"core": self._core, "width": self.width, "height": self.height}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Rebuild the camera (the renderer is created again on the first ``render``)."""
+        self.__init__(state["core"], state["width"], state["height"])
 
     def render(self, i: int) -> np.ndarray:
         """The frame of env ``i`` as ``uint8 (height, width, 3)``."""
