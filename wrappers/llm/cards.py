@@ -1,0 +1,172 @@
+"""Prompt cards: what a model is told about an env and a task, versioned and hashed.
+
+A card is data (research notes ``llm_rewards.md`` §8.2): the environment card (what the agent
+is, its actions with units and bounds, ``dt``, how episodes end, the frame conventions), the
+feature view rendered from the family's ``describe()``, the task text and the env's success
+predicate. Its numeric facts (``dt``, the action names, the episode length) are checked against
+the live env by the tests, so a card cannot silently drift from its env; :meth:`TaskCard.hash`
+(of the rendered messages and :data:`CARD_VERSION`) goes into every artefact.
+
+The system prompt is our own wording; its tips (named terms, a named temperature per transformed
+term, comparable scales, documented inputs only) follow Eureka's (Ma et al., ICLR 2024, MIT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+from rewardgym.wrappers.llm.program import BUILTINS, MATH_FUNCS, NP_FUNCS
+from rewardgym.wrappers.llm.views import RewardView, view_of
+
+CARD_VERSION = 1
+
+SYSTEM = f"""You are a reward engineer. You write dense reward functions that let a reinforcement \
+learning agent learn a task quickly.
+
+Reply with ONE ```python code block holding exactly this function and nothing else:
+
+def compute_reward(obs, action, next_obs):
+    ...
+    return total, {{"term_name": term_value, ...}}
+
+Rules (programs that break them are rejected before they run):
+- obs and next_obs are the state before and after the step; read ONLY the documented features, \
+by name (next_obs.feature_name). Scalar features are floats, vector features are 1-D float arrays.
+- Only `import numpy as np` and `import math`. Callable: np.{{{",".join(NP_FUNCS)}}}, \
+np.linalg.norm, math.{{{",".join(MATH_FUNCS)}}} and {", ".join(b for b in BUILTINS if b != "range")}.
+- No while loops, no recursion, no helper functions, no strings except the term names; \
+`for i in range(N)` only with a literal N.
+- Module-level numeric constants are allowed (e.g. TEMP_SPEED = 0.5).
+- Return the total as a float and a dict literal of 1 to 8 named terms (lowercase names) that \
+sum to the total.
+
+Tips: give every transformed term its own named temperature constant (e.g. math.exp(-d / \
+TEMP_DIST)); keep the terms on comparable scales; reward progress towards the goal, not only \
+reaching it; keep penalties small."""
+
+
+@dataclass(frozen=True)
+class TaskCard:
+    """A task's prompt card (see the module docstring).
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> card = card_for("rewardgym/DoorKey-5x5-v0")
+        >>> messages = card.messages(gym.make("rewardgym/DoorKey-5x5-v0"))
+        >>> [m["role"] for m in messages], "dist_key" in messages[1]["content"]
+        (['system', 'user'], True)
+    """
+
+    env_id: str
+    family: str
+    title: str
+    description: str
+    actions: tuple[str, ...]
+    dt: float | None
+    termination: str
+    frames: str
+    task: str
+    success: str
+    version: int = CARD_VERSION
+
+    def render(self, env: gym.Env) -> str:
+        """The user message: environment card, feature table, task and success predicate."""
+        view = view_of(env)
+        space = env.action_space
+        if isinstance(space, gym.spaces.Discrete):
+            acts = "\n".join(f"  {i}: {name}" for i, name in enumerate(self.actions))
+            action_text = (f"action is a float holding the index of a discrete action "
+                           f"(Discrete({space.n})):\n{acts}")
+        else:
+            low, high = float(space.low.min()), float(space.high.max())
+            action_text = (f"action is a float array of shape {space.shape}, each entry in "
+                           f"[{low:g}, {high:g}], the torques of the joints " + ", ".join(self.actions))
+        spec = env.spec
+        limit = f" Episodes are cut after {spec.max_episode_steps} steps." \
+            if spec is not None and spec.max_episode_steps else ""
+        dt = f"\nEach step lasts dt = {self.dt:g} s." if self.dt is not None else ""
+        return (f"# Environment: {self.title} ({self.env_id})\n{self.description}{dt}\n\n"
+                f"## Actions\n{action_text}\n\n## Episode end\n{self.termination}{limit}\n\n"
+                f"## Frames and units\n{self.frames}\n\n"
+                f"## Features of obs and next_obs ({view.family} view)\n{view.describe()}\n\n"
+                f"## Task\n{self.task}\n\n## Success (how the result is judged)\n{self.success}\n"
+                f"\nWrite compute_reward for this task.")
+
+    def messages(self, env: gym.Env) -> list[dict[str, str]]:
+        """``[system, user]`` chat messages for this card on ``env``."""
+        return [{"role": "system", "content": SYSTEM},
+                {"role": "user", "content": self.render(env)}]
+
+    def hash(self, env: gym.Env) -> str:
+        """SHA-256 of the rendered messages and the card version (goes into artefacts)."""
+        body = json.dumps({"version": self.version, "messages": self.messages(env)},
+                          sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+_GRID_ACTIONS = ("turn left", "turn right", "move forward", "pick up the object in front",
+                 "drop the carried object", "toggle (open/close) the door in front", "done (no-op)")
+
+
+def _doorkey(size: int) -> TaskCard:
+    return TaskCard(
+        env_id=f"rewardgym/DoorKey-{size}x{size}-v0", family="grid",
+        title=f"DoorKey {size}x{size}",
+        description=("A grid world split by a wall with one locked door. The key of the door lies "
+                     "on the agent's side, the green goal square on the other. The agent sees a "
+                     "7x7 egocentric window; the reward program sees the full state below."),
+        actions=_GRID_ACTIONS, dt=None,
+        termination=("The episode terminates when the agent steps onto the goal square and is "
+                     "truncated after max_steps steps (a feature)."),
+        frames=("Cells are (x, y) with x the column (0 = left wall) and y the row (0 = top "
+                "wall); heading 0 faces +x, 1 faces +y (down), 2 faces -x, 3 faces -y. "
+                "Distances are BFS moves (turns not counted)."),
+        task="Pick up the key, open the door with it, then reach the green goal square.",
+        success=("at_goal == 1 (the env's own reward is 1 - 0.9 * step_count / max_steps on "
+                 "success, else 0)."))
+
+
+CARDS: dict[str, TaskCard] = {c.env_id: c for c in (_doorkey(s) for s in (5, 6, 8, 16))}
+CARDS["rewardgym/HalfCheetahBackward-v0"] = TaskCard(
+    env_id="rewardgym/HalfCheetahBackward-v0", family="locomotion", title="HalfCheetah backward",
+    description=("A planar two-legged cheetah (MuJoCo, Gymnasium's v5 model): a torso with a back "
+                 "and a front leg of three hinges each. It moves in the x-z plane."),
+    actions=("bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot"), dt=0.05,
+    termination="Never terminates early.",
+    frames=("World frame: +x is forward, +z is up. pitch is the accumulated root hinge angle "
+            "(a full flip reads 2*pi). Lengths in m, angles in rad."),
+    task="Run BACKWARDS (towards -x) as fast as possible.",
+    success=("The torso's average x velocity over the last 100 steps is below -2 m/s "
+             "(info['is_success'])."))
+CARDS["rewardgym/AntLieDown-v0"] = TaskCard(
+    env_id="rewardgym/AntLieDown-v0", family="locomotion", title="Ant lie down",
+    description=("A quadruped ant (MuJoCo, Gymnasium's v5 model): a torso and four two-link "
+                 "legs with a hip and an ankle hinge each. It starts standing, torso 0.75 m up."),
+    actions=("hip_4", "ankle_4", "hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3",
+             "ankle_3"),
+    dt=0.05, termination="Never terminates early.",
+    frames=("World frame: +z is up. up_z is the z component of the torso's up axis (1 upright, "
+            "-1 upside down). Lengths in m, angles in rad."),
+    task="Lie down: bring the torso low to the floor while keeping its top side up.",
+    success="torso_z < 0.4 m with up_z >= 0.9 for 20 consecutive steps (info['is_success']).")
+
+
+def card_for(env_id: str) -> TaskCard:
+    """The card of a registered env id.
+
+    Raises:
+        KeyError: listing the ids that have cards.
+    """
+    if env_id not in CARDS:
+        raise KeyError(f"no prompt card for {env_id!r}; cards exist for {sorted(CARDS)}")
+    return CARDS[env_id]
+
+
+def card_view(env: Any) -> RewardView:
+    """The reward view a card renders for ``env`` (the same one programs are checked against)."""
+    return view_of(env)
