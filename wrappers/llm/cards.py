@@ -38,7 +38,8 @@ Rules (programs that break them are rejected before they run):
 - obs and next_obs are the state before and after the step; read ONLY the documented features, \
 by name (next_obs.feature_name). Scalar features are floats, vector features are 1-D float arrays.
 - Only `import numpy as np` and `import math`. Callable: np.{{{",".join(NP_FUNCS)}}}, \
-np.linalg.norm, math.{{{",".join(MATH_FUNCS)}}} and {", ".join(b for b in BUILTINS if b != "range")}.
+np.linalg.norm, math.{{{",".join(MATH_FUNCS)}}} and \
+{", ".join(b for b in BUILTINS if b != "range")}.
 - No while loops, no recursion, no helper functions, no strings except the term names; \
 `for i in range(N)` only with a literal N.
 - Module-level numeric constants are allowed (e.g. TEMP_SPEED = 0.5).
@@ -85,7 +86,8 @@ class TaskCard:
         else:
             low, high = float(space.low.min()), float(space.high.max())
             action_text = (f"action is a float array of shape {space.shape}, each entry in "
-                           f"[{low:g}, {high:g}], the torques of the joints " + ", ".join(self.actions))
+                           f"[{low:g}, {high:g}], the torques of the joints "
+                           + ", ".join(self.actions))
         spec = env.spec
         limit = f" Episodes are cut after {spec.max_episode_steps} steps." \
             if spec is not None and spec.max_episode_steps else ""

@@ -1,5 +1,7 @@
-"""Generate, repair and refine reward programs: Eureka's best-of-K with reward reflection, plus
-Auto MC-Reward's trajectory analysis and Text2Reward's human-feedback turn.
+"""Generate, repair and refine reward programs (Eureka, Auto MC-Reward, Text2Reward).
+
+Eureka's best-of-K with reward reflection, plus Auto MC-Reward's trajectory analysis and
+Text2Reward's human-feedback turn.
 
 One round (research notes ``llm_rewards.md`` §8.6): ask the backend for K candidates; check each
 (:func:`~rewardgym.wrappers.llm.checker.check_program`) and send every rejected one back with its
