@@ -123,12 +123,14 @@ def _setup(env_id: str, n_states: int, seed: int) -> tuple[Any, Any, Any, Any]:
 
 
 def _progress(console: Any) -> Any:
+    from rich.markup import escape
     def show(event: str, **data: Any) -> None:
         if event == "candidate":
             c = data["candidate"]
             mark = "[green]ok[/green]" if c.ok else "[red]rejected[/red]"
             why = "" if c.ok else f": {c.report.issues[0]}" if c.report.issues else ""
-            console.print(f"  candidate {c.id} {mark} after {c.repairs} repair(s){why[:150]}")
+            console.print(f"  candidate {c.id} {mark} after {c.repairs} repair(s)"
+                          f"{escape(why[:150])}")
         elif event == "round":
             console.print(f"[bold]round {data['round'] + 1}/{data['rounds']}[/bold]")
         elif event == "train":
@@ -256,6 +258,7 @@ def _cmd_refine(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from rich.markup import escape
     from rich.table import Table
 
     from rewardgym.wrappers.llm.refine import Archive
@@ -277,7 +280,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
             if report["issues"] else "")
         fit = "" if r.get("fitness") is None else f"{r['fitness']:.3g}"
         table.add_row(r["id"], str(r["round"]), "yes" if report["ok"] else "no",
-                      str(r["repairs"]), fit, detail)
+                      str(r["repairs"]), fit, escape(detail))
     console.print(table)
     best = manifest.get("best")
     if best:

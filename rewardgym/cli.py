@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run or resume a sweep (grid x seeds) from a YAML spec")
     add_sweep_arguments(sweep).set_defaults(func=_cmd_sweep)
+    from rewardgym.benchmarks.llm_cli import add_llm_reward_command
+
+    add_llm_reward_command(sub)
     plot = sub.add_parser("plot-terms", help="plot each reward term's share over training")
     plot.add_argument("run_dir", help="a run directory of `rewardgym train`")
     plot.add_argument("--out", default=None, help="PNG path (default: next to the CSV)")

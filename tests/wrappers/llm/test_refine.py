@@ -11,7 +11,7 @@ from rewardgym.envs.locomotion.robots import load_model
 from rewardgym.wrappers.llm import sample_states, view_of
 from rewardgym.wrappers.llm.backends import RecordingBackend, ReplayBackend, ScriptedBackend
 from rewardgym.wrappers.llm.cards import CARDS, SYSTEM, card_for
-from rewardgym.wrappers.llm.refine import RefineConfig, local_runner, reflection, refine
+from rewardgym.wrappers.llm.refine import RefineConfig, local_runner, refine, reflection
 
 ENV = "rewardgym/DoorKey-5x5-v0"
 
@@ -126,8 +126,8 @@ def test_archive_replays_identically_from_cassettes(grid, tmp_path):
 
 
 def test_reflection_mentions_warnings(grid):
-    from rewardgym.wrappers.llm.refine import Candidate
     from rewardgym.wrappers.llm.checker import ValidationReport
+    from rewardgym.wrappers.llm.refine import Candidate
 
     report = ValidationReport(ok=True, view="v", source_hash="0", warnings=["term 'x' flat"])
     text = reflection(Candidate("c", "", "", report, {}, results=[
