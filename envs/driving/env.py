@@ -8,6 +8,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
+from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
@@ -44,7 +45,9 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
     ## Action
     ``Box(-1, 1, (2,))``: steering (× 0.6 rad, + turns left, rate-limited) and acceleration
     (+3 m/s² / −6 m/s² braking); ``action_mode="discrete"``: 15 actions (5 steering levels ×
-    brake, coast, accelerate).  Actions outside the space raise ``ValueError``.
+    brake, coast, accelerate).  ``metadata["action_policy"]``: finite continuous actions are
+    clipped to ``[-1, 1]``; non-finite ones, wrong shapes and discrete actions outside
+    ``[0, 14]`` raise ``ValueError`` (the suite's rule per space kind, ``envs/action_policy.py``).
 
     ## Reward
     ``reward_mode="carl"`` (default): ΔRC × Π soft factors (speeding, TTC, comfort, lane centre,
@@ -90,6 +93,7 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
         self.render_mode = render_mode
         self.observation_space = shell.observation_space(cfg)
         self.action_space = shell.action_space(cfg)
+        self.metadata = {**type(self).metadata, "action_policy": action_policy(self.action_space)}
         (self._bank, self._params, self._terms, self._world, self._out,
          self._actions) = shell.build_world(cfg, 1)
         self._mask = np.ones(1, dtype=np.bool_)

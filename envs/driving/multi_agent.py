@@ -27,6 +27,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
@@ -55,9 +56,10 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
     Per agent exactly as in :class:`~rewardgym.envs.driving.RouteDriveEnv`: the 75-d vector
     (plus the BEV raster with ``obs_mode="bev"``) in which the other egos appear among the
     nearest cars; ``Box([-1, 1]^2)`` or ``Discrete(15)``; the reward of ``reward_mode`` for that
-    car, decomposed in ``infos[agent]["reward_terms"]``.  Invalid actions, actions missing for a
-    live agent or given to an agent that is not live raise ``ValueError`` naming the env and the
-    agent.
+    car, decomposed in ``infos[agent]["reward_terms"]``.  Actions follow the single env's
+    ``metadata["action_policy"]`` (finite continuous ones are clipped).  Invalid actions, actions
+    missing for a live agent or given to an agent that is not live raise ``ValueError`` naming
+    the env and the agent.
 
     ## Episode end
     A car terminates on its own infractions (an ego-ego collision terminates both cars, with
@@ -118,6 +120,8 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         # to return the same object every call, and separate objects seed separately.
         self.observation_spaces = {a: shell.observation_space(cfg) for a in self.possible_agents}
         self.action_spaces = {a: shell.action_space(cfg) for a in self.possible_agents}
+        self.metadata = {**type(self).metadata,
+                         "action_policy": action_policy(self.action_spaces["car_0"])}
         length = k.obs_length(cfg.value_features)
         self.state_space = spaces.Box(-shell.OBS_BOUND, shell.OBS_BOUND,
                                       (cfg.num_egos * length,), np.float32)

@@ -41,9 +41,10 @@ def env(**kwargs: Any) -> AECEnv:
     """The AEC form with the wrappers that apply.
 
     Only ``OrderEnforcingWrapper`` (what ``parallel_to_aec`` adds): the bounds wrappers do not
-    apply, since the env itself rejects invalid actions with a ``ValueError`` naming the agent
-    (``AssertOutOfBoundsWrapper`` would turn that into a bare ``AssertionError``) and never
-    clips them (``ClipOutOfBoundsWrapper`` would hide a policy emitting invalid actions).
+    apply, since the env itself follows the suite's action policy (``metadata["action_policy"]``,
+    ``envs/action_policy.py``): it clips finite continuous actions to ``[-1, 1]`` and rejects
+    non-finite, misshapen or out-of-range discrete actions with a ``ValueError`` naming the
+    agent (``AssertOutOfBoundsWrapper`` would turn that into a bare ``AssertionError``).
     """
     return OrderEnforcingWrapper(raw_env(**kwargs))
 

@@ -55,8 +55,12 @@ def check_actions(name: str, cfg: DriveConfig, actions: Any, rows: int | None,
 
     ``rows`` is None for a single car (one action), else the number of cars.
 
+    Continuous actions follow the suite's Box policy (``envs/action_policy.py``): finite values
+    outside ``[-1, 1]`` are clipped; discrete ones outside ``[0, 14]`` are refused.
+
     Raises:
-        ValueError: naming the env and the action when its type, shape or range is wrong.
+        ValueError: naming the env and the action when its type or shape is wrong, when it is
+            not finite, or when a discrete action is out of range.
     """
     shape_one: tuple[int, ...] = () if cfg.action_mode == "discrete" else (2,)
     expected = shape_one if rows is None else (rows, *shape_one)
@@ -87,11 +91,8 @@ def check_actions(name: str, cfg: DriveConfig, actions: Any, rows: int | None,
     finite = np.isfinite(arr)
     if not np.all(finite):
         raise ValueError(f"{name}: action {actions!r} is not finite{_where(~finite, rows)}")
-    outside = np.abs(arr) > 1.0
-    if np.any(outside):
-        raise ValueError(f"{name}: action {actions!r} outside [-1, 1]{_where(outside, rows)} "
-                         "(clip it to the action space, as SB3 does)")
-    out[:] = arr.reshape(out.shape)
+    # The suite's Box policy (envs/action_policy.py): finite values are clipped to [-1, 1].
+    np.clip(arr.reshape(out.shape), -1.0, 1.0, out=out)
     return out
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
@@ -83,6 +84,7 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
         self.num_threads = num_threads
         self.single_observation_space = shell.observation_space(cfg)
         self.single_action_space = shell.action_space(cfg)
+        self.metadata["action_policy"] = action_policy(self.single_action_space)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         (self._bank, self._params, self._terms, self._world, self._out,

@@ -60,7 +60,7 @@ class GridEnv(PicklableKernel, gym.Env):
         (<class 'float'>, <class 'bool'>)
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10, "action_policy": "raise"}
     reward_range = (0.0, 1.0)
 
     def __init__(self, config: GridConfig | None = None, render_mode: str | None = None,

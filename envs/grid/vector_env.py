@@ -57,7 +57,7 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10,
-                "autoreset_mode": AutoresetMode.NEXT_STEP}
+                "autoreset_mode": AutoresetMode.NEXT_STEP, "action_policy": "raise"}
 
     def __init__(self, num_envs: int = 1, config: GridConfig | None = None,
                  render_mode: str | None = None, max_episode_steps: int | None = None,

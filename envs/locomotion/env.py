@@ -82,8 +82,9 @@ class LocomotionEnv(gym.Env):
         (<class 'float'>, False, False)
     """
 
-    # "clip": finite actions outside the action space are clipped, not refused (see check_actions).
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "action_out_of_range": "clip"}
+    # "clip": finite actions outside the action space are clipped, not refused (see check_actions
+    # and envs/action_policy.py).
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "action_policy": "clip"}
 
     def __init__(self, config: LocomotionConfig | None = None, render_mode: str | None = None,
                  width: int = 320, height: int = 240, **overrides: Any) -> None:

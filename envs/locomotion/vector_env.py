@@ -44,7 +44,7 @@ class LocomotionVectorEnv(VectorEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25,
-                "autoreset_mode": AutoresetMode.NEXT_STEP, "action_out_of_range": "clip"}
+                "autoreset_mode": AutoresetMode.NEXT_STEP, "action_policy": "clip"}
 
     def __init__(self, num_envs: int = 1, config: LocomotionConfig | None = None,
                  render_mode: str | None = None, max_episode_steps: int | None = None,

@@ -580,7 +580,8 @@ class WebShopDiscreteEnv(gym.Env):
         ((1040,), Discrete(64), 'search', True)
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    # Slots outside [0, K) raise; a masked slot in range is an invalid no-op (see above).
+    metadata = {"render_modes": ["ansi"], "render_fps": 4, "action_policy": "raise"}
     reward_range = (-math.inf, 1.0)
 
     def __init__(self, config: WebShopConfig | None = None, *, catalogue: Any = None,

@@ -249,7 +249,8 @@ class WebShopTextEnv(gym.Env):
         (1.0, True)
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    # Invalid commands are no-ops flagged info["invalid"] (envs/action_policy.py).
+    metadata = {"render_modes": ["ansi"], "render_fps": 4, "action_policy": "noop"}
     reward_range = (0.0, 1.0)
 
     def __init__(self, config: WebShopConfig | None = None, *, catalogue: Catalogue | None = None,

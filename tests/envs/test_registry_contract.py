@@ -14,6 +14,7 @@ from gymnasium.utils.env_match import check_environments_match  # noqa: F401  (i
 from gymnasium.vector import AutoresetMode
 
 from rewardgym.envs import ENV_TABLE
+from rewardgym.envs.action_policy import action_policy
 from tests.conftest import ALL_IDS, invalid_actions, sample_actions
 from tests.helpers import assert_same, rollout, vector_rollout
 
@@ -121,6 +122,38 @@ def test_bad_action_raises_naming_env_and_leaves_state_intact(env_id):
         assert_same(env.step(action), reference.step(action))
 
 
+@pytest.mark.parametrize("env_id", ALL_IDS)
+def test_action_policy_is_stated_and_kept(env_id):
+    # One documented policy per action-space kind (rewardgym.envs.action_policy); RouteDrive once
+    # raised where locomotion clipped, and nothing said which env did what.
+    env, reference = gym.make(env_id), gym.make(env_id)
+    space = env.action_space
+    policy = action_policy(space)
+    assert env.unwrapped.metadata["action_policy"] == policy
+    envs = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point")
+    assert envs.metadata["action_policy"] == policy
+    env.reset(seed=6)
+    reference.reset(seed=6)
+    if policy == "clip":
+        half = space.shape[-1] // 2
+        wild = np.concatenate([space.high[:half] + 1.0 + np.abs(space.high[:half]),
+                               space.low[half:] - 1.0 - np.abs(space.low[half:])])
+        wild = wild.astype(space.dtype)
+        assert not space.contains(wild)
+        assert_same(env.unwrapped.step(wild),
+                    reference.unwrapped.step(np.clip(wild, space.low, space.high)))
+    elif policy == "raise":
+        for bad in (space.n, -1):
+            with pytest.raises(ValueError, match=env_id.split("/")[1]):
+                env.unwrapped.step(bad)
+    else:
+        _, reward, terminated, truncated, info = env.unwrapped.step("click[no such button]")
+        assert info["invalid"] is True
+        assert (reward, terminated, truncated) == (0.0, False, False)
+    for action in sample_actions(space, 5):
+        assert_same(env.step(action)[:4], reference.step(action)[:4])
+
+
 @pytest.mark.parametrize("env_id", ALL_IDS[::5])
 def test_vector_bad_action_raises(env_id):
     if gym.spec(env_id).vector_entry_point is None:
@@ -131,7 +164,7 @@ def test_vector_bad_action_raises(env_id):
         envs.step(np.zeros(2, dtype=np.int64))
     if isinstance(envs.single_action_space, gym.spaces.Box):
         bad = np.zeros((3, *envs.single_action_space.shape), dtype=np.float32)
-        if envs.metadata.get("action_out_of_range") != "clip":  # else clipping is documented
+        if envs.metadata["action_policy"] != "clip":  # else clipping is the documented policy
             bad[1] = envs.single_action_space.high + 1.0
             with pytest.raises(ValueError, match=r"env indices \[1\]"):
                 envs.step(bad)

@@ -24,6 +24,7 @@ from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import multi_agent as multi_agent_module
 from rewardgym.envs.driving.maps import build_bank
 from rewardgym.wrappers.infractions import InfractionPenaltyParallel
+from tests.helpers import assert_same
 
 ROUTE = k.EGO_FEATURES  # observation layout: ego, route points, actors, light, RC, timers
 ACTOR = ROUTE + 2 * k.LOOKAHEAD
@@ -187,7 +188,7 @@ def test_bad_actions_raise_naming_env_and_agent():
     bad_cases = [
         ({**good, "car_1": np.array([np.nan, 0.0])}, r"routedrive_intersection_v0 agent 'car_1'.*"
                                                      "not finite"),
-        ({**good, "car_2": np.array([0.0, 1.5])}, r"agent 'car_2'.*outside \[-1, 1\]"),
+        ({**good, "car_2": np.array(["a", "b"])}, r"agent 'car_2'.*not numeric"),
         ({**good, "car_0": np.zeros(3)}, r"agent 'car_0'.*shape"),
         ({a: v for a, v in good.items() if a != "car_2"}, r"no action for live agent.*car_2"),
         ({**good, "car_7": np.zeros(2)}, r"\['car_7'\] that are not live"),
@@ -197,6 +198,12 @@ def test_bad_actions_raise_naming_env_and_agent():
         with pytest.raises(ValueError, match=message):
             env.step(actions)
     assert int(env._world.wi[0, k.W_T]) == t0  # nothing moved
+    # Finite out-of-range continuous actions are clipped (the suite's Box policy).
+    assert env.metadata["action_policy"] == "clip"
+    twin = RouteDriveParallelEnv(num_egos=3)
+    twin.reset(seed=1)
+    wild = {**good, "car_2": np.array([0.0, 7.5])}
+    assert_same(env.step(wild), twin.step({**good, "car_2": np.array([0.0, 1.0])}))
     discrete = RouteDriveParallelEnv(num_egos=2, action_mode="discrete")
     discrete.reset(seed=0)
     with pytest.raises(ValueError, match=r"agent 'car_1'.*out of range"):

@@ -17,7 +17,7 @@ from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving.baselines import RouteFollower
 from rewardgym.envs.driving.maps import FAMILIES, build_bank
 from rewardgym.wrappers import PotentialShaping
-from tests.helpers import digests_by_thread_count
+from tests.helpers import assert_same, digests_by_thread_count
 
 _THREADS_SCRIPT = """
 import hashlib, numba, numpy as np
@@ -109,11 +109,13 @@ def test_discrete_actions_map_to_steer_accel_pairs():
     assert env.unwrapped._world.ef[0, 0, k.E_V] > 0
 
 
-def test_out_of_range_and_nan_actions_name_the_env():
-    env = gym.make("rewardgym/RouteDrive-v0")
+def test_out_of_range_actions_clip_and_nan_actions_name_the_env():
+    env, reference = gym.make("rewardgym/RouteDrive-v0"), gym.make("rewardgym/RouteDrive-v0")
+    assert env.unwrapped.metadata["action_policy"] == "clip"
     env.reset(seed=0)
-    with pytest.raises(ValueError, match=r"RouteDrive-v0.*\[-1, 1\]"):
-        env.unwrapped.step(np.array([1.5, 0.0], np.float32))
+    reference.reset(seed=0)
+    clipped = env.unwrapped.step(np.array([1.5, -3.0], np.float32))
+    assert_same(clipped, reference.unwrapped.step(np.array([1.0, -1.0], np.float32)))
     with pytest.raises(ValueError, match="finite"):
         env.unwrapped.step(np.array([np.nan, 0.0], np.float32))
     with pytest.raises(ValueError, match="not numeric"):

@@ -37,7 +37,7 @@ def test_vector_non_finite_action_names_the_env_rows():
 def test_vector_clips_out_of_range_rows_and_says_so():
     envs = gym.make_vec("rewardgym/AntLieDown-v0", 3, vectorization_mode="vector_entry_point")
     sync = gym.make_vec("rewardgym/AntLieDown-v0", 3, vectorization_mode="sync")
-    assert envs.metadata["action_out_of_range"] == "clip"
+    assert envs.metadata["action_policy"] == "clip"
     envs.reset(seed=0)
     sync.reset(seed=0)
     bad = np.zeros((3, 8), dtype=np.float32)
