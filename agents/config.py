@@ -356,6 +356,10 @@ def _entry_name(table: Mapping[str, Any], env_id: str) -> str:
     return "default"
 
 
+#: Nested config fields that dotted overrides set one key of (``adaptive_rr.high=2``).
+_NESTED = ("adaptive_rr",)
+
+
 def _parse_override(item: str) -> tuple[str, Any]:
     key, sep, raw = item.partition("=")
     key = key.strip()
@@ -422,11 +426,14 @@ def load_config(
         top, dot, sub = key.partition(".")
         _check_keys(cls, [top], f"override {item!r}")
         if dot:
-            if top not in ("policy_kwargs", "env_kwargs"):
+            if top not in ("policy_kwargs", "env_kwargs", *_NESTED):
                 raise ConfigError(
-                    f"override {item!r}: dotted keys only apply to policy_kwargs and env_kwargs"
+                    f"override {item!r}: dotted keys only apply to policy_kwargs, env_kwargs "
+                    f"and {', '.join(_NESTED)}"
                 )
             base = values.get(top, cls.__dataclass_fields__[top].default_factory())  # type: ignore[misc]
+            if dataclasses.is_dataclass(base):  # a nested config (SACConfig.adaptive_rr)
+                base = dataclasses.asdict(base)
             values[top] = {**base, sub: value}
         else:
             values[top] = _coerce(cls, top, value)

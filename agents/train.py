@@ -58,6 +58,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, CheckpointCallback
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from rewardgym.agents.adaptive_rr import callbacks_for
 from rewardgym.agents.beta_policy import resolve_policy
 from rewardgym.agents.callbacks import RewardTermsCallback
 from rewardgym.agents.config import PPOConfig, load_config
@@ -649,6 +650,7 @@ def _learn(model: BaseAlgorithm, algo: str, config: PPOConfig | SACConfig, log_d
             save_vecnormalize=config.normalize,
         ),
         RewardTermsCallback(log_dir),
+        *callbacks_for(config, log_dir),  # adaptive replay ratio (SAC config)
         *callbacks,
     ])
     model.learn(
