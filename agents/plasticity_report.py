@@ -30,7 +30,7 @@ def load_rows(run_dir: str | Path) -> list[dict[str, Any]]:
         FileNotFoundError: There is no such CSV.
     """
     path = Path(run_dir)
-    if path.is_dir():
+    if path.suffix != ".csv":
         path = path / "plasticity.csv"
     if not path.is_file():
         raise FileNotFoundError(f"plasticity report: {path} does not exist (run with "
@@ -54,8 +54,8 @@ def plot(run_dir: str | Path, out: str | Path | None = None, title: str | None =
 
     rows = load_rows(run_dir)
     run_dir = Path(run_dir)
-    out = Path(out) if out is not None else (run_dir if run_dir.is_dir() else run_dir.parent) / \
-        "plasticity.png"
+    folder = run_dir.parent if run_dir.suffix == ".csv" else run_dir
+    out = Path(out) if out is not None else folder / "plasticity.png"
     switch = next((r["timesteps"] for r in rows if r.get("switched") == 1.0), None)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     ax = axes[0, 0]

@@ -86,6 +86,15 @@ def test_a_unit_active_on_half_the_inputs_lowers_fau_but_is_not_dormant():
 # ---------------------------------------------------------------------------- SB3 critics
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny nets: one thread is fastest, and two stall on a loaded 2-core machine."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def _model(algo=SAC, **kwargs):
     policy_kwargs = {"net_arch": [4, 4], **kwargs.pop("policy_kwargs", {})}
     settings = {"learning_starts": 10, "batch_size": 8, "seed": 0, **kwargs}
