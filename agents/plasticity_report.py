@@ -78,7 +78,11 @@ def plot(run_dir: str | Path, out: str | Path | None = None, title: str | None =
     ax.plot(*_series(rows, "episode_return"))
     ax.set_ylabel("return (last 10 training episodes)")
     ax = axes[1, 1]
-    ax.plot(*_series(rows, "success_rate"))
+    t, s = _series(rows, "success_rate")
+    ax.plot(t, s)
+    if not t:
+        ax.text(0.5, 0.5, "the env reports no info['is_success']", ha="center",
+                transform=ax.transAxes)
     ax.set_ylabel("success (last 10 training episodes)")
     ax.set_ylim(-0.05, 1.05)
     for ax in axes.flat:
