@@ -6,8 +6,8 @@ run (:func:`load`), so listing them costs nothing. Every module has
 
 Example:
     >>> sorted(BENCHMARKS)
-    ['driving_learning', 'locomotion_learning', 'shaping_sparse', 'throughput', 'webshop_baselines',
-     'wrapper_overhead']
+    ['adaptive_rr', 'driving_learning', 'locomotion_learning', 'shaping_sparse', 'throughput',
+     'webshop_baselines', 'wrapper_overhead']
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "shaping_sparse": "rewardgym.benchmarks.shaping_sparse",
     "locomotion_learning": "rewardgym.benchmarks.locomotion_learning",
     "driving_learning": "rewardgym.benchmarks.driving_learning",
+    "adaptive_rr": "rewardgym.benchmarks.adaptive_rr",
 }
 
 

@@ -1,0 +1,360 @@
+"""Does Ma et al.'s adaptive replay ratio beat fixed ratios for state-based SAC on 2 CPU cores?
+
+Ma et al. (ICLR 2024, arXiv 2310.07418) start at replay ratio 0.5 and switch once to 2 when the
+critic's fraction of active units (FAU) has stopped changing; on pixel-based DMC Quadruped Run
+they report ≈780 return against ≈640 at fixed RR 0.5 and ≈430 at fixed RR 2. This study trains
+SB3 SAC (``rewardgym.agents.train``, the ``sac`` run-config family) under three conditions at
+equal env-step budgets:
+
+* ``adaptive``: ``adaptive_rr.enabled=true`` (RR ``low`` -> ``high`` once, on the FAU rule);
+* ``fixed_low``: RR ``low`` (0.5) throughout;
+* ``fixed_high``: RR ``high`` (2) throughout;
+
+on two rewardgym locomotion tasks with checkable success (HalfCheetahBackward, AntGoal) and one
+Gymnasium MuJoCo task (Hopper-v5, return only), several seeds each. Every condition runs the same
+probes (:class:`rewardgym.agents.adaptive_rr.PlasticityMonitor`), so critic FAU is comparable.
+
+Sizing for the 2-core machine (one torch thread per run, 2 runs at a time, about 3 h in all for
+3 tasks x 3 conditions x 3 seeds): 100k env steps per run; critic and actor ``[128, 128]``,
+batch 128, ``learning_starts`` 2000 (``agents/configs/sac.yml``'s AntGoal settings, shared by all
+tasks); a FAU probe every 500 env steps on 1024 replay transitions, a check every 5000 env steps
+on the mean of the last 5 probes (20 checks per run, where the paper has about 60 over 3M
+frames), ``fau_gap`` 1e-3 as the paper. SAC at RR 2 costs about 4 ms of CPU per env step here,
+so one seed of one task (the three conditions) is about 20 minutes of one core.
+
+Per run (``run_one``, the sweep runner's run function ``fn(config, run_dir) -> dict``): final
+deterministic evaluation return and success, the normalised area under the training-return curve
+(mean of the last-10-episode return at the probe points), final and mean critic FAU, switch step,
+gradient updates and wall time. ``run`` writes ``<out>/adaptive_rr.{jsonl,md,png}`` (a table
+with means and 95% t-intervals over seeds; FAU and return curves per task). A relaunch skips
+runs already in the JSON lines (keyed by a hash of the run's config).
+
+``--quick`` is a smoke run: one task, one seed, a few thousand steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+NAME = "adaptive_rr"
+TASKS: dict[str, str] = {
+    "cheetah_backward": "rewardgym/HalfCheetahBackward-v0",
+    "ant_goal": "rewardgym/AntGoal-v0",
+    "hopper": "Hopper-v5",
+    "pendulum": "Pendulum-v1",  # plumbing checks only
+}
+DEFAULT_TASKS = ("cheetah_backward", "ant_goal", "hopper")
+CONDITIONS = ("adaptive", "fixed_low", "fixed_high")
+
+#: The full study's settings (module docstring says why).
+FULL: dict[str, Any] = {
+    "timesteps": 100_000, "net": 128, "batch_size": 128, "learning_starts": 2000,
+    "learning_rate": 1e-3, "tau": 0.02, "gamma": 0.99, "low": 0.5, "high": 2.0,
+    "check_interval": 5000, "probe_interval": 500, "window": 5, "fau_gap": 1e-3,
+    "probe_batch_size": 1024, "eval_episodes": 10,
+}
+#: ``--quick``: the same code path in about a minute per run.
+QUICK: dict[str, Any] = {
+    **FULL, "timesteps": 3000, "learning_starts": 500, "check_interval": 1000,
+    "probe_interval": 250, "window": 2, "probe_batch_size": 256, "eval_episodes": 2,
+}
+_REQUIRED = ("task", "condition", "seed", *FULL)
+
+
+def run_key(config: Mapping[str, Any]) -> str:
+    """Content hash of a run's full config (a relaunch skips finished runs)."""
+    blob = json.dumps({k: config[k] for k in sorted(config)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def overrides_for(config: Mapping[str, Any]) -> list[str]:
+    """The ``--set`` overrides of one run (what ``rewardgym train`` would take)."""
+    from rewardgym.agents.adaptive_rr import rr_setting
+
+    net = int(config["net"])
+    out = [f"total_timesteps={config['timesteps']}", f"seed={config['seed']}",
+           f"batch_size={config['batch_size']}", f"learning_starts={config['learning_starts']}",
+           f"learning_rate={config['learning_rate']}", f"tau={config['tau']}",
+           f"gamma={config['gamma']}", "n_envs=1", "buffer_size=300000",
+           f"policy_kwargs={{net_arch: [{net}, {net}]}}", "torch_threads=1"]
+    if config["condition"] == "adaptive":
+        out += ["adaptive_rr.enabled=true", f"adaptive_rr.low={config['low']}",
+                f"adaptive_rr.high={config['high']}",
+                f"adaptive_rr.check_interval={config['check_interval']}",
+                f"adaptive_rr.probe_interval={config['probe_interval']}",
+                f"adaptive_rr.window={config['window']}",
+                f"adaptive_rr.fau_gap={config['fau_gap']}",
+                f"adaptive_rr.probe_batch_size={config['probe_batch_size']}"]
+    else:
+        ratio = config["low"] if config["condition"] == "fixed_low" else config["high"]
+        train_freq, gradient_steps = rr_setting(float(ratio), 1)
+        out += [f"train_freq={train_freq}", f"gradient_steps={gradient_steps}"]
+    return out
+
+
+def run_one(config: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Train one SAC run of the study in ``run_dir`` and return its numbers (a run function).
+
+    Args:
+        config: ``task`` (a key of :data:`TASKS`), ``condition`` (one of :data:`CONDITIONS`),
+            ``seed`` and every key of :data:`FULL`.
+        run_dir: The run directory (``rewardgym.agents.train``'s ``log_dir``).
+    """
+    missing = [k for k in _REQUIRED if k not in config]
+    if missing:
+        raise ValueError(f"adaptive_rr.run_one: config lacks {missing}")
+    if config["task"] not in TASKS or config["condition"] not in CONDITIONS:
+        raise ValueError(f"adaptive_rr.run_one: unknown task {config['task']!r} or condition "
+                         f"{config['condition']!r}; tasks {list(TASKS)}, conditions {CONDITIONS}")
+    import torch
+
+    import rewardgym  # noqa: F401
+    from rewardgym.agents import load_config, train
+    from rewardgym.agents.adaptive_rr import PlasticityMonitor
+    from rewardgym.agents.plasticity_report import load_rows, plot
+
+    torch.set_num_threads(1)
+    env_id = TASKS[config["task"]]
+    sac = load_config(env_id, "sac", overrides=overrides_for(config))
+    callbacks = []
+    if config["condition"] != "adaptive":  # the adaptive callback probes the same way itself
+        callbacks.append(PlasticityMonitor(
+            probe_interval=int(config["probe_interval"]),
+            probe_batch_size=int(config["probe_batch_size"]), log_dir=run_dir,
+            seed=int(config["seed"])))
+    run_dir = Path(run_dir)
+    start = time.perf_counter()
+    result = train(env_id, "sac", sac, log_dir=run_dir, progress_bar=False, verbose=0,
+                   eval_episodes=int(config["eval_episodes"]), checkpoint_freq=10**9,
+                   callbacks=callbacks)
+    wall = time.perf_counter() - start
+    rows = load_rows(run_dir)
+    plot(run_dir, run_dir / "plasticity.png", title=f"{config['task']} {config['condition']} "
+         f"seed {config['seed']}")
+    faus = [r["fau_critic"] for r in rows]
+    returns = [r["episode_return"] for r in rows if r["episode_return"] is not None]
+    switch = next((int(r["timesteps"]) for r in rows if r.get("switched") == 1.0), None)
+    return {
+        "task": config["task"], "env": env_id, "condition": config["condition"],
+        "seed": int(config["seed"]), "timesteps": int(result.num_timesteps),
+        "eval_return": result.mean_return, "eval_success": result.success_rate,
+        "auc_return": float(np.mean(returns)) if returns else None,
+        "final_fau_critic": float(np.mean(faus[-3:])) if faus else None,
+        "mean_fau_critic": float(np.mean(faus)) if faus else None,
+        "final_fau_actor": float(np.mean([r["fau_actor"] for r in rows[-3:]])) if rows else None,
+        "switch_timestep": switch, "n_updates": int(rows[-1]["n_updates"]) if rows else 0,
+        "wall_s": wall, "train_s": result.train_time_s,
+        "curve": [[int(r["timesteps"]), r["fau_critic"], r["episode_return"], r["replay_ratio"]]
+                  for r in rows],
+    }
+
+
+def study_configs(settings: Mapping[str, Any], tasks: Sequence[str], conditions: Sequence[str],
+                  seeds: int) -> list[dict[str, Any]]:
+    """Every run of the study, as run-function configs (the sweep's axes)."""
+    return [{**settings, "task": task, "condition": condition, "seed": seed}
+            for task in tasks for seed in range(seeds) for condition in conditions]
+
+
+# Student t 0.975 quantiles for 1..10 degrees of freedom (beyond: the normal's 1.96 rounded up).
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+
+
+def _ci95(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and half-width of a 95% t-interval (0 for one value)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return math.nan, math.nan
+    mean = float(np.mean(values))
+    if len(values) < 2:
+        return mean, 0.0
+    df = len(values) - 1
+    t = _T975[df - 1] if df <= len(_T975) else 2.0
+    half = float(t * np.std(values, ddof=1) / math.sqrt(len(values)))
+    return mean, half
+
+
+def summarise(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (task, condition): means and 95% intervals over seeds."""
+    out = []
+    groups = dict.fromkeys((r["task"], r["condition"]) for r in rows)
+    for task, condition in groups:
+        runs = [r for r in rows if r["task"] == task and r["condition"] == condition]
+        row: dict[str, Any] = {"task": task, "condition": condition, "seeds": len(runs)}
+        for key in ("eval_return", "eval_success", "auc_return", "final_fau_critic",
+                    "mean_fau_critic", "wall_s"):
+            mean, half = _ci95([r[key] for r in runs])
+            row[key] = mean
+            row[f"{key}_ci"] = half
+        switches = [r["switch_timestep"] for r in runs if r["switch_timestep"] is not None]
+        row["switched"] = f"{len(switches)}/{len(runs)}"
+        row["switch_median"] = float(np.median(switches)) if switches else None
+        out.append(row)
+    return out
+
+
+def _pm(key: str):
+    def fmt(row: Mapping[str, Any]) -> str:
+        mean, half = row.get(key), row.get(f"{key}_ci")
+        if mean is None or mean != mean:
+            return "-"
+        return f"{mean:.3g} ± {half:.2g}"
+
+    return fmt
+
+
+def write_table(summary: Sequence[Mapping[str, Any]], path: Path, notes: Sequence[str]) -> None:
+    """The markdown table (means ± 95% t-interval half-widths over seeds)."""
+    from rewardgym.benchmarks import harness
+
+    cells = []
+    for row in summary:
+        cells.append({"task": row["task"], "condition": row["condition"], "seeds": row["seeds"],
+                      **{k: _pm(k)(row) for k in ("eval_return", "eval_success", "auc_return",
+                                                   "final_fau_critic", "wall_s")},
+                      "switched": row["switched"],
+                      "switch_median": row["switch_median"]})
+    columns = [harness.Column("task", "task"), harness.Column("condition", "condition"),
+               harness.Column("seeds", "seeds", harness.fmt_int),
+               harness.Column("final eval return", "eval_return"),
+               harness.Column("final eval success", "eval_success"),
+               harness.Column("AUC (mean training return)", "auc_return"),
+               harness.Column("final critic FAU", "final_fau_critic"),
+               harness.Column("wall s", "wall_s"),
+               harness.Column("switched", "switched"),
+               harness.Column("median switch step", "switch_median", harness.fmt_float)]
+    harness.write_markdown(path, cells, columns,
+                           title="Adaptive vs fixed replay ratio (SAC, one torch thread)",
+                           notes=notes)
+
+
+def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
+    """Critic FAU and training return against env steps, one column per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    fig, axes = plt.subplots(2, len(tasks), figsize=(5.5 * len(tasks), 7), squeeze=False)
+    colours = dict(zip(CONDITIONS, ("C0", "C1", "C2"), strict=True))
+    for col, task in enumerate(tasks):
+        for row in rows:
+            if row["task"] != task or not row["curve"]:
+                continue
+            t = [p[0] for p in row["curve"]]
+            label = f"{row['condition']}" if row["seed"] == 0 else None
+            axes[0, col].plot(t, [p[1] for p in row["curve"]], color=colours[row["condition"]],
+                              alpha=0.8, label=label)
+            pts = [(p[0], p[2]) for p in row["curve"] if p[2] is not None]
+            if pts:
+                axes[1, col].plot(*zip(*pts, strict=True), color=colours[row["condition"]],
+                                  alpha=0.8, label=label)
+            if row["switch_timestep"] is not None:
+                for ax in axes[:, col]:
+                    ax.axvline(row["switch_timestep"], color=colours["adaptive"], lw=0.6,
+                               ls=":")
+        axes[0, col].set_title(TASKS[task])
+        axes[0, col].set_ylabel("critic FAU")
+        axes[1, col].set_ylabel("training return (last 10 episodes)")
+        axes[1, col].set_xlabel("env steps")
+        for ax in axes[:, col]:
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _done(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.exists():
+        return {}
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {row["key"]: row for row in rows if "key" in row}
+
+
+def run(quick: bool, out_dir: str, *, tasks: Sequence[str] | None = None,
+        conditions: Sequence[str] = CONDITIONS, seeds: int | None = None,
+        settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run (or resume) the study one run after another; returns the summary rows.
+
+    ``settings`` overrides keys of :data:`FULL` (or :data:`QUICK` with ``quick``).
+    """
+    from rewardgym.benchmarks import harness
+
+    base = dict(QUICK if quick else FULL)
+    unknown = set(settings or {}) - set(base)
+    if unknown:
+        raise ValueError(f"adaptive_rr: unknown settings {sorted(unknown)}; known {sorted(base)}")
+    base.update(settings or {})
+    tasks = tuple(tasks) if tasks is not None else (("cheetah_backward",) if quick
+                                                    else DEFAULT_TASKS)
+    seeds = seeds if seeds is not None else (1 if quick else 3)
+    bad = [t for t in tasks if t not in TASKS] + [c for c in conditions if c not in CONDITIONS]
+    if bad:
+        raise ValueError(f"adaptive_rr: unknown tasks or conditions {bad}; tasks {list(TASKS)}, "
+                         f"conditions {list(CONDITIONS)}")
+    out = Path(out_dir)
+    name = f"{NAME}_quick" if quick else NAME
+    jsonl = out / f"{name}.jsonl"
+    finished = _done(jsonl)
+    keys = []
+    for config in study_configs(base, tasks, conditions, seeds):
+        key = run_key(config)
+        keys.append(key)
+        if key in finished:
+            continue
+        run_dir = out / name / f"{config['task']}_{config['condition']}_seed{config['seed']}"
+        row = run_one(config, run_dir)
+        harness.record(name, [{"key": key, "config": config, **row}], out)
+        print(f"{config['task']} {config['condition']} seed {config['seed']}: eval return "
+              f"{row['eval_return']:.1f}, success {row['eval_success']}, final critic FAU "
+              f"{row['final_fau_critic']}, switch {row['switch_timestep']}, "
+              f"{row['wall_s']:.0f} s", flush=True)
+    done = _done(jsonl)
+    rows = [done[k] for k in keys if k in done]
+    summary = summarise(rows)
+    notes = [f"{base['timesteps']:,} env steps per run; RR {base['low']} / {base['high']} "
+             f"(gradient steps per env step); nets [{base['net']}, {base['net']}], batch "
+             f"{base['batch_size']}; probe every {base['probe_interval']} steps on "
+             f"{base['probe_batch_size']} transitions, check every {base['check_interval']} "
+             f"steps on the mean of {base['window']} probes, fau_gap {base['fau_gap']}",
+             "± is the half-width of a 95% t-interval over seeds; AUC is the mean of the "
+             "last-10-episode training return at the probe points; eval is deterministic, "
+             f"{base['eval_episodes']} episodes on fresh envs"]
+    out.mkdir(parents=True, exist_ok=True)
+    write_table(summary, out / f"{name}.md", notes)
+    plot(rows, out / f"{name}.png")
+    return summary
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: one task, one seed, 3000 steps per condition")
+    parser.add_argument("--out", default="results")
+    parser.add_argument("--tasks", nargs="*", default=None, choices=list(TASKS))
+    parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS), choices=CONDITIONS)
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--timesteps", type=int, default=None)
+    args = parser.parse_args(argv)
+    settings = {} if args.timesteps is None else {"timesteps": args.timesteps}
+    for row in run(args.quick, args.out, tasks=args.tasks, conditions=args.conditions,
+                   seeds=args.seeds, settings=settings):
+        print(row)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
