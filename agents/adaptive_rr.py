@@ -218,6 +218,11 @@ class PlasticityMonitor(BaseCallback):
         setattr(self.model, STATE_ATTR, self._state)
         self._rng = np.random.default_rng([self.seed, int(self._state["rng_draws"])])
         self._n_envs = self.model.get_env().num_envs if self.model.get_env() else 1
+        if self.log_dir is not None and not (self.log_dir / CSV_NAME).exists():
+            # header first, so a run that ends before learning_starts still has a (blank) report
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            with (self.log_dir / CSV_NAME).open("w", newline="") as handle:
+                csv.DictWriter(handle, fieldnames=CSV_COLUMNS).writeheader()
 
     # ------------------------------------------------------------------ probing
 
@@ -275,13 +280,8 @@ class PlasticityMonitor(BaseCallback):
         self.logger.record("train/dormant_ratio_actor", metrics["dormant_actor"])
         self.logger.record("train/replay_ratio", row["replay_ratio"])
         if self.log_dir is not None:
-            path = self.log_dir / CSV_NAME
-            new = not path.exists()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", newline="") as handle:
+            with (self.log_dir / CSV_NAME).open("a", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-                if new:
-                    writer.writeheader()
                 writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_COLUMNS})
 
     def _on_training_end(self) -> None:

@@ -90,6 +90,9 @@ def plot(run_dir: str | Path, out: str | Path | None = None, title: str | None =
             ax.axvline(switch, color="grey", lw=0.8, ls=":")
     for ax in axes[1]:
         ax.set_xlabel("env steps")
+    if not rows:
+        axes[0, 0].text(0.5, 0.5, "no probes yet: training ended before learning_starts",
+                        ha="center", transform=axes[0, 0].transAxes)
     fig.suptitle(title if title is not None else str(run_dir))
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

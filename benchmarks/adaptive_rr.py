@@ -25,9 +25,12 @@ so one seed of one task (the three conditions) is about 20 minutes of one core.
 Per run (``run_one``, the sweep runner's run function ``fn(config, run_dir) -> dict``): final
 deterministic evaluation return and success, the normalised area under the training-return curve
 (mean of the last-10-episode return at the probe points), final and mean critic FAU, switch step,
-gradient updates and wall time. ``run`` writes ``<out>/adaptive_rr.{jsonl,md,png}`` (a table
-with means and 95% t-intervals over seeds; FAU and return curves per task). A relaunch skips
-runs already in the JSON lines (keyed by a hash of the run's config).
+gradient updates and wall time. ``run`` hands the grid to the sweep runner
+(``rewardgym.benchmarks.sweep``: keys, resume, local or Ray backend) and writes
+``<out>/adaptive_rr/`` (``results.jsonl``, ``summary.{md,png}``, ``table.md`` with means and 95%
+t-intervals over seeds, ``curves.png`` with critic FAU and training return per task, and a
+``plasticity.png`` in every run directory). Run the full study with
+``python -m rewardgym.benchmarks.adaptive_rr --workers 2``.
 
 ``--quick`` is a smoke run: one task, one seed, a few thousand steps.
 """
@@ -35,9 +38,6 @@ runs already in the JSON lines (keyed by a hash of the run's config).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -68,12 +68,6 @@ QUICK: dict[str, Any] = {
     "probe_interval": 250, "window": 2, "probe_batch_size": 256, "eval_episodes": 2,
 }
 _REQUIRED = ("task", "condition", "seed", *FULL)
-
-
-def run_key(config: Mapping[str, Any]) -> str:
-    """Content hash of a run's full config (a relaunch skips finished runs)."""
-    blob = json.dumps({k: config[k] for k in sorted(config)}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def overrides_for(config: Mapping[str, Any]) -> list[str]:
@@ -158,83 +152,35 @@ def run_one(config: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
     }
 
 
-def study_configs(settings: Mapping[str, Any], tasks: Sequence[str], conditions: Sequence[str],
-                  seeds: int) -> list[dict[str, Any]]:
-    """Every run of the study, as run-function configs (the sweep's axes)."""
-    return [{**settings, "task": task, "condition": condition, "seed": seed}
-            for task in tasks for seed in range(seeds) for condition in conditions]
+METRICS = ("eval_return", "eval_success", "auc_return", "final_fau_critic", "mean_fau_critic",
+           "switch_timestep", "wall_s")
 
 
-# Student t 0.975 quantiles for 1..10 degrees of freedom (beyond: the normal's 1.96 rounded up).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228)
+def spec(quick: bool, *, tasks: Sequence[str] | None = None,
+         conditions: Sequence[str] = CONDITIONS, seeds: int | None = None,
+         settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The study as a sweep spec (``rewardgym.benchmarks.sweep``): task x condition x seeds.
 
-
-def _ci95(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and half-width of a 95% t-interval (0 for one value)."""
-    values = [v for v in values if v is not None]
-    if not values:
-        return math.nan, math.nan
-    mean = float(np.mean(values))
-    if len(values) < 2:
-        return mean, 0.0
-    df = len(values) - 1
-    t = _T975[df - 1] if df <= len(_T975) else 2.0
-    half = float(t * np.std(values, ddof=1) / math.sqrt(len(values)))
-    return mean, half
-
-
-def summarise(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (task, condition): means and 95% intervals over seeds."""
-    out = []
-    groups = dict.fromkeys((r["task"], r["condition"]) for r in rows)
-    for task, condition in groups:
-        runs = [r for r in rows if r["task"] == task and r["condition"] == condition]
-        row: dict[str, Any] = {"task": task, "condition": condition, "seeds": len(runs)}
-        for key in ("eval_return", "eval_success", "auc_return", "final_fau_critic",
-                    "mean_fau_critic", "wall_s"):
-            mean, half = _ci95([r[key] for r in runs])
-            row[key] = mean
-            row[f"{key}_ci"] = half
-        switches = [r["switch_timestep"] for r in runs if r["switch_timestep"] is not None]
-        row["switched"] = f"{len(switches)}/{len(runs)}"
-        row["switch_median"] = float(np.median(switches)) if switches else None
-        out.append(row)
-    return out
-
-
-def _pm(key: str):
-    def fmt(row: Mapping[str, Any]) -> str:
-        mean, half = row.get(key), row.get(f"{key}_ci")
-        if mean is None or mean != mean:
-            return "-"
-        return f"{mean:.3g} ± {half:.2g}"
-
-    return fmt
-
-
-def write_table(summary: Sequence[Mapping[str, Any]], path: Path, notes: Sequence[str]) -> None:
-    """The markdown table (means ± 95% t-interval half-widths over seeds)."""
-    from rewardgym.benchmarks import harness
-
-    cells = []
-    for row in summary:
-        cells.append({"task": row["task"], "condition": row["condition"], "seeds": row["seeds"],
-                      **{k: _pm(k)(row) for k in ("eval_return", "eval_success", "auc_return",
-                                                   "final_fau_critic", "wall_s")},
-                      "switched": row["switched"],
-                      "switch_median": row["switch_median"]})
-    columns = [harness.Column("task", "task"), harness.Column("condition", "condition"),
-               harness.Column("seeds", "seeds", harness.fmt_int),
-               harness.Column("final eval return", "eval_return"),
-               harness.Column("final eval success", "eval_success"),
-               harness.Column("AUC (mean training return)", "auc_return"),
-               harness.Column("final critic FAU", "final_fau_critic"),
-               harness.Column("wall s", "wall_s"),
-               harness.Column("switched", "switched"),
-               harness.Column("median switch step", "switch_median", harness.fmt_float)]
-    harness.write_markdown(path, cells, columns,
-                           title="Adaptive vs fixed replay ratio (SAC, one torch thread)",
-                           notes=notes)
+    ``settings`` overrides keys of :data:`FULL` (or :data:`QUICK` with ``quick``).
+    """
+    base = dict(QUICK if quick else FULL)
+    unknown = set(settings or {}) - set(base)
+    if unknown:
+        raise ValueError(f"adaptive_rr: unknown settings {sorted(unknown)}; known {sorted(base)}")
+    base.update(settings or {})
+    tasks = tuple(tasks) if tasks is not None else (("cheetah_backward",) if quick
+                                                    else DEFAULT_TASKS)
+    bad = [t for t in tasks if t not in TASKS] + [c for c in conditions if c not in CONDITIONS]
+    if bad:
+        raise ValueError(f"adaptive_rr: unknown tasks or conditions {bad}; tasks {list(TASKS)}, "
+                         f"conditions {list(CONDITIONS)}")
+    return {"name": f"{NAME}_quick" if quick else NAME,
+            "run": "rewardgym.benchmarks.adaptive_rr:run_one",
+            "axes": {"task": list(tasks), "condition": list(conditions)}, "fixed": base,
+            "seeds": seeds if seeds is not None else (1 if quick else 3),
+            "metrics": list(METRICS), "resources": {"cpus": 1, "gpus": 0}, "threads": 1,
+            "plot_x": "condition",
+            "title": "Adaptive vs fixed replay ratio (SAC, one torch thread per run)"}
 
 
 def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
@@ -275,66 +221,39 @@ def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def _done(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["key"]: row for row in rows if "key" in row}
-
-
 def run(quick: bool, out_dir: str, *, tasks: Sequence[str] | None = None,
         conditions: Sequence[str] = CONDITIONS, seeds: int | None = None,
-        settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run (or resume) the study one run after another; returns the summary rows.
+        settings: Mapping[str, Any] | None = None, workers: int = 1, backend: str = "local",
+        progress: bool = False) -> list[dict[str, Any]]:
+    """Run (or resume) the study through the sweep runner; returns its summary rows.
 
-    ``settings`` overrides keys of :data:`FULL` (or :data:`QUICK` with ``quick``).
+    The runner keys runs by their resolved config, skips finished ones and writes
+    ``<out>/<name>/{results.jsonl,summary.md,summary.png}``; this adds ``table.md`` (the summary
+    with the study's settings as notes) and ``curves.png`` (critic FAU and training return).
     """
-    from rewardgym.benchmarks import harness
+    from rewardgym.benchmarks import sweep_report
+    from rewardgym.benchmarks.sweep import run_sweep
 
-    base = dict(QUICK if quick else FULL)
-    unknown = set(settings or {}) - set(base)
-    if unknown:
-        raise ValueError(f"adaptive_rr: unknown settings {sorted(unknown)}; known {sorted(base)}")
-    base.update(settings or {})
-    tasks = tuple(tasks) if tasks is not None else (("cheetah_backward",) if quick
-                                                    else DEFAULT_TASKS)
-    seeds = seeds if seeds is not None else (1 if quick else 3)
-    bad = [t for t in tasks if t not in TASKS] + [c for c in conditions if c not in CONDITIONS]
-    if bad:
-        raise ValueError(f"adaptive_rr: unknown tasks or conditions {bad}; tasks {list(TASKS)}, "
-                         f"conditions {list(CONDITIONS)}")
-    out = Path(out_dir)
-    name = f"{NAME}_quick" if quick else NAME
-    jsonl = out / f"{name}.jsonl"
-    finished = _done(jsonl)
-    keys = []
-    for config in study_configs(base, tasks, conditions, seeds):
-        key = run_key(config)
-        keys.append(key)
-        if key in finished:
-            continue
-        run_dir = out / name / f"{config['task']}_{config['condition']}_seed{config['seed']}"
-        row = run_one(config, run_dir)
-        harness.record(name, [{"key": key, "config": config, **row}], out)
-        print(f"{config['task']} {config['condition']} seed {config['seed']}: eval return "
-              f"{row['eval_return']:.1f}, success {row['eval_success']}, final critic FAU "
-              f"{row['final_fau_critic']}, switch {row['switch_timestep']}, "
-              f"{row['wall_s']:.0f} s", flush=True)
-    done = _done(jsonl)
-    rows = [done[k] for k in keys if k in done]
-    summary = summarise(rows)
-    notes = [f"{base['timesteps']:,} env steps per run; RR {base['low']} / {base['high']} "
-             f"(gradient steps per env step); nets [{base['net']}, {base['net']}], batch "
-             f"{base['batch_size']}; probe every {base['probe_interval']} steps on "
-             f"{base['probe_batch_size']} transitions, check every {base['check_interval']} "
-             f"steps on the mean of {base['window']} probes, fau_gap {base['fau_gap']}",
-             "± is the half-width of a 95% t-interval over seeds; AUC is the mean of the "
-             "last-10-episode training return at the probe points; eval is deterministic, "
-             f"{base['eval_episodes']} episodes on fresh envs"]
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(summary, out / f"{name}.md", notes)
-    plot(rows, out / f"{name}.png")
-    return summary
+    study = spec(quick, tasks=tasks, conditions=conditions, seeds=seeds, settings=settings)
+    result = run_sweep(study, out=out_dir, backend=backend, workers=workers, progress=progress)
+    base = study["fixed"]
+    notes = [f"{base['timesteps']:,} env steps per run; replay ratio {base['low']} / "
+             f"{base['high']} gradient steps per env step; nets [{base['net']}, {base['net']}], "
+             f"batch {base['batch_size']}, learning_starts {base['learning_starts']}; a probe "
+             f"every {base['probe_interval']} steps on {base['probe_batch_size']} transitions, "
+             f"a check every {base['check_interval']} steps on the mean of {base['window']} "
+             f"probes, fau_gap {base['fau_gap']}",
+             "cells: mean [95% t-interval] over seeds; auc_return is the mean of the "
+             "last-10-episode training return at the probe points; eval: deterministic, "
+             f"{base['eval_episodes']} episodes on fresh envs; switch_timestep: adaptive runs "
+             "that switched", f"raw rows: {result.folder / 'results.jsonl'}"]
+    sweep_report.write_markdown(result.folder / "table.md", result.summary,
+                                list(study["axes"]), list(METRICS), title=study["title"],
+                                notes=notes)
+    runs = [row["result"] for row in result.rows if row["status"] == "ok"]
+    if runs:
+        plot(runs, result.folder / "curves.png")
+    return result.summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -348,11 +267,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conditions", nargs="*", default=list(CONDITIONS), choices=CONDITIONS)
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--timesteps", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="runs at once (one torch thread each); 2 on the 2-core machine")
+    parser.add_argument("--backend", default="local", choices=("local", "ray", "inline"))
     args = parser.parse_args(argv)
     settings = {} if args.timesteps is None else {"timesteps": args.timesteps}
-    for row in run(args.quick, args.out, tasks=args.tasks, conditions=args.conditions,
-                   seeds=args.seeds, settings=settings):
-        print(row)
+    summary = run(args.quick, args.out, tasks=args.tasks, conditions=args.conditions,
+                  seeds=args.seeds, settings=settings, workers=args.workers,
+                  backend=args.backend, progress=True)
+    for row in summary:
+        print({k: v for k, v in row.items() if not k.endswith(("_lo", "_hi", "_n"))})
     return 0
 
 

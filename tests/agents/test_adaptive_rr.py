@@ -290,3 +290,12 @@ def test_report_draws_a_png_from_the_csv_and_has_a_cli(tmp_path: Path, capsys):
     assert "r.png" in capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match=r"plasticity\.csv"):
         plot(tmp_path / "nothing")
+
+
+def test_a_run_shorter_than_learning_starts_still_gets_a_blank_report(tmp_path: Path):
+    model = _model()
+    cb = AdaptiveReplayRatio(check_interval=100, probe_interval=50, window=1, log_dir=tmp_path)
+    model.learn(50, callback=cb)
+    assert cb.rows == []
+    assert load_rows(tmp_path) == []
+    assert (tmp_path / "plasticity.png").read_bytes()[:4] == b"\x89PNG"
