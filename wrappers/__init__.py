@@ -3,20 +3,25 @@
 ``WRAPPERS`` maps each public wrapper's name to a one-line summary (``rewardgym list`` prints it).
 """
 
-from rewardgym.wrappers.infractions import (
+from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
+
+# Before any kernel module is imported: drop cached kernels compiled from older sources.
+invalidate_if_sources_changed(__name__)
+
+from rewardgym.wrappers.infractions import (  # noqa: E402
     CARL_TABLE,
     InfractionPenalty,
     InfractionPenaltyParallel,
     InfractionPenaltyVector,
     InfractionRule,
 )
-from rewardgym.wrappers.potential import (
+from rewardgym.wrappers.potential import (  # noqa: E402
     BUILTIN_POTENTIALS,
     PotentialShaping,
     PotentialShapingParallel,
     PotentialShapingVector,
 )
-from rewardgym.wrappers.terms import RecordRewardTerms, RecordRewardTermsVector
+from rewardgym.wrappers.terms import RecordRewardTerms, RecordRewardTermsVector  # noqa: E402
 
 WRAPPERS: dict[str, str] = {
     "PotentialShaping / PotentialShapingVector / PotentialShapingParallel": (

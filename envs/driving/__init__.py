@@ -13,12 +13,10 @@ reward invariants, and ``progress`` + ``InfractionPenalty(infraction_table(confi
 ``carl``.
 """
 
-from pathlib import Path
-
-from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
+from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
 
 # Before any kernel module is imported: drop cached kernels compiled from older sources.
-invalidate_if_sources_changed(Path(__file__).parent)
+invalidate_if_sources_changed(__name__)
 
 from rewardgym.envs.driving.config import DriveConfig  # noqa: E402
 from rewardgym.envs.driving.env import RouteDriveEnv  # noqa: E402

@@ -13,13 +13,13 @@ from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     NO_AUTORESET,
     SEED_MOD,
     PicklableKernel,
     compiled,
 )
+from rewardgym.envs.native.rng import seed_to_state
 
 
 class RouteDriveEnv(PicklableKernel, gym.Env):

@@ -5,7 +5,7 @@ PettingZoo intersection) and ``K`` IDM traffic cars.  :func:`step_batch` advance
 one 10 Hz tick in one call: ego kinematic bicycles, traffic (IDM, Treiber et al. 2000, with
 traffic lights; reckless cars ignore red), route tracking, CaRL's infractions (Jaeger et al.,
 "CaRL", CoRL 2025), the reward of the configured mode, observations, and in-kernel autoreset.
-Randomness comes only from each world's counter-based stream (:mod:`rewardgym.envs.grid.rng`),
+Randomness comes only from each world's counter-based stream (:mod:`rewardgym.envs.native.rng`),
 so world ``i`` of a batch seeded ``s`` is bit-identical to a single env seeded ``s + i``, for
 any thread count.
 """
@@ -28,8 +28,8 @@ from rewardgym.envs.driving.geometry import (
     wrap_angle,
 )
 from rewardgym.envs.driving.maps import DRIVABLE, LANE_WIDTH, MAX_STOPS, ROUTE0
-from rewardgym.envs.grid.rng import next_u64, randint
 from rewardgym.envs.native import NEXT_STEP, SAME_STEP
+from rewardgym.envs.native.rng import next_u64, randint
 
 CARL, ROACH, PROGRESS, SPARSE = 0, 1, 2, 3
 

@@ -33,13 +33,13 @@ from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.maps import MAX_ROUTES
 from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     NO_AUTORESET,
     SEED_MOD,
     PicklableKernel,
     compiled,
 )
+from rewardgym.envs.native.rng import seed_to_state
 
 MIN_AGENTS = 2
 

@@ -16,7 +16,6 @@ from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     AUTORESET_CODES,
     SAME_STEP,
@@ -27,6 +26,7 @@ from rewardgym.envs.native import (
     reset_mask,
     seed_streams,
 )
+from rewardgym.envs.native.rng import seed_to_state
 
 
 class RouteDriveVectorEnv(PicklableKernel, VectorEnv):

@@ -10,12 +10,10 @@ Contract enforced by the tests: Gymnasium's env checker, seeded determinism, nat
 for any bad action.
 """
 
-from pathlib import Path
-
-from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
+from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
 
 # Before any kernel module is imported: drop cached kernels compiled from older sources.
-invalidate_if_sources_changed(Path(__file__).parent)
+invalidate_if_sources_changed(__name__)
 
 from rewardgym.envs.grid.config import GridConfig  # noqa: E402
 from rewardgym.envs.grid.env import GridEnv  # noqa: E402

@@ -12,13 +12,13 @@ from rewardgym.envs.grid import kernels as k
 from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.render import render_grid, visible_cells
-from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     NO_AUTORESET,
     SEED_MOD,
     PicklableKernel,
     compiled,
 )
+from rewardgym.envs.native.rng import seed_to_state
 
 
 class GridEnv(PicklableKernel, gym.Env):

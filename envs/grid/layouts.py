@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from rewardgym.envs.grid import constants as c
-from rewardgym.envs.grid.rng import randint
+from rewardgym.envs.native.rng import randint
 
 # Rejection sampling gives up after this many draws and takes the first free cell, so a generator
 # always terminates (MiniGrid would raise or loop forever on an over-full region).

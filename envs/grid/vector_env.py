@@ -15,7 +15,6 @@ from rewardgym.envs.grid import kernels as k
 from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.env import render_row
-from rewardgym.envs.grid.rng import seed_to_state
 from rewardgym.envs.native import (
     AUTORESET_CODES,
     SAME_STEP,
@@ -26,6 +25,7 @@ from rewardgym.envs.native import (
     reset_mask,
     seed_streams,
 )
+from rewardgym.envs.native.rng import seed_to_state
 
 
 class GridVectorEnv(PicklableKernel, VectorEnv):

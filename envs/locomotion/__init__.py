@@ -16,15 +16,14 @@ non-finite actions, divergence reported as a truncation with ``info["diverged"]`
 """
 
 import os
-from pathlib import Path
 
 # Offscreen rendering needs a GL backend chosen before ``mujoco`` is first imported.
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
+from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
 
 # Before any kernel module is imported: drop cached kernels compiled from older sources.
-invalidate_if_sources_changed(Path(__file__).parent)
+invalidate_if_sources_changed(__name__)
 
 from typing import Any  # noqa: E402
 

@@ -187,20 +187,3 @@ def test_step_before_reset_is_refused():
         GridEnv(layout="empty").step(0)
     with pytest.raises(gym.error.ResetNeeded, match="reset"):
         GridVectorEnv(2, layout="empty").step(np.zeros(2, dtype=np.int64))
-
-
-def test_numba_cache_is_dropped_when_any_grid_source_changes(tmp_path):
-    from rewardgym.envs.grid.numba_cache import invalidate_if_sources_changed
-
-    (tmp_path / "kernels.py").write_text("x = 1\n")
-    cache = tmp_path / "__pycache__"
-    cache.mkdir()
-    (cache / "kernels.f-1.py311.nbi").write_text("stale")
-    assert invalidate_if_sources_changed(tmp_path)  # first sight: no stamp, cache dropped
-    assert not list(cache.glob("*.nbi"))
-    (cache / "kernels.f-1.py311.nbc").write_text("fresh")
-    assert not invalidate_if_sources_changed(tmp_path)  # same sources: cache kept
-    assert list(cache.glob("*.nbc"))
-    (tmp_path / "layouts.py").write_text("y = 2\n")  # a dependency changed
-    assert invalidate_if_sources_changed(tmp_path)
-    assert not list(cache.glob("*.nbc"))

@@ -1,4 +1,4 @@
-"""What every native (numba-kernel) env shell shares.
+"""What every native (numba-kernel) env shell shares (re-exported by :mod:`rewardgym.envs.native`).
 
 Compiled entry points, pickling, seeding of per-env streams, autoreset modes and reset masks.
 
