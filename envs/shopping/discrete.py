@@ -74,7 +74,6 @@ from gymnasium.utils import RecordConstructorArgs
 
 from rewardgym.envs.shopping import pages
 from rewardgym.envs.shopping.env import WebShopConfig, WebShopTextEnv
-from rewardgym.envs.shopping.reward import COLOR_WORDS
 from rewardgym.envs.shopping.schema import Goal
 
 N_SEARCH = 6
@@ -98,7 +97,19 @@ _OPTION_GROUPS = ("color", "size", "count", "flavor", "scent", "style")
 # "with color: navy blue, and size: large" (WebShop's synthetic option clause)
 _OPTION_CLAUSE = re.compile(r"\s*(?:with\s+)?(?:" + "|".join(_OPTION_GROUPS)
                             + r")\s*:\s*[^,]*(?:,\s*and\s+|,\s*|$)")
-_COLORS = frozenset(COLOR_WORDS)
+# Colour words dropped from search candidates (our heuristic vocabulary, not the reward's
+# COLOR_WORDS: that list is WebShop's and holds words such as "dark", "light" and "natural" that
+# are worth searching for).
+_COLORS = frozenset((
+    "amber", "apricot", "aqua", "azure", "beige", "black", "blue", "blush", "bronze", "brown",
+    "burgundy", "camel", "caramel", "charcoal", "cherry", "chocolate", "coffee", "copper",
+    "coral", "cream", "crimson", "cyan", "denim", "emerald", "fuchsia", "gold", "gray", "green",
+    "grey", "indigo", "ivory", "khaki", "lavender", "lemon", "lilac", "lime", "magenta",
+    "maroon", "mauve", "mint", "mocha", "multicolor", "mustard", "navy", "nude", "olive",
+    "orange", "peach", "pink", "plum", "purple", "rainbow", "red", "rose", "ruby", "rust",
+    "sage", "sand", "silver", "slate", "tan", "taupe", "teal", "turquoise", "violet", "walnut",
+    "white", "wine", "yellow",
+))
 # Instruction filler that carries no product information.
 _FILLER = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "buy", "by", "can", "d", "find", "for", "get",

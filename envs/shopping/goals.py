@@ -47,6 +47,10 @@ NO_BUDGET = 1e6
 STYLES = ("synthetic", "human", "mixed")
 SPLITS = ("train", "eval", "test")
 SEARCH_DEPTH = 50  # WebShop's SEARCH_RETURN_N: results beyond it cannot be reached
+# WebShop's own split of real goals (see GoalSet.webshop_split).
+WEBSHOP_SHUFFLE_SEED = 233
+WEBSHOP_N_TEST = 500
+WEBSHOP_N_EVAL = 1000
 
 _PRICE_CLAUSE = re.compile(r",? and price lower than \d+(?:\.\d+)? dollars\s*$")
 
@@ -176,6 +180,32 @@ class GoalSet:
         n = len(shuffled)
         n_held = n // 10 if n >= 30 else min(1, n // 3)  # tiny sets keep one test, one eval
         return cls(all=tuple(shuffled), n_test=n_held, n_eval=n_held, n_dropped=n_dropped)
+
+    @classmethod
+    def webshop_split(cls, goals: Iterable[Goal], n_dropped: int = 0) -> GoalSet:
+        """WebShop's split of its real goals: test = first 500, eval = next 1,000, train = rest.
+
+        The goals, in the order WebShop builds them, are shuffled exactly as its ``SimServer``
+        does (``random.seed(233); random.shuffle(self.goals)``,
+        ``web_agent_site/envs/web_agent_text_env.py`` lines 306-307 at princeton-nlp/WebShop
+        ``64fa2a5``): a Mersenne Twister seeded with 233 and one ``shuffle``, so the same goal
+        lands at the same index, and the cut is the baselines' (``baseline_models/env.py`` lines
+        28-33: ``range(500)``, ``range(500, 1500)``, ``range(1500, len(goals))``). With 1,500
+        goals or fewer, train is empty and eval may be (the baselines then use every goal for
+        every split, which this layout cannot express and held-out numbers should not do).
+
+        Example:
+            >>> from rewardgym.envs.shopping.catalogue import generate_catalogue
+            >>> goals = generate_goals(generate_catalogue(500, seed=0), seed=0)
+            >>> split = GoalSet.webshop_split(goals.all)
+            >>> len(split.split("test")), len(split.split("eval")), len(split.split("train"))
+            (500, 499, 0)
+        """
+        ordered = list(_with_weights(list(goals)))
+        random.Random(WEBSHOP_SHUFFLE_SEED).shuffle(ordered)
+        n_test = min(WEBSHOP_N_TEST, len(ordered))
+        n_eval = min(WEBSHOP_N_EVAL, len(ordered) - n_test)
+        return cls(all=tuple(ordered), n_test=n_test, n_eval=n_eval, n_dropped=n_dropped)
 
     def __len__(self) -> int:
         return len(self.all)

@@ -18,9 +18,15 @@ WebShop's loader does, without downloading anything:
   reward's title score can differ slightly from WebShop's;
 * goals: human goals (weight 1, options as listed, the instruction's trailing period removed)
   when ``items_human_ins`` is given, otherwise synthetic goals, one per combination of option
-  values, from the ``items_ins_v2`` instructions; budgets follow WebShop's rule with the seeded
-  generator; splits are our seeded 10/10/80 (WebShop's 500/1000/rest order depended on Python's
-  unseeded ``random`` and cannot be reproduced exactly).
+  values (groups in sorted order, one budget per product, as ``get_synthetic_goals`` in
+  ``web_agent_site/engine/goal.py`` lines 68-127), from the ``items_ins_v2`` instructions; both in
+  WebShop's order (products in file order, then each product's instructions or combinations);
+  budgets follow WebShop's rule with the seeded generator (WebShop's is unseeded);
+* splits are WebShop's (:meth:`~rewardgym.envs.shopping.goals.GoalSet.webshop_split`): the goals
+  shuffled by a Mersenne Twister seeded 233, test = first 500, eval = next 1,000, train = the
+  rest, so the same goals land in the same split as in published WebShop numbers (this needs
+  the same files and the same filters, hence the same goal order; the seed argument does not
+  move the split).
 
 Paths may be omitted when the environment variable ``WEBSHOP_DATA_DIR`` names a folder holding
 the upstream file names. Whole files are read with ``json.load``; for the 1.18M-product file
@@ -28,7 +34,8 @@ pass ``num_products`` (applied before filtering, as upstream) if memory is tight
 
 Contract enforced by ``tests/envs/shopping/test_loader.py`` on a tiny file in the exact upstream
 format: the ASIN filters, price parsing and the seeded range price, option normalisation,
-attribute fallback, both goal kinds with their budgets, ``WEBSHOP_DATA_DIR``, clear errors.
+attribute fallback, both goal kinds with their budgets, WebShop's split (against a
+re-implementation of its shuffle), ``WEBSHOP_DATA_DIR``, clear errors.
 """
 
 from __future__ import annotations
@@ -179,8 +186,8 @@ def _read_json(path: Path | None, default: Any) -> Any:
 
 
 def _goal(product: Product, text: str, attributes: Sequence[str],
-          options: Sequence[tuple[str, str]], style: str, rng: random.Random) -> Goal:
-    price_upper, price_text = price_upper_for(product.price, rng)
+          options: Sequence[tuple[str, str]], style: str, budget: tuple[float, str]) -> Goal:
+    price_upper, price_text = budget
     return Goal(asin=product.asin, instruction_text=text + price_text,
                 attributes=tuple(attributes), goal_options=tuple(options),
                 price_upper=price_upper, query=product.query, category=product.category,
@@ -203,7 +210,8 @@ def _human_goals(products: Sequence[Product], human: Mapping[str, Any],
             options = [(_option_group(product, v.lower()), v.lower())
                        for v in entry.get("instruction_options") or ()]
             goals.append(_goal(product, entry["instruction"].strip("."),
-                               entry["instruction_attributes"], options, "human", rng))
+                               entry["instruction_attributes"], options, "human",
+                               price_upper_for(product.price, rng)))
     return goals
 
 
@@ -215,15 +223,17 @@ def _synthetic_goals(products: Sequence[Product], attrs: Mapping[str, Any],
         instruction = annotated.get("instruction")
         if not instruction:
             continue
-        groups = list(product.options)
-        # One goal per combination of option values, as WebShop does.
+        # WebShop draws one budget per product, shared by its combinations, and orders the
+        # option groups by name (web_agent_site/engine/goal.py, get_synthetic_goals).
+        price_upper, price_text = price_upper_for(product.price, rng)
+        groups = sorted(product.options)
         for combination in itertools.product(*(product.options[g] for g in groups)):
             options = list(zip(groups, combination, strict=True))
             text = instruction
             if options:
                 text += " with " + ", and ".join(f"{g}: {v}" for g, v in options)
             goals.append(_goal(product, text, annotated.get("instruction_attributes") or (),
-                               options, "synthetic", rng))
+                               options, "synthetic", (price_upper, price_text)))
     return goals
 
 
@@ -243,7 +253,7 @@ def load_webshop_catalogue(items_json: PathLike | None, attrs_json: PathLike | N
         human_ins_json: ``items_human_ins.json`` (``{asin: [{"instruction",
             "instruction_attributes", "instruction_options"}, ...]}``); given, goals are human.
         num_products: read only the first this many raw entries (before filtering, as upstream).
-        seed: drives range prices, budgets and the split shuffle.
+        seed: drives range prices and budgets (the split is WebShop's, whatever the seed).
 
     Returns:
         ``(catalogue, goals)``.
@@ -280,4 +290,4 @@ def load_webshop_catalogue(items_json: PathLike | None, attrs_json: PathLike | N
         goals = _human_goals(products, _read_json(human_path, {}), rng)
     else:
         goals = _synthetic_goals(products, attrs, rng)
-    return catalogue, GoalSet.from_goals(goals, seed)
+    return catalogue, GoalSet.webshop_split(goals)

@@ -59,19 +59,25 @@ FUZZY_THRESHOLD = 85
 NO_NOUN_TITLE_SCORE = 0.2
 """``title_score`` when the goal title has no nouns (WebShop's value)."""
 
-# Our own colour vocabulary (WebShop uses its own list in ``normalize.py``). Sorted
-# alphabetically because normalize_color returns the FIRST word of the list that occurs as a
-# substring, so the order decides "navy blue" -> "blue" and must be fixed and documented.
-COLOR_WORDS: tuple[str, ...] = tuple(sorted((
-    "amber", "apricot", "aqua", "azure", "beige", "black", "blue", "blush", "bronze", "brown",
-    "burgundy", "camel", "caramel", "charcoal", "cherry", "chocolate", "coffee", "copper",
-    "coral", "cream", "crimson", "cyan", "denim", "emerald", "fuchsia", "gold", "gray", "green",
-    "grey", "indigo", "ivory", "khaki", "lavender", "lemon", "lilac", "lime", "magenta",
-    "maroon", "mauve", "mint", "mocha", "multicolor", "mustard", "navy", "nude", "olive",
-    "orange", "peach", "pink", "plum", "purple", "rainbow", "red", "rose", "ruby", "rust",
-    "sage", "sand", "silver", "slate", "tan", "taupe", "teal", "turquoise", "violet", "walnut",
+# WebShop's colour list (princeton-nlp/WebShop ``web_agent_site/engine/normalize.py`` lines 4-19,
+# ``COLOR_SET``; MIT), the same words in the same order, so option matching on real WebShop data
+# scores as upstream does. Order matters: normalize_color returns the FIRST listed word that occurs
+# as a substring, so "navy blue" -> "blue", "dark grey" -> "dark", "light grey" -> "grey", and
+# every "... wash" denim shade -> "ash" (upstream's quirks, kept; see docs/fidelity.md).
+COLOR_WORDS: tuple[str, ...] = (
+    "alabaster", "apricot", "aqua", "ash", "asphalt", "azure", "banana", "beige", "black",
+    "blue", "blush", "bordeaux", "bronze", "brown", "burgundy", "camel", "camo", "caramel",
+    "champagne", "charcoal", "cheetah", "chestnut", "chocolate", "christmas", "coffee", "cognac",
+    "copper", "coral", "cranberry", "cream", "crystal", "dark", "denim", "eggplant", "elephant",
+    "espresso", "fuchsia", "gold", "granite", "grape", "graphite", "grass", "gray", "green",
+    "grey", "heather", "indigo", "ivory", "ivy", "khaki", "lavender", "lemon", "leopard", "light",
+    "lilac", "lime", "magenta", "maroon", "mauve", "merlot", "midnight", "mint", "mocha",
+    "multicolor", "mushroom", "mustard", "natural", "navy", "nude", "olive", "orange", "peach",
+    "pewter", "pink", "plum", "purple", "rainbow", "red", "rose", "royal", "rust", "sand",
+    "sapphire", "seashell", "silver", "skull", "slate", "steel", "stone", "stonewash",
+    "sunflower", "tan", "taupe", "teal", "tiger", "turquoise", "violet", "walnut", "wheat",
     "white", "wine", "yellow",
-)))
+)
 
 _HIGH_LATIN1 = {i: None for i in range(128, 256)}
 """thefuzz's ``force_ascii``: deletes code points 128-255 (and only those)."""

@@ -1,13 +1,15 @@
 """WebShop file loader, on a tiny file in the exact upstream format (never downloads)."""
 
+import itertools
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 
-from rewardgym.envs.shopping.goals import NO_BUDGET, PRICE_RANGE
+from rewardgym.envs.shopping.goals import NO_BUDGET, PRICE_RANGE, GoalSet
 from rewardgym.envs.shopping.loader import (
     DUMMY_ATTR,
     ENV_VAR,
@@ -15,7 +17,7 @@ from rewardgym.envs.shopping.loader import (
     parse_pricing,
     title_nouns,
 )
-from rewardgym.envs.shopping.schema import BREADCRUMB_SEP
+from rewardgym.envs.shopping.schema import BREADCRUMB_SEP, Goal
 
 DATA = Path(__file__).parent / "data"
 ITEMS = DATA / "items_shuffle_tiny.json"
@@ -117,7 +119,11 @@ def test_synthetic_goals_one_per_option_combination(synthetic):
     assert (("color", "black | white"), ("size", "medium")) in combos
     # Weight: mean inverse attribute frequency over all goals.
     assert shirt_goal.weight == pytest.approx(1 / 6)
-    assert len(goals.split("test")) == len(goals.split("eval")) == 1
+    # One budget per product, shared by its combinations (WebShop's get_synthetic_goals).
+    assert len({g.price_upper for g in by_asin["B09TSHIRT1"]}) == 1
+    # Fewer than 500 goals: WebShop's split puts them all in test.
+    assert len(goals.split("test")) == len(goals) == 8
+    assert goals.split("eval") == goals.split("train") == ()
 
 
 def test_human_goals(human):
@@ -190,3 +196,110 @@ def test_real_webshop_files_load():
     cat, goals = load_webshop_catalogue(None, num_products=1000)
     assert len(cat) > 900
     assert len(goals) > 0
+
+
+# ---- WebShop's split ---------------------------------------------------------------------------
+
+def upstream_shuffle(goals: list) -> list:
+    """What WebShop's SimServer does to its goal list, with the same calls on the same RNG.
+
+    ``random.seed(233); random.shuffle(self.goals)`` on the global ``random`` module
+    (princeton-nlp/WebShop ``web_agent_site/envs/web_agent_text_env.py`` lines 306-307).
+    """
+    state = random.getstate()
+    try:
+        goals = list(goals)
+        random.seed(233)
+        random.shuffle(goals)
+        return goals
+    finally:
+        random.setstate(state)
+
+
+def upstream_split(goals: list) -> dict[str, list]:
+    """``baseline_models/env.py`` lines 28-33: test = range(500), eval = range(500, 1500)."""
+    shuffled = upstream_shuffle(goals)
+    return {"test": shuffled[:500], "eval": shuffled[500:1500], "train": shuffled[1500:]}
+
+
+def _goal(i: int) -> Goal:
+    return Goal(asin=f"A{i:09d}", instruction_text=f"goal {i}", attributes=("x",),
+                goal_options=(), price_upper=NO_BUDGET, query="q", category="c",
+                product_category="a › b", name="n", title_nouns=("n",), style="human")
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 499, 500, 501, 1499, 1500, 1501, 4000, 12087])
+def test_webshop_split_matches_upstreams_shuffle_and_cut(n):
+    goals = [_goal(i) for i in range(n)]
+    split = GoalSet.webshop_split(goals)
+    expected = upstream_split([g.asin for g in goals])
+    for name in ("test", "eval", "train"):
+        assert [g.asin for g in split.split(name)] == expected[name]
+    assert (len(split.split("test")), len(split.split("eval")), len(split.split("train"))) == (
+        min(n, 500), min(max(n - 500, 0), 1000), max(n - 1500, 0))
+    ids = [g.asin for name in ("test", "eval", "train") for g in split.split(name)]
+    assert sorted(ids) == sorted(g.asin for g in goals)  # disjoint and complete
+    # Deterministic, and independent of the global random state.
+    random.seed(12345)
+    assert GoalSet.webshop_split(goals).all == split.all
+
+
+def _upstream_goal_order(items: list, attrs: dict, human: dict | None) -> list[tuple]:
+    """(asin, options) of each goal in the order WebShop's get_goals builds them.
+
+    Products in file order after the ASIN filters; human goals: each product's instructions
+    with attributes; synthetic goals: the product of option values, groups sorted by name.
+    """
+    seen, order = set(), []
+    for raw in items:
+        asin = raw["asin"]
+        if asin == "nan" or len(asin) > 10 or asin in seen:
+            continue
+        seen.add(asin)
+        if human is not None:
+            order += [(asin, tuple(o.lower() for o in entry["instruction_options"]))
+                      for entry in human.get(asin, ()) if entry["instruction_attributes"]]
+            continue
+        if not (attrs.get(asin) or {}).get("instruction"):
+            continue
+        options = {name.lower(): [c["value"].strip().replace("/", " | ").lower()
+                                  for c in values]
+                   for name, values in (raw["customization_options"] or {}).items()
+                   if values is not None}
+        names = sorted(options)
+        order += [(asin, combo) for combo in itertools.product(*(options[k] for k in names))]
+    return order
+
+
+def _ids(goals) -> list[tuple]:
+    return [(g.asin, tuple(v for _, v in g.goal_options)) for g in goals]
+
+
+@pytest.mark.parametrize("kind", ["synthetic", "human"])
+def test_fixture_goals_land_where_webshop_puts_them(kind):
+    human = json.loads(HUMAN.read_text()) if kind == "human" else None
+    order = _upstream_goal_order(json.loads(ITEMS.read_text()), json.loads(ATTRS.read_text()),
+                                 human)
+    _, goals = load_webshop_catalogue(ITEMS, ATTRS, HUMAN if kind == "human" else None)
+    assert _ids(goals.all) == upstream_shuffle(order)
+    # Another seed moves budgets and range prices, never the split.
+    _, other = load_webshop_catalogue(ITEMS, ATTRS, HUMAN if kind == "human" else None, seed=9)
+    assert _ids(other.all) == _ids(goals.all)
+
+
+def test_a_large_file_is_cut_500_1000_rest(tmp_path):
+    items = json.loads(ITEMS.read_text())
+    # 40 colours x 41 sizes = 1,640 synthetic goals for the shirt, 2 for the sofa.
+    items[0]["customization_options"] = {
+        "Color": [{"value": f"colour {i}", "image": None} for i in range(40)],
+        "Size": [{"value": f"size {i}", "image": None} for i in range(41)]}
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps(items))
+    _, goals = load_webshop_catalogue(path, ATTRS)
+    assert len(goals) == 1642
+    sizes = [len(goals.split(name)) for name in ("test", "eval", "train")]
+    assert sizes == [500, 1000, 142]
+    order = _upstream_goal_order(items, json.loads(ATTRS.read_text()), None)
+    expected = upstream_split(order)
+    for name in ("test", "eval", "train"):
+        assert _ids(goals.split(name)) == expected[name]

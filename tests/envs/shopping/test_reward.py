@@ -79,6 +79,19 @@ def test_normalize_color_takes_first_listed_colour_substring():
     assert list(rw.COLOR_WORDS) == sorted(rw.COLOR_WORDS)
 
 
+def test_colour_list_is_webshops():
+    # WebShop's COLOR_SET (web_agent_site/engine/normalize.py): 102 words, alphabetical.
+    assert len(rw.COLOR_WORDS) == len(set(rw.COLOR_WORDS)) == 102
+    assert rw.COLOR_WORDS[:4] == ("alabaster", "apricot", "aqua", "ash")
+    assert rw.COLOR_WORDS[-3:] == ("white", "wine", "yellow")
+    # Its substring-and-order quirks, kept on purpose: they are what published scores used.
+    assert normalize_color("dark grey") == "dark"
+    assert normalize_color("light grey") == "grey"
+    assert normalize_color("dark wash") == normalize_color("stonewash") == "ash"
+    assert option_values_match("dark wash", "light wash")
+    assert not option_values_match("dark grey", "light grey")
+
+
 # ---- type reward ----
 
 @pytest.mark.parametrize(("p_fields", "g_fields", "expected"), [
