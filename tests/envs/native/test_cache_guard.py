@@ -36,9 +36,21 @@ def _package_dirs() -> dict[str, Path]:
     return out
 
 
+def _caches_kernels(source: Path) -> bool:
+    """Whether ``source`` jits with ``cache=True`` (in code: text in strings does not count)."""
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("njit", "jit") and any(
+                k.arg == "cache" and getattr(k.value, "value", None) is True
+                for k in node.keywords):
+            return True
+    return False
+
+
 def test_every_package_with_cached_kernels_calls_the_guard():
+    # (wrappers/llm writes each checked program to its own file, header included, so numba's
+    # own per-file stamp covers it; its runtime only holds the template as text.)
     with_kernels = sorted(name for name, folder in _package_dirs().items()
-                          if any("cache=True" in p.read_text() for p in folder.glob("*.py")))
+                          if any(_caches_kernels(p) for p in folder.glob("*.py")))
     assert with_kernels == sorted(NUMBA_PACKAGES)
     for name in with_kernels:
         init = _package_dirs()[name] / "__init__.py"
