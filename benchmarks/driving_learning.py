@@ -13,7 +13,6 @@ uniform random actions, standing still (full brake), and the scripted pure-pursu
 from __future__ import annotations
 
 import argparse
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,43 +78,51 @@ def reference_policies() -> dict[str, Policy]:
     }
 
 
-def train_ppo(total_timesteps: int, eval_every: int, eval_episodes: int, seed: int,
-              overrides: Sequence[str] = (), progress: bool = True) -> tuple[list[dict], Any]:
-    """Train PPO with periodic evaluations; returns the curve points and the train result."""
-    from stable_baselines3.common.callbacks import BaseCallback
+MODULE = "rewardgym.benchmarks.driving_learning"
+METRICS = ("rc", "ds", "success", "collision", "red_light", "return")
 
-    from rewardgym.agents import load_config, train
 
-    config = load_config(ENV_ID, "ppo", overrides=[f"total_timesteps={total_timesteps}",
-                                                   f"seed={seed}", *overrides])
-    points: list[dict] = []
+def sweep_spec(total_timesteps: int, eval_every: int, eval_episodes: int,
+               seeds: Sequence[int], overrides: Sequence[str], quick: bool) -> dict[str, Any]:
+    """The PPO runs as a sweep spec for :mod:`rewardgym.benchmarks.sweep` (one run per seed)."""
+    return {"name": f"{NAME}_quick" if quick else NAME, "run": f"{MODULE}:one_run",
+            "resolve": f"{MODULE}:resolve", "axes": {"timesteps": [total_timesteps]},
+            "fixed": {"eval_every": eval_every, "eval_episodes": eval_episodes,
+                      "overrides": list(overrides)},
+            "seeds": list(seeds), "metrics": list(METRICS),
+            "title": "RouteDrive: PPO on the CaRL reward (final deterministic evaluation)"}
 
-    class Curve(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.next_eval = 0
 
-        def _on_step(self) -> bool:
-            return True
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
+    """The run's full PPO config (``ppo``): the shipped RouteDrive entry plus the overrides."""
+    from rewardgym.agents import load_config
 
-        def _on_rollout_start(self) -> None:
-            if self.num_timesteps >= self.next_eval:
-                self.next_eval += eval_every
-                model = self.model
+    overrides = [f"total_timesteps={config['timesteps']}", f"seed={config['seed']}",
+                 *config["overrides"]]
+    return {**config, "ppo": load_config(ENV_ID, "ppo", overrides=overrides).to_dict()}
 
-                def policy(obs: np.ndarray) -> np.ndarray:
-                    return model.predict(obs, deterministic=True)[0]
 
-                points.append({"steps": self.num_timesteps,
-                               **evaluate(policy, eval_episodes, env_kwargs=config.env_kwargs)})
+def one_run(config: dict[str, Any], run_dir: Path, progress: bool = False) -> dict[str, Any]:
+    """Train PPO with periodic evaluations (a sweep run function); the last point is final."""
+    from rewardgym.agents import PPOConfig, train
+    from rewardgym.agents.learning_curve import LearningCurveCallback
 
-    with tempfile.TemporaryDirectory() as log_dir:
-        result = train(ENV_ID, "ppo", config, log_dir=log_dir, progress_bar=progress,
-                       eval_episodes=eval_episodes, verbose=0, callbacks=[Curve()])
-        model_policy = _load_final(Path(log_dir))
+    ppo = PPOConfig(**config["ppo"])
+    episodes = config["eval_episodes"]
+
+    def evaluate_model(model: Any) -> dict[str, float]:
+        return evaluate(lambda obs: model.predict(obs, deterministic=True)[0], episodes,
+                        env_kwargs=ppo.env_kwargs)
+
+    curve = LearningCurveCallback(evaluate=evaluate_model, eval_every=config["eval_every"])
+    result = train(ENV_ID, "ppo", ppo, log_dir=run_dir, progress_bar=progress,
+                   eval_episodes=episodes, verbose=0, callbacks=[curve])
+    points = [dict(p) for p in curve.evaluations]
     points.append({"steps": result.num_timesteps,
-                   **evaluate(model_policy, eval_episodes, env_kwargs=config.env_kwargs)})
-    return points, result
+                   **evaluate(_load_final(Path(run_dir)), episodes, env_kwargs=ppo.env_kwargs)})
+    return {**{k: points[-1][k] for k in METRICS}, "steps": result.num_timesteps,
+            "seed": config["seed"], "train_wall_s": result.wall_time_s,
+            "train_steps_per_s": result.steps_per_second, "curve": points}
 
 
 def _load_final(log_dir: Path) -> Policy:
@@ -166,8 +173,16 @@ def plot(path: Path, curve: Sequence[dict], references: dict[str, dict]) -> Path
 
 def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int | None = None,
         eval_every: int | None = None, eval_episodes: int | None = None, seed: int = 0,
-        overrides: Sequence[str] = (), verbose: bool = True) -> list[dict]:
-    """Run the benchmark; returns the table rows (references, then the PPO curve)."""
+        seeds: int = 1, overrides: Sequence[str] = (), verbose: bool = True,
+        workers: int = 1, backend: str = "local",
+        address: str | None = None) -> list[dict]:
+    """Run the benchmark; returns the table rows (references, then the PPO curve of ``seed``).
+
+    The PPO runs (seeds ``seed .. seed + seeds - 1``) go through the sweep runner
+    (``<out>/driving_learning/``: rows, and the final evaluation's mean and CI over seeds).
+    """
+    from rewardgym.benchmarks import sweep
+
     timesteps = timesteps or (16_384 if quick else 2_000_000)
     eval_every = eval_every or (8_192 if quick else 200_000)
     eval_episodes = eval_episodes or (16 if quick else 64)
@@ -175,16 +190,24 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
         overrides = ["n_envs=16", "n_steps=128", "batch_size=512", *overrides]
     references = {name: evaluate(policy, eval_episodes)
                   for name, policy in reference_policies().items()}
-    curve, result = train_ppo(timesteps, eval_every, eval_episodes, seed, overrides,
-                              progress=verbose)
+    out = Path(out_dir)
+    spec = sweep_spec(timesteps, eval_every, eval_episodes, range(seed, seed + seeds),
+                      overrides, quick)
+    result = sweep.run_sweep(spec, out=out, backend=backend, workers=workers, address=address,
+                             progress=verbose)
+    runs = [r for r in result.rows if r["status"] == "ok"]
+    if not runs:
+        raise RuntimeError(f"driving_learning: every PPO run failed; see {result.folder}")
+    first = next((r for r in runs if r["seed"] == seed), runs[0])
+    curve = first["result"]["curve"]
     rows = [{"policy": name, "steps": None, **ref} for name, ref in references.items()]
     rows += [{"policy": "PPO", **point} for point in curve]
-    out = Path(out_dir)
-    harness.record(NAME, rows, out, quick=quick, seed=seed, overrides=list(overrides),
-                   train_wall_s=result.wall_time_s)
-    notes = [f"`rewardgym/RouteDrive-v0`, seed {seed}, {timesteps:,} env steps, overrides "
-             f"{list(overrides)}; evaluations: {eval_episodes} seeded episodes each (seeds from "
-             f"{EVAL_SEED}), deterministic policy (the Beta mean)."]
+    harness.record(NAME, rows, out, quick=quick, seed=first["seed"], overrides=list(overrides),
+                   train_wall_s=first["result"]["train_wall_s"])
+    notes = [f"`rewardgym/RouteDrive-v0`, seed {first['seed']}, {timesteps:,} env steps, "
+             f"overrides {list(overrides)}; evaluations: {eval_episodes} seeded episodes each "
+             f"(seeds from {EVAL_SEED}), deterministic policy (the Beta mean). All seeds: "
+             f"`{result.table}`."]
     harness.write_markdown(out / f"{NAME}.md", rows, COLUMNS,
                            title="RouteDrive: PPO on the CaRL reward", notes=notes)
     plot(out / f"{NAME}.png", curve, references)
@@ -212,12 +235,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timesteps", type=int, default=None)
     parser.add_argument("--eval-every", type=int, default=None)
     parser.add_argument("--eval-episodes", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument("--seeds", type=int, default=1, help="PPO runs (seeds from --seed)")
+    parser.add_argument("--workers", type=int, default=1, help="runs at once")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--address", default=None, help="Ray cluster address (auto, HOST:PORT)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="config override (repeatable)")
     args = parser.parse_args(argv)
     run(args.quick, args.out, timesteps=args.timesteps, eval_every=args.eval_every,
-        eval_episodes=args.eval_episodes, seed=args.seed, overrides=args.overrides)
+        eval_episodes=args.eval_episodes, seed=args.seed, seeds=args.seeds,
+        overrides=args.overrides, workers=args.workers, backend=args.backend,
+        address=args.address)
     return 0
 
 

@@ -12,17 +12,17 @@ success thresholds are chosen against (it should be about 0).
 
 Records the training success rate (``info["is_success"]`` of the last 10 finished episodes,
 stochastic policy) after every episode, and a final deterministic evaluation (success rate,
-return). Writes ``<out>/locomotion_learning.{jsonl,md,png}``; a relaunch skips runs already in
-the JSONL (keyed by a hash of their settings). ``--quick`` checks the plumbing in under a minute.
+return). The runs are a sweep (:mod:`rewardgym.benchmarks.sweep`: condition × seed, keyed by a
+hash of the full resolved SAC config, resumable, local processes or Ray; the sweep's rows and
+summary with confidence intervals are in ``<out>/locomotion_learning/``). Writes
+``<out>/locomotion_learning.{jsonl,md,png}`` from the sweep's rows.
+``--quick`` checks the plumbing in under a minute.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -52,64 +52,70 @@ DEFAULT_CONDITIONS = ("cheetah_backward_dense", "ant_goal_dense", "ant_goal_spar
 WINDOW = 10  # finished episodes in the training success rate
 
 
-def run_key(condition: str, seed: int, timesteps: int, seconds: float) -> str:
-    """Content hash of one run's settings (a relaunch skips finished runs)."""
-    blob = json.dumps([condition, CONDITIONS[condition], seed, timesteps, seconds])
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+MODULE = "rewardgym.benchmarks.locomotion_learning"
+METRICS = ("final_train_success", "eval_success", "eval_return", "trained_steps",
+           "train_steps_per_s")
 
 
-def one_run(condition: str, seed: int, timesteps: int, seconds: float,
-            quick: bool = False) -> dict[str, Any]:
-    """Train one SAC run and return its success curve and final evaluation."""
+def sweep_spec(conditions: Sequence[str], seeds: int, timesteps: int, seconds: float,
+               quick: bool) -> dict[str, Any]:
+    """The study as a sweep spec for :mod:`rewardgym.benchmarks.sweep` (condition × seed)."""
+    return {"name": f"{NAME}_quick" if quick else NAME, "run": f"{MODULE}:one_run",
+            "resolve": f"{MODULE}:resolve",
+            "axes": {"condition": list(conditions), "timesteps": [timesteps],
+                     "budget_s": [seconds]},
+            "fixed": {"quick": quick}, "seeds": seeds, "metrics": list(METRICS),
+            "plot_x": "condition", "title": "SAC on the locomotion tasks (one torch thread)"}
+
+
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
+    """The run's env id, overrides and full SAC config (``sac``)."""
+    from rewardgym.agents import load_config
+
+    condition = config["condition"]
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown conditions {[condition]}; choose from {list(CONDITIONS)}")
+    env_id, extra = CONDITIONS[condition]
+    overrides = [*extra, f"total_timesteps={config['timesteps']}", f"seed={config['seed']}"]
+    if config["quick"]:
+        overrides += ["learning_starts=200", "batch_size=64"]
+    sac = load_config(env_id, "sac", overrides=overrides).to_dict()
+    return {**config, "env": env_id, "overrides": overrides, "sac": sac}
+
+
+def run_key(condition: str, seed: int, timesteps: int, seconds: float,
+            quick: bool = False) -> str:
+    """The sweep key of one run (a hash of its resolved config and the package version)."""
+    from rewardgym.benchmarks import sweep
+
+    spec = sweep_spec([condition], [seed], timesteps, seconds, quick)
+    return sweep.expand(sweep.SweepSpec.from_dict(spec))[0].key
+
+
+def one_run(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Train one SAC run and return its success curve and final evaluation (a sweep run)."""
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
 
     import rewardgym  # noqa: F401
-    from rewardgym.agents import load_config, train
+    from rewardgym.agents import SACConfig, train
+    from rewardgym.agents.learning_curve import LearningCurveCallback
 
     torch.set_num_threads(1)
-    env_id, extra = CONDITIONS[condition]
-
-    class Curve(BaseCallback):
-        """Training success over the last WINDOW episodes; stops at the wall-clock budget."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.points: list[tuple[int, float, float]] = []
-            self.start = time.perf_counter()
-            self.seen = 0
-
-        def _on_step(self) -> bool:
-            for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
-                if done:
-                    self.seen += 1
-                    self._successes.append(bool(info.get("is_success", False)))
-                    if len(self._successes) >= WINDOW:
-                        self.points.append((self.num_timesteps,
-                                            float(np.mean(self._successes[-WINDOW:])),
-                                            time.perf_counter() - self.start))
-            return time.perf_counter() - self.start < seconds
-
-        def _on_training_start(self) -> None:
-            self._successes: list[bool] = []
-
-    overrides = [*extra, f"total_timesteps={timesteps}", f"seed={seed}"]
-    if quick:
-        overrides += ["learning_starts=200", "batch_size=64"]
-    config = load_config(env_id, "sac", overrides=overrides)
-    curve = Curve()
-    with tempfile.TemporaryDirectory() as log_dir:
-        result = train(env_id, "sac", config, log_dir=log_dir, progress_bar=False, verbose=0,
-                       eval_episodes=2 if quick else 20, checkpoint_freq=10**9,
-                       callbacks=[curve])
-    return {"key": run_key(condition, seed, timesteps, seconds), "condition": condition,
-            "env": env_id, "overrides": overrides, "seed": seed, "timesteps": timesteps,
-            "budget_s": seconds, "trained_steps": result.train_timesteps,
-            "train_s": result.train_time_s, "train_steps_per_s": result.steps_per_second,
-            "episodes": curve.seen,
-            "final_train_success": curve.points[-1][1] if curve.points else None,
+    curve = LearningCurveCallback(window=WINDOW, every="episode",
+                                  max_seconds=config["budget_s"])
+    result = train(config["env"], "sac", SACConfig(**config["sac"]), log_dir=run_dir,
+                   progress_bar=False, verbose=0, eval_episodes=2 if config["quick"] else 20,
+                   checkpoint_freq=10**9, callbacks=[curve])
+    points = [(p["steps"], p["success"], p["wall_s"]) for p in curve.points
+              if p["success"] is not None]
+    return {"condition": config["condition"], "env": config["env"],
+            "overrides": config["overrides"], "seed": config["seed"],
+            "timesteps": config["timesteps"], "budget_s": config["budget_s"],
+            "trained_steps": result.train_timesteps, "train_s": result.train_time_s,
+            "train_steps_per_s": result.steps_per_second, "episodes": curve.episodes,
+            "final_train_success": points[-1][1] if points else None,
             "eval_success": result.success_rate, "eval_return": result.mean_return,
-            "eval_episodes": result.eval_episodes, "curve": curve.points}
+            "eval_episodes": result.eval_episodes, "curve": points}
 
 
 def random_policy_rows(episodes: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -141,13 +147,6 @@ def random_policy_rows(episodes: int, seed: int = 0) -> list[dict[str, Any]]:
     return rows
 
 
-def _done(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["key"]: row for row in rows if "key" in row}
-
-
 def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """Training success rate against env steps, one panel per env, one line per condition."""
     import matplotlib
@@ -176,9 +175,14 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 def run(quick: bool, out_dir: str, *, seeds: int = 1, timesteps: int | None = None,
         minutes: float | None = None, conditions: Sequence[str] | None = None,
-        random_episodes: int | None = None) -> list[dict[str, Any]]:
-    """Run (or resume) the runs one after another and write the results; returns the rows."""
-    from rewardgym.benchmarks import harness
+        random_episodes: int | None = None, workers: int = 1, backend: str = "local",
+        address: str | None = None) -> list[dict[str, Any]]:
+    """Run (or resume) the sweep and write the results; returns the rows.
+
+    ``workers`` defaults to one run at a time: the wall-clock budget per run assumes the run
+    has a core to itself.
+    """
+    from rewardgym.benchmarks import harness, sweep
 
     random_episodes = random_episodes if random_episodes is not None else (1 if quick else 20)
     if random_episodes > 0:
@@ -203,22 +207,17 @@ def run(quick: bool, out_dir: str, *, seeds: int = 1, timesteps: int | None = No
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"{NAME}_quick" if quick else NAME
-    jsonl = out / f"{name}.jsonl"
-    finished = _done(jsonl)
-    keys = []
-    for condition in conditions:
-        for seed in range(seeds):
-            key = run_key(condition, seed, timesteps, seconds)
-            keys.append(key)
-            if key in finished:
-                continue
-            row = one_run(condition, seed, timesteps, seconds, quick)
-            harness.record(name, [row], out_dir)
-            print(f"{condition} seed {seed}: {row['trained_steps']} steps in "
-                  f"{row['train_s']:.0f} s, train success {row['final_train_success']}, "
-                  f"eval success {row['eval_success']}", flush=True)
-    done = _done(jsonl)
-    rows = [done[k] for k in keys if k in done]
+    result = sweep.run_sweep(sweep_spec(conditions, seeds, timesteps, seconds, quick), out=out,
+                             backend=backend, workers=workers, address=address)
+    rows = [{"key": r["key"], **r["result"]} for r in result.rows if r["status"] == "ok"]
+    for row in rows:
+        print(f"{row['condition']} seed {row['seed']}: {row['trained_steps']} steps in "
+              f"{row['train_s']:.0f} s, train success {row['final_train_success']}, "
+              f"eval success {row['eval_success']}", flush=True)
+    meta = harness.run_metadata()
+    (out / f"{name}.jsonl").write_text(
+        "".join(json.dumps({"bench": name, **meta, **row}) + "\n" for row in rows),
+        encoding="utf-8")
     columns = [harness.Column("condition", "condition"), harness.Column("env", "env"),
                harness.Column("seed", "seed", harness.fmt_int),
                harness.Column("env steps", "trained_steps", harness.fmt_int),
@@ -251,10 +250,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--conditions", nargs="*", default=None, choices=list(CONDITIONS))
     parser.add_argument("--random-episodes", type=int, default=None,
                         help="random-policy episodes per task (default 20, quick 1; 0 skips)")
+    parser.add_argument("--workers", type=int, default=1, help="runs at once")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--address", default=None, help="Ray cluster address (auto, HOST:PORT)")
     args = parser.parse_args(argv)
     for row in run(args.quick, args.out, seeds=args.seeds, timesteps=args.timesteps,
                    minutes=args.minutes, conditions=args.conditions,
-                   random_episodes=args.random_episodes):
+                   random_episodes=args.random_episodes, workers=args.workers,
+                   backend=args.backend, address=args.address):
         print({k: v for k, v in row.items() if k != "curve"})
     return 0
 

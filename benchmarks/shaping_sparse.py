@@ -6,19 +6,17 @@ to go through the remaining sub-goals``, ``PotentialShapingVector`` with the age
 scale 1 and 0.1),
 several seeds each, one process per run. Records the rollout success rate (the last 100
 episodes, once 100 have ended) after every rollout, and reports env steps to 90 % success and
-the final deterministic evaluation. Writes ``<out>/shaping_sparse.{jsonl,md,png}``; a relaunch
-skips runs already in the JSONL (keyed by a hash of their settings).
+the final deterministic evaluation. The runs are a sweep (:mod:`rewardgym.benchmarks.sweep`: env ×
+reward × seed, keyed by a hash of the full resolved PPO config, resumable, local processes or
+Ray); writes ``<out>/shaping_sparse.{jsonl,md,png}`` and the sweep's own
+``<out>/shaping_sparse/`` (rows, summary with confidence intervals over seeds).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import multiprocessing
-import tempfile
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,58 +31,60 @@ BASE_OVERRIDES = ("n_envs=32", "n_steps=128", "batch_size=1024", "n_epochs=4",
                   "env_kwargs.subgoal_distance_in_info=true")
 
 
-def run_key(env_id: str, condition: str, seed: int, timesteps: int) -> str:
-    """Content hash of one run's settings (a relaunch skips finished runs)."""
-    blob = json.dumps([env_id, condition, seed, timesteps, BASE_OVERRIDES])
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+MODULE = "rewardgym.benchmarks.shaping_sparse"
+METRICS = ("steps_to_90", "eval_success", "eval_return", "train_steps_per_s")
 
 
-def one_run(env_id: str, condition: str, seed: int, timesteps: int) -> dict[str, Any]:
-    """Train one PPO run and return its learning curve and evaluation (runs in a worker)."""
-    from stable_baselines3.common.callbacks import BaseCallback
+def sweep_spec(envs: Sequence[str], conditions: Sequence[str], seeds: int,
+               timesteps: int) -> dict[str, Any]:
+    """The study as a sweep spec for :mod:`rewardgym.benchmarks.sweep` (env × reward × seed)."""
+    return {"name": NAME, "run": f"{MODULE}:one_run", "resolve": f"{MODULE}:resolve",
+            "axes": {"env": list(envs), "condition": list(conditions), "timesteps": [timesteps]},
+            "fixed": {"base_overrides": list(BASE_OVERRIDES)}, "seeds": seeds,
+            "metrics": list(METRICS), "plot_x": "condition",
+            "title": "PPO with and without potential shaping"}
 
-    import rewardgym  # noqa: F401
-    from rewardgym.agents import load_config, train
 
-    class Curve(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.points: list[tuple[int, float]] = []
+def resolve(config: dict[str, Any]) -> dict[str, Any]:
+    """The run's full PPO config (``ppo``), from the shipped YAML entry and the overrides."""
+    from rewardgym.agents import load_config
 
-        def _on_step(self) -> bool:
-            return True
-
-        def _on_rollout_end(self) -> None:
-            # Only a full window counts: early on, the episodes that have ended are the short,
-            # successful ones, which would overstate the success rate.
-            buffer = self.model.ep_success_buffer
-            if len(buffer) == buffer.maxlen:
-                self.points.append((self.num_timesteps,
-                                    float(np.mean(self.model.ep_success_buffer))))
-
-    overrides = [*BASE_OVERRIDES, f"total_timesteps={timesteps}", f"seed={seed}"]
+    condition = config["condition"]
+    if condition not in CONDITIONS:
+        raise ValueError(f"unknown condition {condition!r}; choose from {list(CONDITIONS)}")
+    overrides = [*config["base_overrides"], f"total_timesteps={config['timesteps']}",
+                 f"seed={config['seed']}"]
     if CONDITIONS[condition] is not None:
         overrides += ["shaping_potential=grid_subgoal_distance",
                       f"shaping_scale={CONDITIONS[condition]}"]
-    config = load_config(env_id, "ppo", overrides=overrides)
-    curve = Curve()
-    with tempfile.TemporaryDirectory() as log_dir:
-        result = train(env_id, "ppo", config, log_dir=log_dir, progress_bar=False, verbose=0,
-                       eval_episodes=50, checkpoint_freq=10**9, callbacks=[curve])
-    reached = [t for t, s in curve.points if s >= 0.9]
-    return {"key": run_key(env_id, condition, seed, timesteps), "env": env_id,
-            "condition": condition, "seed": seed, "timesteps": timesteps,
-            "steps_to_90": reached[0] if reached else None,
+    return {**config, "ppo": load_config(config["env"], "ppo", overrides=overrides).to_dict()}
+
+
+def run_key(env_id: str, condition: str, seed: int, timesteps: int) -> str:
+    """The sweep key of one run (a hash of its resolved config and the package version)."""
+    from rewardgym.benchmarks import sweep
+
+    spec = sweep.SweepSpec.from_dict(sweep_spec([env_id], [condition], [seed], timesteps))
+    return sweep.expand(spec)[0].key
+
+
+def one_run(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """Train one PPO run and return its learning curve and evaluation (a sweep run function)."""
+    import rewardgym  # noqa: F401
+    from rewardgym.agents import PPOConfig, train
+    from rewardgym.agents.learning_curve import LearningCurveCallback
+
+    ppo = PPOConfig(**config["ppo"])
+    curve = LearningCurveCallback(window=100, every="rollout")
+    result = train(config["env"], "ppo", ppo, log_dir=run_dir, progress_bar=False, verbose=0,
+                   eval_episodes=50, checkpoint_freq=10**9, callbacks=[curve])
+    return {"env": config["env"], "condition": config["condition"], "seed": config["seed"],
+            "timesteps": config["timesteps"],
+            "steps_to_90": curve.first_reaching("success", 0.9),
             "eval_success": result.success_rate, "eval_return": result.mean_return,
             "train_steps_per_s": result.steps_per_second, "wall_s": result.wall_time_s,
-            "curve": curve.points}
-
-
-def _done(path: Path) -> dict[str, dict[str, Any]]:
-    if not path.exists():
-        return {}
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {row["key"]: row for row in rows if "key" in row}
+            "curve": [(p["steps"], p["success"]) for p in curve.points
+                      if p["success"] is not None]}
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -134,32 +134,37 @@ def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
 
 def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int | None = None,
         envs: Sequence[str] | None = None, workers: int = 2,
-        conditions: Sequence[str] | None = None) -> list[dict[str, Any]]:
-    """Run (or resume) the sweep and write the results; returns the summary rows."""
-    from rewardgym.benchmarks import harness
+        conditions: Sequence[str] | None = None, backend: str = "local",
+        address: str | None = None) -> list[dict[str, Any]]:
+    """Run (or resume) the sweep and write the results; returns the summary rows.
+
+    The runs go through :func:`rewardgym.benchmarks.sweep.run_sweep` (raw rows, CIs and plot in
+    ``<out>/shaping_sparse/``); ``<out>/shaping_sparse.{jsonl,md,png}`` are this study's view of
+    the same rows (one flat row per run, rewritten from the sweep's rows on every launch).
+    """
+    from rewardgym.benchmarks import harness, sweep
 
     seeds = seeds if seeds is not None else (2 if quick else 5)
     timesteps = timesteps if timesteps is not None else (100_000 if quick else 1_000_000)
     envs = tuple(envs) if envs is not None else (ENVS[:1] if quick else ENVS)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    jsonl = out / f"{NAME}.jsonl"
-    finished = _done(jsonl)
     conditions = tuple(conditions) if conditions is not None else tuple(CONDITIONS)
     unknown = set(conditions) - set(CONDITIONS)
     if unknown:
         raise ValueError(f"unknown conditions {sorted(unknown)}; choose from {list(CONDITIONS)}")
-    todo = [(e, c, s, timesteps) for e in envs for c in conditions for s in range(seeds)
-            if run_key(e, c, s, timesteps) not in finished]
-    # Fresh interpreters: forking a parent that already ran torch's OpenMP threads can kill the
-    # child (seen here as BrokenProcessPool).
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for row in pool.map(one_run, *zip(*todo, strict=True)) if todo else ():
-            harness.record(NAME, [row], out_dir)
-            print(f"{row['env']} {row['condition']} seed {row['seed']}: steps to 90% "
-                  f"{row['steps_to_90']}, eval success {row['eval_success']}")
-    rows = [r for r in _done(jsonl).values() if r["env"] in envs and r["timesteps"] == timesteps]
+    # Fresh interpreters (spawn): forking a parent that already ran torch's OpenMP threads can
+    # kill the child (seen here as BrokenProcessPool).
+    result = sweep.run_sweep(sweep_spec(envs, conditions, seeds, timesteps), out=out,
+                             backend=backend, workers=workers, address=address)
+    rows = [{"key": r["key"], **r["result"]} for r in result.rows if r["status"] == "ok"]
+    for row in rows:
+        print(f"{row['env']} {row['condition']} seed {row['seed']}: steps to 90% "
+              f"{row['steps_to_90']}, eval success {row['eval_success']}")
+    meta = harness.run_metadata()
+    (out / f"{NAME}.jsonl").write_text(
+        "".join(json.dumps({"bench": NAME, **meta, **row}) + "\n" for row in rows),
+        encoding="utf-8")
     summary = summarise(rows)
     columns = [harness.Column("env", "env"), harness.Column("reward", "condition"),
                harness.Column("runs", "runs", harness.fmt_int),
@@ -170,7 +175,8 @@ def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int |
     harness.write_markdown(out / f"{NAME}.md", summary, columns,
                            title="PPO with and without potential shaping",
                            notes=[f"seeds 0..{seeds - 1}, PPO settings: "
-                                  f"{', '.join(BASE_OVERRIDES)}"])
+                                  f"{', '.join(BASE_OVERRIDES)}; per-cell 95% CIs in "
+                                  f"`{NAME}/summary.md`"])
     plot(rows, out / f"{NAME}.png")
     return summary
 
@@ -186,9 +192,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--envs", nargs="*", default=None)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--conditions", nargs="*", default=None, choices=list(CONDITIONS))
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument("--address", default=None, help="Ray cluster address (auto, HOST:PORT)")
     args = parser.parse_args(argv)
     for row in run(args.quick, args.out, seeds=args.seeds, timesteps=args.timesteps,
-                   envs=args.envs, workers=args.workers, conditions=args.conditions):
+                   envs=args.envs, workers=args.workers, conditions=args.conditions,
+                   backend=args.backend, address=args.address):
         print(row)
     return 0
 
