@@ -126,11 +126,11 @@ def run_one(config: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
             probe_batch_size=int(config["probe_batch_size"]), log_dir=run_dir,
             seed=int(config["seed"])))
     run_dir = Path(run_dir)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = train(env_id, "sac", sac, log_dir=run_dir, progress_bar=False, verbose=0,
                    eval_episodes=int(config["eval_episodes"]), checkpoint_freq=10**9,
                    callbacks=callbacks)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     rows = load_rows(run_dir)
     plot(run_dir, run_dir / "plasticity.png", title=f"{config['task']} {config['condition']} "
          f"seed {config['seed']}")
@@ -146,14 +146,14 @@ def run_one(config: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
         "mean_fau_critic": float(np.mean(faus)) if faus else None,
         "final_fau_actor": float(np.mean([r["fau_actor"] for r in rows[-3:]])) if rows else None,
         "switch_timestep": switch, "n_updates": int(rows[-1]["n_updates"]) if rows else 0,
-        "wall_s": wall, "train_s": result.train_time_s,
+        "wall_s": wall, "cpu_s": cpu, "train_s": result.train_time_s,
         "curve": [[int(r["timesteps"]), r["fau_critic"], r["episode_return"], r["replay_ratio"]]
                   for r in rows],
     }
 
 
 METRICS = ("eval_return", "eval_success", "auc_return", "final_fau_critic", "mean_fau_critic",
-           "switch_timestep", "wall_s")
+           "switch_timestep", "wall_s", "cpu_s")
 
 
 def spec(quick: bool, *, tasks: Sequence[str] | None = None,
@@ -246,7 +246,9 @@ def run(quick: bool, out_dir: str, *, tasks: Sequence[str] | None = None,
              "cells: mean [95% t-interval] over seeds; auc_return is the mean of the "
              "last-10-episode training return at the probe points; eval: deterministic, "
              f"{base['eval_episodes']} episodes on fresh envs; switch_timestep: adaptive runs "
-             "that switched", f"raw rows: {result.folder / 'results.jsonl'}"]
+             "that switched; wall_s / cpu_s: wall time / CPU time of the run's process (train "
+             "and evaluation; CPU time is the fairer cost on a shared machine)",
+             f"raw rows: {result.folder / 'results.jsonl'}"]
     sweep_report.write_markdown(result.folder / "table.md", result.summary,
                                 list(study["axes"]), list(METRICS), title=study["title"],
                                 notes=notes)
