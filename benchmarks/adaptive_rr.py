@@ -14,13 +14,18 @@ on two rewardgym locomotion tasks with checkable success (HalfCheetahBackward, A
 Gymnasium MuJoCo task (Hopper-v5, return only), several seeds each. Every condition runs the same
 probes (:class:`rewardgym.agents.adaptive_rr.PlasticityMonitor`), so critic FAU is comparable.
 
-Sizing for the 2-core machine (one torch thread per run, 2 runs at a time, about 3 h in all for
-3 tasks x 3 conditions x 3 seeds): 100k env steps per run; critic and actor ``[128, 128]``,
-batch 128, ``learning_starts`` 2000 (``agents/configs/sac.yml``'s AntGoal settings, shared by all
-tasks); a FAU probe every 500 env steps on 1024 replay transitions, a check every 5000 env steps
-on the mean of the last 5 probes (20 checks per run, where the paper has about 60 over 3M
-frames), ``fau_gap`` 1e-3 as the paper. SAC at RR 2 costs about 4 ms of CPU per env step here,
-so one seed of one task (the three conditions) is about 20 minutes of one core.
+Sizing for the 2-core machine (one torch thread per run, 2 runs at a time): 100k env steps per
+run; critic and actor ``[128, 128]``, batch 128, ``learning_starts`` 2000 (``agents/configs/
+sac.yml``'s AntGoal settings, shared by all tasks); a FAU probe every 500 env steps on 1024 replay
+transitions, a check every 5000 env steps on the mean of the last 5 probes (20 checks per run,
+where the paper has about 60 over 3M frames), ``fau_gap`` 1e-3 as the paper. Measured CPU cost
+(one thread, 2026-12-07, machine at load ~11, so these are upper bounds): one SAC update 3.5-3.7
+ms; an env step with the policy 1.6 ms (HalfCheetahBackward), 0.4 ms (AntGoal), 0.25 ms
+(Hopper). Per env step that is about 3.4 / 8.9 ms at RR 0.5 / 2 on HalfCheetahBackward and 2.1 /
+7.5 ms on the other two, so one seed of the three tasks x three conditions is about 85 CPU
+minutes, the whole study (3 seeds) about 4.2 CPU hours: about 2 hours of wall time with
+``--workers 2``. Smaller nets or budgets would not be a test of the paper's claim (its effect
+needs the critic to lose plasticity, which takes many updates); larger ones do not fit.
 
 Per run (``run_one``, the sweep runner's run function ``fn(config, run_dir) -> dict``): final
 deterministic evaluation return and success, the normalised area under the training-return curve
@@ -118,6 +123,12 @@ def run_one(config: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
 
     torch.set_num_threads(1)
     env_id = TASKS[config["task"]]
+    if env_id.endswith("-v5"):
+        try:
+            import imageio  # noqa: F401  (gymnasium.envs.mujoco imports it)
+        except ImportError:
+            raise ImportError(f"adaptive_rr: {env_id} needs imageio (gymnasium's MuJoCo tasks "
+                              "import it): pip install 'rewardgym[bench]'") from None
     sac = load_config(env_id, "sac", overrides=overrides_for(config))
     callbacks = []
     if config["condition"] != "adaptive":  # the adaptive callback probes the same way itself
