@@ -95,20 +95,26 @@ def test_missing_progress_key_and_bad_rules_are_named():
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_vector_twin_equals_single_wrapper(mode):
-    scripts = [{2: {"slow": True}, 4: {"crash": True}}, {1: {"speed": 1.0}, 6: {"crash": True}},
-               {3: {"slow": True}, 5: {"speed": 0.25}}]
+    # Holds still running when an episode ends (env 0 at its crash, env 2 at its truncation).
+    scripts = [{3: {"slow": True}, 4: {"crash": True}}, {1: {"speed": 1.0}, 6: {"crash": True}},
+               {3: {"slow": True}, 5: {"speed": 0.25}, 8: {"slow": True}}]
     singles = SyncVectorEnv([lambda s=s: InfractionPenalty(_Signals(s), TABLE) for s in scripts],
                             autoreset_mode=mode)
     twin = InfractionPenaltyVector(
         SyncVectorEnv([lambda s=s: _Signals(s) for s in scripts], autoreset_mode=mode), TABLE)
     singles.reset(seed=0)
     twin.reset(seed=0)
+    terminations, truncations = np.zeros(3, int), np.zeros(3, int)
     for _ in range(25):
         a = singles.step(np.zeros(3, dtype=np.int64))
         b = twin.step(np.zeros(3, dtype=np.int64))
         np.testing.assert_allclose(a[1], b[1], atol=1e-12)
         np.testing.assert_array_equal(a[2], b[2])
         np.testing.assert_array_equal(a[3], b[3])
+        terminations += a[2]
+        truncations += a[3]
+    assert terminations[:2].min() >= 2  # crashes: several episodes ended with a hold running
+    assert truncations[2] >= 2
 
 
 def test_vector_twin_refuses_to_end_episodes_itself():
@@ -205,3 +211,62 @@ def test_vector_twin_reads_no_signals_on_next_step_reset_rows():
         np.testing.assert_array_equal(rewards, [expected, expected])
         assert truncated.all() == (t == 9)
         np.testing.assert_array_equal(infos["reward_terms"]["progress"], rewards)
+
+
+def test_severity_above_one_is_clamped():
+    """A weight rule multiplies by ``1 - w * min(s, 1)``: never below ``1 - w``, never negative."""
+    table = (InfractionRule("crash", terminate=True), InfractionRule("slow", factor=0.5),
+             InfractionRule("speed", weight=0.8))
+    out = _run(InfractionPenalty(_Signals({1: {"speed": 3.0}, 2: {"speed": 1.0},
+                                           3: {"speed": 0.5}}), table), steps=4)
+    assert [r for r, _, _ in out] == pytest.approx([2.0 * 0.2, 2.0 * 0.2, 2.0 * 0.6, 2.0])
+    full = (InfractionRule("speed", weight=1.0),)
+    out = _run(InfractionPenalty(_Signals({1: {"speed": 7.5}}), full), steps=2)
+    assert [r for r, _, _ in out] == [0.0, 2.0]
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_twin_clears_held_factors_when_an_episode_ends(mode):
+    """A factor held past the end of an episode must not reach the next episode.
+
+    Env 0 is slowed on its last step before a crash, env 1 on the step it is truncated (t = 9);
+    both holds have 3 steps left when the episode ends. Env 2 is slowed mid-episode as a control
+    that the hold itself works.
+    """
+    hold = (InfractionRule("crash", terminate=True, terminal_reward=-1.0),
+            InfractionRule("slow", factor=0.5, hold_steps=4), InfractionRule("speed", weight=0.8))
+    scripts = [{3: {"slow": True}, 4: {"crash": True}}, {9: {"slow": True}},
+               {2: {"slow": True}}]
+    twin = InfractionPenaltyVector(
+        SyncVectorEnv([lambda s=s: _Signals(s) for s in scripts], autoreset_mode=mode), hold)
+    twin.reset(seed=0)
+    rewards, ends = [], []
+    for _ in range(14):
+        _, reward, terminated, truncated, _ = twin.step(np.zeros(3, dtype=np.int64))
+        rewards.append(reward.copy())
+        ends.append(terminated | truncated)
+    rewards, ends = np.array(rewards), np.array(ends)
+    # The events happened: env 0 crashed at t = 4, env 1 was truncated at t = 9.
+    assert ends[3, 0]
+    assert ends[8, 1]
+    assert rewards[2, 0] == 1.0  # held factor in force on the step before the crash
+    assert rewards[3, 0] == pytest.approx(1.0 - 1.0)  # crash: progress x0.5 plus T = -1
+    assert rewards[8, 1] == 1.0
+    assert list(rewards[1:5, 2]) == [1.0] * 4  # the hold covers 4 steps, then full progress
+    assert rewards[5, 2] == 2.0
+    # First rewarded step of the next episode (NEXT_STEP spends one step on the reset).
+    first = 1 if mode == AutoresetMode.NEXT_STEP else 0
+    if first:
+        assert rewards[4, 0] == 0.0
+        assert rewards[9, 1] == 0.0
+    assert rewards[4 + first, 0] == 2.0
+    assert rewards[9 + first, 1] == 2.0
+    assert rewards[10 + first, 1] == 2.0
+
+
+def test_single_wrapper_clears_held_factors_on_reset():
+    env = InfractionPenalty(_Signals({9: {"slow": True}}),
+                            (InfractionRule("slow", factor=0.5, hold_steps=4),))
+    out = _run(env)
+    assert out[-1][0] == 1.0  # slowed on the truncating step
+    assert [r for r, _, _ in _run(env, steps=2)] == [2.0, 2.0]
