@@ -401,3 +401,82 @@ def test_rewardgym_native_grid_matches_sync(env_kwargs: dict[str, Any]) -> None:
     assert finished > 50
     native.close()
     sync.close()
+
+
+# ---------------------------------------------------------------------------- both flags at once
+
+
+class _ScriptedFlags(gym.Env):
+    """Cycles through episodes that end terminated, truncated, and both on the same step."""
+
+    observation_space = spaces.Box(0, 10, (1,), np.float32)
+    action_space = spaces.Discrete(2)
+    ENDINGS = ((True, False), (False, True), (True, True))
+
+    def __init__(self) -> None:
+        self.episode = -1
+        self.t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
+        super().reset(seed=seed)
+        self.episode += 1
+        self.t = 0
+        return np.array([0.0], np.float32), {}
+
+    def step(self, action: Any) -> Any:
+        self.t += 1
+        ends = self.t == 2 + self.episode % 2
+        term, trunc = self.ENDINGS[self.episode % 3] if ends else (False, False)
+        return np.array([float(self.t)], np.float32), float(self.t), term, trunc, {}
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.SAME_STEP, AutoresetMode.DISABLED])
+def test_terminated_and_truncated_on_one_step_is_a_termination(mode: AutoresetMode) -> None:
+    """SB3 must not bootstrap from a real terminal state that also hit the time limit."""
+    ours = VectorEnvToSB3(SyncVectorEnv([_ScriptedFlags] * 2, autoreset_mode=mode))
+    ref = DummyVecEnv([_ScriptedFlags] * 2)
+    assert_obs_equal(ours.reset(), ref.reset())
+    seen = []
+    for _ in range(30):
+        actions = np.zeros(2, dtype=np.int64)
+        obs, rewards, dones, infos = ours.step(actions)
+        ref_obs, ref_rewards, ref_dones, ref_infos = ref.step(actions)
+        assert_obs_equal(obs, ref_obs)
+        np.testing.assert_array_equal(rewards, ref_rewards)
+        np.testing.assert_array_equal(dones, ref_dones)
+        for i in np.flatnonzero(dones):
+            assert infos[i]["TimeLimit.truncated"] is ref_infos[i]["TimeLimit.truncated"]
+            assert_obs_equal(infos[i]["terminal_observation"],
+                             ref_infos[i]["terminal_observation"])
+            seen.append(infos[i]["TimeLimit.truncated"])
+    # Each env ended episodes of all three kinds; only the truncated-only ones bootstrap.
+    assert seen.count(True) >= 4
+    assert seen.count(False) >= 8
+
+
+def test_goal_reached_at_the_time_limit_on_a_native_grid() -> None:
+    """Empty-5x5's shortest path takes 5 steps: with a 5-step limit both flags are set."""
+    import rewardgym  # noqa: F401  (registers rewardgym/...)
+
+    path = ((2, 0), (2, 0), (1, 0), (2, 0), (2, 0))  # env 1 only turns left
+    raw = gym.make_vec("rewardgym/Empty-5x5-v0", 2, vectorization_mode="vector_entry_point",
+                       autoreset_mode=AutoresetMode.SAME_STEP, max_episode_steps=5)
+    raw.reset(seed=0)
+    for actions in path:
+        _, _, terminated, truncated, _ = raw.step(np.array(actions))
+    assert terminated.tolist() == [True, False]
+    assert truncated.tolist() == [True, True]  # the env itself sets both flags on env 0
+
+    env = make_sb3_vec_env("rewardgym/Empty-5x5-v0", 2, seed=0,
+                           env_kwargs={"max_episode_steps": 5})
+    assert not isinstance(env.vector_env.unwrapped, SyncVectorEnv)
+    env.reset()
+    for actions in path:
+        _, rewards, dones, infos = env.step(np.array(actions))
+    assert dones.tolist() == [True, True]
+    assert rewards[0] > 0.9
+    assert bool(infos[0]["is_success"])
+    assert infos[0]["TimeLimit.truncated"] is False  # terminated (and truncated): no bootstrap
+    assert infos[1]["TimeLimit.truncated"] is True  # truncated only
+    assert int(infos[0]["terminal_observation"]["direction"]) == 1  # facing down at the goal
+    env.close()

@@ -212,3 +212,26 @@ def test_zero_noun_overlap_zeroes_everything():
     assert info.r_type == 0.0
     assert info.total == 0.0
     assert set(info.as_dict()) == {f.name for f in dataclasses.fields(info)}
+
+
+@pytest.mark.parametrize(
+    ("n_goal_nouns", "matches", "expected"),
+    [
+        (10, True, 1.0),  # title_score == 0.1 exactly: not < 0.1, so the type factor stays 1
+        (11, True, 0.1),  # 1/11 < 0.1
+        (10, False, 0.5),  # 0.1, nothing matches: 0.5, not 0.1
+        (11, False, 0.1),  # the < 0.1 rule comes after the 0.5 rule and overrides it
+        (5, False, 0.5),  # title_score == 0.2 exactly does not count as a match (> 0.2)
+        (4, False, 1.0),  # 0.25 > 0.2: a title match
+    ],
+)
+def test_type_reward_at_the_title_score_boundaries(n_goal_nouns, matches, expected):
+    nouns = tuple(f"n{i}" for i in range(n_goal_nouns))
+    p = product(title_nouns=("n0", "other"),
+                **({} if matches else {"query": "else", "product_category": "X › Y › Z"}))
+    g = goal(title_nouns=nouns)
+    r_type, query_match, category_match, title_score = type_reward(p, g)
+    assert title_score == 1 / n_goal_nouns
+    assert (query_match or category_match) is matches
+    assert r_type == expected
+    assert compute_reward(p, g, {}).r_type == expected
