@@ -283,24 +283,39 @@ def test_parallel_twin_passes_pettingzoo_api_test():
 
 
 def test_parallel_twin_equals_single_wrapper_on_the_same_data():
+    """Many episodes of both endings: shaping, rewards and the terminal rule agree step by step."""
     from tests.wrappers.test_infractions import _OneAgent
 
-    single = PotentialShaping(gym.make(ENV_ID, max_episode_steps=15), facing_potential,
+    single = PotentialShaping(gym.make(ENV_ID, max_episode_steps=12), facing_potential,
                               gamma=0.9, scale=2.0)
-    parallel = PotentialShapingParallel(_OneAgent(gym.make(ENV_ID, max_episode_steps=15)),
+    parallel = PotentialShapingParallel(_OneAgent(gym.make(ENV_ID, max_episode_steps=12)),
                                         lambda agent, obs, info: float(facing_potential(obs, info)),
                                         gamma=0.9, scale=2.0)
-    single.reset(seed=4)
+    prev, _ = single.reset(seed=4)
     parallel.reset(seed=4)
     rng = np.random.default_rng(0)
-    for _ in range(15):
+    endings = {"terminated": 0, "truncated": 0}
+    steps = 0
+    for _ in range(400):
         action = int(rng.integers(0, 3))
-        _, r, term, trunc, info = single.step(action)
-        _, pr, _, _, pinfo = parallel.step({"a": action})
+        obs, r, term, trunc, info = single.step(action)
+        _, pr, pterm, ptrunc, pinfo = parallel.step({"a": action})
+        steps += 1
         assert pr["a"] == r
+        assert (pterm["a"], ptrunc["a"]) == (term, trunc)
         assert pinfo["a"]["reward_terms"]["shaping"] == info["reward_terms"]["shaping"]
+        assert pinfo["a"]["base_reward"] == info["base_reward"]
+        phi_next = 0.0 if term else 0.9 * float(facing_potential(obs, info))  # Φ(s_T) := 0
+        expected = 2.0 * (phi_next - float(facing_potential(prev, None)))
+        assert info["reward_terms"]["shaping"] == pytest.approx(expected, abs=1e-12)
+        prev = obs
         if term or trunc:
-            break
+            endings["terminated" if term else "truncated"] += 1
+            prev, _ = single.reset()
+            parallel.reset()
+    assert steps == 400
+    assert endings["terminated"] >= 5
+    assert endings["truncated"] >= 5
 
 
 def test_episode_statistics_inside_log_base_return_outside_shaped():

@@ -139,12 +139,37 @@ def test_vector_seed_list_and_reset_mask():
 
 
 def test_disabled_autoreset_keeps_stepping_finished_env():
-    envs = GridVectorEnv(2, layout="empty", size=5, autoreset_mode="disabled", max_episode_steps=3)
-    envs.reset(seed=0)
-    for _ in range(3):
-        _, _, _, truncated, _ = envs.step(np.array([0, 0]))
-    assert truncated.all()
+    """DISABLED: a finished env is not reset by stepping; it goes on until a masked reset.
+
+    Env 0 reaches the goal (terminated) at step 5; env 1 only turns and is truncated at the
+    limit of 5 steps. Stepping on, both keep their episode (no reset, step count growing, the
+    action applied) and stay finished, exactly like the scalar env stepped past its end.
+    """
+    envs = GridVectorEnv(2, layout="empty", size=5, autoreset_mode="disabled", max_episode_steps=5)
+    single = GridEnv(layout="empty", size=5)  # no time limit: compared on obs and reward
+    obs, _ = envs.reset(seed=0)
+    single.reset(seed=0)
+    path = [2, 2, 1, 2, 2]  # forward, forward, turn right, forward, forward: onto the goal
+    for action in path:
+        obs, reward, terminated, truncated, _ = envs.step(np.array([action, 0]))
+        s_obs, s_reward, *_ = single.step(action)
+    assert terminated.tolist() == [True, False]
+    assert truncated.tolist() == [True, True]
+    assert reward[0] > 0.9
     assert envs.metadata["autoreset_mode"] == AutoresetMode.DISABLED
+    for action in (0, 0, 1):  # after the end: turn left, left, right
+        before = obs["direction"].copy()
+        obs, reward, terminated, truncated, _ = envs.step(np.array([action, action]))
+        s_obs, s_reward, *_ = single.step(action)
+        assert truncated.all()  # the step count went on past the limit: not reset
+        np.testing.assert_array_equal(obs["direction"], (before + (1 if action else 3)) % 4)
+        np.testing.assert_array_equal(obs["image"][0], s_obs["image"])
+        assert reward[0] == s_reward
+    assert envs._state.step_count.tolist() == [8, 8]
+    obs, _ = envs.reset(seed=[None, 3], options={"reset_mask": np.array([False, True])})
+    assert envs._state.step_count.tolist() == [8, 0]
+    _, _, _, truncated, _ = envs.step(np.array([0, 0]))
+    assert truncated.tolist() == [True, False]
 
 
 def test_pickup_and_toggle_semantics_on_door_key():
