@@ -46,20 +46,44 @@ def test_samples_stay_in_the_box_and_mode_is_the_mean():
     assert torch.isfinite(dist.log_prob(torch.tensor([[2.0], [-2.0]]))).all()  # edges clamped
 
 
-def test_ppo_with_the_beta_policy_improves_pendulum():
-    env = gym.make("Pendulum-v1")
-    model = PPO(resolve_policy("BetaMlpPolicy"), env, n_steps=512, batch_size=128,
-                n_epochs=5, learning_rate=1e-3, seed=0, device="cpu")
+class _Target(gym.Env):
+    """One-step episodes on Pendulum's action box [-2, 2]: reward ``-(a - 1.8)^2``.
+
+    The best action sits near the box's edge, where a squashed Gaussian struggles and a Beta
+    does not; the return of the deterministic action measures improvement without the noise of
+    Pendulum's random starts (its returns do not improve reliably within a CI-sized budget).
+    """
+
+    observation_space = gym.spaces.Box(-1, 1, (1,), np.float32)
+    action_space = gym.spaces.Box(-2, 2, (1,), np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        return np.zeros(1, np.float32), -float((action[0] - 1.8) ** 2), True, False, {}
+
+
+def test_ppo_with_the_beta_policy_improves_the_return():
+    env = _Target()
+    model = PPO(resolve_policy("BetaMlpPolicy"), env, n_steps=128, batch_size=64, n_epochs=5,
+                learning_rate=1e-3, seed=0, device="cpu")
     assert isinstance(model.policy, BetaActorCriticPolicy)
-    obs = np.array([1.0, 0.0, 0.0], np.float32)
-    before = model.policy.get_distribution(model.policy.obs_to_tensor(obs)[0]).log_prob(
-        torch.tensor([[1.5]])).item()
-    model.learn(2048)
-    after = model.policy.get_distribution(model.policy.obs_to_tensor(obs)[0]).log_prob(
-        torch.tensor([[1.5]])).item()
-    assert after != before  # the policy head trained
-    action, _ = model.predict(obs, deterministic=True)
-    assert -2.0 <= action[0] <= 2.0
+    obs = np.zeros(1, np.float32)
+
+    def deterministic_return():
+        action, _ = model.predict(obs, deterministic=True)
+        assert -2.0 <= action[0] <= 2.0
+        return env.step(action)[1]
+
+    before = deterministic_return()
+    assert before == pytest.approx(-1.8**2, abs=0.05)  # alpha = beta at init: the box's centre
+    model.learn(1024)
+    after = deterministic_return()
+    # Measured for seeds 0-2: the mode moves from 0 to 1.03-1.17 (return -3.24 -> -0.40..-0.60);
+    # a policy that did not learn stays near -3.24.
+    assert after > before + 1.0
 
 
 def test_beta_policy_refuses_unbounded_or_discrete_actions():
