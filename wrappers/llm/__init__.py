@@ -3,7 +3,9 @@
 A model writes ``compute_reward(obs, action, next_obs)`` against an env family's named reward
 view; :func:`check_program` checks it (static allowlist, dry run in a limited child process,
 finiteness, determinism, time, scale, degenerate terms) and compiles it with numba (Python
-fallback, checked to agree). See ``docs`` in DESIGN.md §6 and research notes ``llm_rewards.md``.
+fallback, checked to agree). Backends (:mod:`.backends`, :mod:`.server`), prompt cards
+(:mod:`.cards`), the refine loop (:mod:`.refine`) and the ONI option (:mod:`.oni`) build on it.
+DESIGN.md §6 and research notes ``llm_rewards.md`` describe the design.
 """
 
 from rewardgym.wrappers.llm.checker import (
@@ -12,6 +14,7 @@ from rewardgym.wrappers.llm.checker import (
     check_program,
     sample_states,
 )
+from rewardgym.wrappers.llm.oni import AnnotationService, NgramClassifier, ONIReward
 from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extract_code
 from rewardgym.wrappers.llm.runtime import CompiledProgram
 from rewardgym.wrappers.llm.sandbox import States
@@ -19,6 +22,7 @@ from rewardgym.wrappers.llm.views import RewardView, view_of
 from rewardgym.wrappers.llm.wrapper import LLMReward, LLMRewardParallel, LLMRewardVector
 
 __all__ = [
+    "AnnotationService",
     "CheckResult",
     "CompiledProgram",
     "Issue",
@@ -26,6 +30,8 @@ __all__ = [
     "LLMRewardParallel",
     "LLMRewardVector",
     "Limits",
+    "NgramClassifier",
+    "ONIReward",
     "ProgramRejected",
     "RewardView",
     "States",
