@@ -204,6 +204,8 @@ def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     fig, axes = plt.subplots(2, len(tasks), figsize=(5.5 * len(tasks), 7), squeeze=False)
     colours = dict(zip(CONDITIONS, ("C0", "C1", "C2"), strict=True))
+    # adaptive is drawn dashed on top: until it switches it trains exactly as fixed_low
+    styles = {"adaptive": "--", "fixed_low": "-", "fixed_high": "-"}
     for col, task in enumerate(tasks):
         for row in rows:
             if row["task"] != task or not row["curve"]:
@@ -211,11 +213,13 @@ def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
             t = [p[0] for p in row["curve"]]
             label = f"{row['condition']}" if row["seed"] == 0 else None
             axes[0, col].plot(t, [p[1] for p in row["curve"]], color=colours[row["condition"]],
-                              alpha=0.8, label=label)
+                              ls=styles[row["condition"]], alpha=0.8, label=label,
+                              zorder=3 if row["condition"] == "adaptive" else 2)
             pts = [(p[0], p[2]) for p in row["curve"] if p[2] is not None]
             if pts:
                 axes[1, col].plot(*zip(*pts, strict=True), color=colours[row["condition"]],
-                                  alpha=0.8, label=label)
+                                  ls=styles[row["condition"]], alpha=0.8, label=label,
+                                  zorder=3 if row["condition"] == "adaptive" else 2)
             if row["switch_timestep"] is not None:
                 for ax in axes[:, col]:
                     ax.axvline(row["switch_timestep"], color=colours["adaptive"], lw=0.6,
