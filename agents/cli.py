@@ -160,12 +160,15 @@ def run_train(args: argparse.Namespace) -> int:
 
     from rewardgym.agents.console import make_console
     from rewardgym.agents.env_ids import UnknownEnvError, resolve_env_id
+    from rewardgym.agents.multi_agent import is_parallel_env_id
     from rewardgym.agents.train import ActionMaskError, ShapingGammaError, train
 
     console = make_console(stderr=True)
     try:
         try:
-            env_id = resolve_env_id(args.env_id)
+            # Multi-agent ids (rewardgym.envs.PARALLEL_ENVS) are not Gymnasium ids.
+            env_id = args.env_id if is_parallel_env_id(args.env_id) else resolve_env_id(
+                args.env_id)
         except UnknownEnvError as exc:
             raise ConfigError(str(exc)) from None
         config = load_config(env_id, args.algo, path=args.config, overrides=args.overrides)

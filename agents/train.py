@@ -63,6 +63,11 @@ from rewardgym.agents.beta_policy import resolve_policy
 from rewardgym.agents.callbacks import RewardTermsCallback
 from rewardgym.agents.config import PPOConfig, load_config
 from rewardgym.agents.env_ids import resolve_env_id
+from rewardgym.agents.multi_agent import (
+    check_parallel_run,
+    is_parallel_env_id,
+    make_parallel_sb3_vec_env,
+)
 from rewardgym.agents.preflight import check_run, import_wrappers
 from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
@@ -401,6 +406,8 @@ def evaluate(
                 continue
             counts[i] += 1
             episode = infos[i].get("episode")
+            if episode is None and infos[i].get("black_death"):
+                continue  # a finished agent's padding step (agents/multi_agent.py), no episode
             if episode is None:
                 raise RuntimeError(
                     "evaluate: finished episodes carry no info['episode']; wrap the vector env in "
@@ -505,12 +512,16 @@ def train(
     if algo not in ALGORITHMS:
         raise ValueError(f"train: algo must be one of {sorted(ALGORITHMS)}, got {algo!r}")
     if config is None:
-        config = load_config(resolve_env_id(env_id), algo)
+        config = load_config(env_id if is_parallel_env_id(env_id) else resolve_env_id(env_id),
+                             algo)
     for name, value in (("eval_episodes", eval_episodes), ("checkpoint_freq", checkpoint_freq)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"train: {name} must be an int >= 1, got {value!r}")
     # Config mistakes (env kwargs, spaces, shaping inputs) fail here, before any file is written.
-    env_id = check_run(env_id, algo, config)
+    if is_parallel_env_id(env_id):  # multi-agent: parameter-shared PPO over agent slots
+        env_id = check_parallel_run(env_id, algo, config)
+    else:
+        env_id = check_run(env_id, algo, config)
     log_dir = Path(log_dir)
     checkpoint_dir = log_dir / "checkpoints"
     tensorboard_dir = log_dir / "tb"
@@ -589,6 +600,9 @@ def train(
 def _make_env(env_id: str, config: PPOConfig | SACConfig, n_envs: int | None = None,
               *, shaped: bool = True) -> VecEnv:
     """The SB3 vector env of a run (``shaped=False``: the env's own reward, for evaluation)."""
+    if is_parallel_env_id(env_id):
+        return make_parallel_sb3_vec_env(env_id, config.n_envs if n_envs is None else n_envs,
+                                         env_kwargs=config.env_kwargs)
     return make_sb3_vec_env(
         env_id,
         config.n_envs if n_envs is None else n_envs,

@@ -8,6 +8,7 @@ from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
 # Before any kernel module is imported: drop cached kernels compiled from older sources.
 invalidate_if_sources_changed(__name__)
 
+from rewardgym.wrappers.black_death import BlackDeathParallel  # noqa: E402
 from rewardgym.wrappers.infractions import (  # noqa: E402
     CARL_TABLE,
     InfractionPenalty,
@@ -32,12 +33,15 @@ WRAPPERS: dict[str, str] = {
         "a checked, numba-compiled LLM-written compute_reward(obs, action, next_obs) program"),
     "RecordRewardTerms / RecordRewardTermsVector": (
         "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
+    "BlackDeathParallel": (
+        "PettingZoo: every agent stays until all are done (zeros after its end), for SuperSuit"),
 }
 
 __all__ = [
     "BUILTIN_POTENTIALS",
     "CARL_TABLE",
     "WRAPPERS",
+    "BlackDeathParallel",
     "InfractionPenalty",
     "InfractionPenaltyParallel",
     "InfractionPenaltyVector",
