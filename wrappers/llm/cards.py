@@ -51,6 +51,11 @@ TEMP_DIST)); keep the terms on comparable scales; reward progress towards the go
 reaching it; keep penalties small."""
 
 
+SYSTEM_COMPACT = ("You write Python reward functions. Reply with one ```python block defining "
+                  "def compute_reward(obs, action, next_obs) that returns (total, {\"name\": "
+                  "value}). Read features as next_obs.name. Use only math and numpy as np.")
+
+
 @dataclass(frozen=True)
 class TaskCard:
     """A task's prompt card (see the module docstring).
@@ -75,9 +80,17 @@ class TaskCard:
     success: str
     version: int = CARD_VERSION
 
-    def render(self, env: gym.Env) -> str:
-        """The user message: environment card, feature table, task and success predicate."""
+    def render(self, env: gym.Env, *, compact: bool = False) -> str:
+        """The user message: environment card, feature table, task and success predicate.
+
+        ``compact=True`` lists the features by name and unit only and leaves out the frames and
+        the episode end: a prompt small enough for a tiny local model on a CPU.
+        """
         view = view_of(env)
+        if compact:
+            names = ", ".join(f"{f.name} ({f.unit})" for f in view.features)
+            return (f"Environment: {self.title}. Features of obs and next_obs: {names}.\n"
+                    f"Task: {self.task}\nWrite compute_reward for this task.")
         space = env.action_space
         if isinstance(space, gym.spaces.Discrete):
             acts = "\n".join(f"  {i}: {name}" for i, name in enumerate(self.actions))
@@ -99,10 +112,11 @@ class TaskCard:
                 f"## Task\n{self.task}\n\n## Success (how the result is judged)\n{self.success}\n"
                 f"\nWrite compute_reward for this task.")
 
-    def messages(self, env: gym.Env) -> list[dict[str, str]]:
-        """``[system, user]`` chat messages for this card on ``env``."""
-        return [{"role": "system", "content": SYSTEM},
-                {"role": "user", "content": self.render(env)}]
+    def messages(self, env: gym.Env, *, compact: bool = False) -> list[dict[str, str]]:
+        """``[system, user]`` chat messages for this card on ``env`` (see :meth:`render`)."""
+        system = SYSTEM_COMPACT if compact else SYSTEM
+        return [{"role": "system", "content": system},
+                {"role": "user", "content": self.render(env, compact=compact)}]
 
     def hash(self, env: gym.Env) -> str:
         """SHA-256 of the rendered messages and the card version (goes into artefacts)."""

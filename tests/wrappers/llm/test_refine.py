@@ -160,6 +160,9 @@ def test_cards_match_the_live_env(env_id):
     messages = card.messages(env)
     assert messages[0]["content"] == SYSTEM
     assert card.hash(env) == card.hash(gym.make(env_id))
+    compact = card.messages(env, compact=True)[1]["content"]
+    assert all(name in compact for name in view.names)
+    assert len(compact) < len(text) / 2
 
 
 def test_unknown_card():
