@@ -10,9 +10,11 @@ from pettingzoo import ParallelEnv
 import rewardgym
 from rewardgym.agents.multi_agent import ParallelEnvToSB3, make_parallel_sb3_vec_env
 from rewardgym.cli import main
+from rewardgym.envs import PARALLEL_ENVS
 from rewardgym.wrappers.black_death import BlackDeathParallel
 
-ENV_ID = "rewardgym/RouteDriveIntersection-v0"
+# The current version of the junction (its id is bumped with RouteDrive's).
+(ENV_ID,) = [i for i in PARALLEL_ENVS if i.startswith("rewardgym/RouteDriveIntersection-v")]
 
 
 class _Scripted(ParallelEnv):

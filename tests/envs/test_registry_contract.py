@@ -13,7 +13,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.utils.env_match import check_environments_match  # noqa: F401  (import check)
 from gymnasium.vector import AutoresetMode
 
-from rewardgym.envs import ENV_TABLE
+from rewardgym.envs import ENV_TABLE, PARALLEL_ENVS, make_parallel
 from rewardgym.envs.action_policy import action_policy
 from tests.conftest import ALL_IDS, invalid_actions, sample_actions
 from tests.helpers import assert_same, rollout, vector_rollout
@@ -152,6 +152,13 @@ def test_action_policy_is_stated_and_kept(env_id):
         assert (reward, terminated, truncated) == (0.0, False, False)
     for action in sample_actions(space, 5):
         assert_same(env.step(action)[:4], reference.step(action)[:4])
+
+
+@pytest.mark.parametrize("env_id", sorted(PARALLEL_ENVS))
+def test_multi_agent_envs_state_their_action_policy(env_id):
+    env = make_parallel(env_id)
+    for agent in env.possible_agents:
+        assert env.metadata["action_policy"] == action_policy(env.action_space(agent))
 
 
 @pytest.mark.parametrize("env_id", ALL_IDS[::5])
