@@ -31,7 +31,7 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from rewardgym.wrappers.llm.backends import BackendError, LLMBackend
+from rewardgym.wrappers.llm.backends import LLMBackend
 from rewardgym.wrappers.llm.views import RewardView, view_of
 
 Captioner = Callable[[np.ndarray, np.ndarray], str]
@@ -145,8 +145,9 @@ class AnnotationService:
         self._seen: set[str] = set(self._labels)
         self._queue: queue.Queue[str] = queue.Queue()
         self._lock = threading.Lock()
-        self._idle = threading.Event()
-        self._idle.set()
+        # Captions queued but not labelled yet; wait() sleeps on the condition until it is 0.
+        self._pending = 0
+        self._done = threading.Condition()
         self._stop = threading.Event()
         self.errors: list[str] = []
         self.requests = 0
@@ -158,7 +159,8 @@ class AnnotationService:
         for c in captions:
             if c and c not in self._seen:
                 self._seen.add(c)
-                self._idle.clear()
+                with self._done:
+                    self._pending += 1
                 self._queue.put_nowait(c)
 
     def labels(self) -> dict[str, float]:
@@ -168,15 +170,14 @@ class AnnotationService:
 
     def wait(self, timeout: float) -> bool:
         """Block (tests and shutdown only) until the queue is empty and labelled."""
-        return self._idle.wait(timeout)
+        with self._done:
+            return self._done.wait_for(lambda: self._pending == 0, timeout)
 
     def _work(self) -> None:
         while not self._stop.is_set():
             try:
                 first = self._queue.get(timeout=0.05)
             except queue.Empty:
-                if self._queue.empty():
-                    self._idle.set()
                 continue
             batch = [first]
             while len(batch) < self.batch_size:
@@ -188,8 +189,8 @@ class AnnotationService:
                 reply = self.backend.complete(label_prompt(self.goal, batch), n=1,
                                               temperature=0.0, seed=0, max_tokens=16 * len(batch))
                 parsed = parse_labels(reply[0].text, len(batch))
-            except BackendError as err:
-                self.errors.append(str(err))
+            except Exception as err:  # noqa: BLE001 - a failed batch stays neutral, never kills
+                self.errors.append(f"{type(err).__name__}: {err}")
                 parsed = {}
             self.requests += 1
             with self._lock:
@@ -201,6 +202,9 @@ class AnnotationService:
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(snapshot, indent=1, sort_keys=True))
                 tmp.replace(self.path)
+            with self._done:
+                self._pending -= len(batch)
+                self._done.notify_all()
 
     def close(self) -> None:
         """Stop the worker thread."""
