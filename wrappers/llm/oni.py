@@ -189,7 +189,7 @@ class AnnotationService:
                 reply = self.backend.complete(label_prompt(self.goal, batch), n=1,
                                               temperature=0.0, seed=0, max_tokens=16 * len(batch))
                 parsed = parse_labels(reply[0].text, len(batch))
-            except Exception as err:  # noqa: BLE001 - a failed batch stays neutral, never kills
+            except Exception as err:  # a failed batch stays neutral; the worker lives on
                 self.errors.append(f"{type(err).__name__}: {err}")
                 parsed = {}
             self.requests += 1
