@@ -295,6 +295,22 @@ def run_interleaved(steppers: Mapping[str, Stepper], *, seconds: float, repeats:
     return {name: Summary(tuple(ms)) for name, ms in results.items()}
 
 
+def latest_env_id(name: str) -> str:
+    """The newest registered ``rewardgym/<name>-v<N>`` (ids are bumped when results change).
+
+    Raises:
+        ValueError: no ``rewardgym/<name>-v<N>`` is registered.
+    """
+    import rewardgym  # noqa: F401  (registers the ids)
+
+    prefix = f"rewardgym/{name}-v"
+    versions = [int(key[len(prefix):]) for key in gym.registry
+                if key.startswith(prefix) and key[len(prefix):].isdigit()]
+    if not versions:
+        raise ValueError(f"latest_env_id: no registered env rewardgym/{name}-v<N>")
+    return f"{prefix}{max(versions)}"
+
+
 def cpu_model() -> str:
     """The CPU's model name from ``/proc/cpuinfo``, else ``platform.processor()``."""
     try:

@@ -218,8 +218,13 @@ def plot(path: str | Path, summary: Sequence[Mapping[str, Any]], axes: Sequence[
     numeric = x_axis is not None and all(
         isinstance(r[x_axis], int | float) and not isinstance(r[x_axis], bool) for r in summary)
     n = max(1, len(metrics))
-    fig, panels = plt.subplots(1, n, figsize=(4.6 * n, 3.8), squeeze=False, layout="constrained")
-    for ax, metric in zip(panels[0], metrics, strict=False):
+    cols = min(n, 4)
+    nrows = math.ceil(n / cols)
+    fig, panels = plt.subplots(nrows, cols, figsize=(4.6 * cols, 3.8 * nrows), squeeze=False,
+                               layout="constrained")
+    for ax in panels.flat[n:]:
+        ax.set_visible(False)
+    for ax, metric in zip(panels.flat, metrics, strict=False):
         lines: dict[str, list[Mapping[str, Any]]] = {}
         for row in summary:
             label = ", ".join(f"{a}={_coord_label(row[a])}" for a in others) or metric
