@@ -6,8 +6,8 @@ run (:func:`load`), so listing them costs nothing. Every module has
 
 Example:
     >>> sorted(BENCHMARKS)
-    ['adaptive_rr', 'driving_learning', 'llm_rewards', 'locomotion_learning', 'shaping_sparse',
-     'throughput', 'webshop_baselines', 'wrapper_overhead']
+    ['adaptive_rr', 'driving_learning', 'llm_rewards', 'locomotion_learning', 'minibatch_scaling',
+     'ppo_throughput', 'shaping_sparse', 'throughput', 'webshop_baselines', 'wrapper_overhead']
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ BENCHMARKS: dict[str, str] = {
     "driving_learning": "rewardgym.benchmarks.driving_learning",
     "adaptive_rr": "rewardgym.benchmarks.adaptive_rr",
     "llm_rewards": "rewardgym.benchmarks.llm_rewards",
+    "ppo_throughput": "rewardgym.benchmarks.ppo_throughput",
+    "minibatch_scaling": "rewardgym.benchmarks.minibatch_scaling",
 }
 
 

@@ -349,10 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--variants", nargs="*", choices=VARIANTS, default=None)
     parser.add_argument("--rollouts", type=int, default=None, help="timed rollouts per row")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--backend", choices=("local", "ray", "inline"), default="local",
+                        help="sweep backend (inline: in this process, no spawn)")
     args = parser.parse_args(argv)
     rows = run(args.quick, args.out, envs=args.envs, n_envs=args.n_envs,
                batch_sizes=args.batch_sizes, variants=args.variants, rollouts=args.rollouts,
-               threads=args.threads)
+               threads=args.threads, backend=args.backend)
     print(Path(args.out, f"{NAME}_quick.md" if args.quick else f"{NAME}.md").read_text())
     return 0 if rows else 1
 
