@@ -24,6 +24,7 @@ from stable_baselines3 import PPO
 
 from rewardgym.agents.sb3_adapter import VectorEnvToSB3
 from rewardgym.wrappers.llm import LLMReward, view_of
+from rewardgym.wrappers.potential import PotentialShaping
 
 
 class _Recorder(gym.Wrapper):
@@ -49,7 +50,7 @@ class _Recorder(gym.Wrapper):
         obs, reward, terminated, truncated, info = self.env.step(action)
         for name, value in info.get("reward_terms", {}).items():
             self._terms[name] = self._terms.get(name, 0.0) + float(value)
-        self._base += float(info.get("base_reward", 0.0))
+        self._base += float(info.get("base_reward", reward))
         self._length += 1
         self._success |= bool(info.get("is_success", False))
         if terminated or truncated:
@@ -106,13 +107,22 @@ def evaluate_success(env_id: str, model: Any, episodes: int, seed: int,
 
 
 def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    """Train PPO briefly on ``config["program"]`` and report success and per-term series.
+    """Train PPO briefly on a reward and report success and per-term series.
 
-    ``config``: ``env_id``, ``program`` (source), ``seed``, ``timesteps``; optional ``n_envs``
-    (4), ``eval_episodes`` (10), ``n_steps`` (128).
+    ``config``: ``env_id``, ``seed``, ``timesteps``, and the reward: ``program`` (source; the
+    default ``reward="program"``), or ``reward="sparse"`` (locomotion ``reward_mode="sparse"``,
+    the grid's own success reward) or ``reward="expert"`` (locomotion's dense reference reward,
+    sub-goal potential shaping on grids); optional ``n_envs`` (4), ``eval_episodes`` (10),
+    ``n_steps`` (128).
     """
     env_id = config["env_id"]
-    program = config["program"]
+    reward = config.get("reward", "program")
+    if reward not in ("program", "sparse", "expert"):
+        raise ValueError(f"train_candidate: reward must be program, sparse or expert, got "
+                         f"{reward!r}")
+    program = config.get("program")
+    if reward == "program" and not program:
+        raise ValueError("train_candidate: reward='program' needs config['program']")
     seed = int(config.get("seed", 0))
     timesteps = int(config["timesteps"])
     n_envs = int(config.get("n_envs", 4))
@@ -123,8 +133,17 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     kwargs = {"obs_mode": "flat"} if view.family == "grid" else {}
 
     def make() -> gym.Env:
-        return _Recorder(LLMReward(gym.make(env_id, **kwargs), program, n_states=64, seed=seed),
-                         log)
+        if reward == "program":
+            env = LLMReward(gym.make(env_id, **kwargs), program, n_states=64, seed=seed)
+        elif reward == "sparse":
+            env = gym.make(env_id, **kwargs) if view.family == "grid" else \
+                gym.make(env_id, reward_mode="sparse")
+        elif view.family == "grid":
+            env = PotentialShaping(gym.make(env_id, subgoal_distance_in_info=True, **kwargs),
+                                   "grid_subgoal_distance", gamma=0.99)
+        else:
+            env = gym.make(env_id)
+        return _Recorder(env, log)
 
     venv = VectorEnvToSB3(SyncVectorEnv([make] * n_envs,
                                         autoreset_mode=AutoresetMode.SAME_STEP))

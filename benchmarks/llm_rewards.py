@@ -1,4 +1,4 @@
-"""Overhead of a compiled LLM-written reward on native vector envs, against its Python fallback.
+"""Overhead of a compiled LLM-written reward on native vector envs; learning with generated rewards.
 
 Times, round-robin in one process, a native vector env bare, under ``LLMRewardVector`` with the
 program compiled by numba, and under ``LLMRewardVector`` with the Python fallback (same checked
@@ -9,15 +9,22 @@ locomotion view is a copy of rows the env already computed) and the program call
 numba vs Python. Target from the issue: the compiled wrapper costs <= 10 % of the step. Writes
 ``<out>/llm_rewards_overhead.{jsonl,md}``.
 
-The learning comparison of the issue (sparse vs the env's reference reward vs generated programs
-on HalfCheetahBackward, AntLieDown and DoorKey-8x8, >= 3 seeds) is not in this script yet.
+``--part learning`` trains PPO (``rewardgym.agents.llm_train.train_candidate``) through the sweep
+runner on HalfCheetahBackward, AntLieDown and DoorKey-8x8 with three kinds of reward: the env's
+sparse reward, its expert reference (locomotion's dense reward; sub-goal potential shaping on
+grids) and every generated program of a ``generate``/``refine`` archive (``--archive DIR``;
+without one, the hand-written example programs below, labelled as such), over ``--seeds``
+seeds; success rate (the env's own predicate) and return with confidence intervals and curves
+come from the sweep's summary, provenance (backend, model, candidate) is in every row.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -40,6 +47,14 @@ def compute_reward(obs, action, next_obs):
     door = 1.0 if next_obs.door_open > obs.door_open else 0.0
     goal = next_obs.door_open * math.exp(-next_obs.dist_goal / T_GOAL)
     return key + pick + door + goal, {"key": key, "pick": pick, "door": door, "goal": goal}
+''',
+    "rewardgym/AntLieDown-v0": '''
+import math
+T_LOW = 0.2
+def compute_reward(obs, action, next_obs):
+    low = math.exp(-max(next_obs.torso_z - 0.3, 0.0) / T_LOW)
+    upright = 0.5 * next_obs.up_z
+    return low + upright, {"low": low, "upright": upright}
 ''',
     "rewardgym/HalfCheetahBackward-v0": '''
 import numpy as np
@@ -127,6 +142,69 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
     return rows
 
 
+LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v0", "rewardgym/AntLieDown-v0",
+                 "rewardgym/DoorKey-8x8-v0")
+
+
+def generated_programs(env_id: str, archive: str | None) -> dict[str, dict[str, str]]:
+    """Arm name -> {"program", "provenance"} of the programs to compare for ``env_id``."""
+    if archive is None:
+        # The DoorKey program reads only the grid view, so it serves every DoorKey size.
+        key = "rewardgym/DoorKey-8x8-v0" if "DoorKey" in env_id else env_id
+        if key not in PROGRAMS:
+            raise ValueError(f"no example program for {env_id}; pass --archive DIR")
+        return {"generated:example": {"program": PROGRAMS[key],
+                                      "provenance": "hand-written example (no --archive)"}}
+    folder = Path(archive)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    if manifest.get("env_id") != env_id:
+        return {}
+    out = {}
+    for path in sorted((folder / "programs").glob("*.py")):
+        out[f"generated:{path.stem}"] = {
+            "program": path.read_text(),
+            "provenance": f"{manifest.get('backend')} / {manifest.get('model')} / {path.stem} / "
+                          f"card {str(manifest.get('card_hash'))[:12]}"}
+    return out
+
+
+def resolve_arm(config: dict[str, Any]) -> dict[str, Any]:
+    """Sweep ``resolve``: the arm's reward kind, program and provenance into the config."""
+    config = dict(config)
+    arm = config["arm"]
+    programs = config.pop("programs")
+    if arm in ("sparse", "expert"):
+        config.update(reward=arm, provenance=f"env's own {arm} reward")
+    else:
+        config.update(reward="program", **programs[arm])
+    return config
+
+
+def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_ENVS,
+                 seeds: int = 3, timesteps: int | None = None, archive: str | None = None,
+                 backend: str = "local", workers: int = 1) -> list[dict[str, Any]]:
+    """One sweep per env (arms x seeds); returns the summary rows with provenance."""
+    from rewardgym.benchmarks.sweep import run_sweep
+
+    timesteps = timesteps if timesteps is not None else (2_048 if quick else 100_000)
+    rows = []
+    for env_id in envs:
+        programs = generated_programs(env_id, archive)
+        spec = {"name": f"llm_learning_{env_id.split('/')[-1]}",
+                "run": "rewardgym.agents.llm_train:train_candidate",
+                "resolve": "rewardgym.benchmarks.llm_rewards:resolve_arm",
+                "axes": {"arm": ["sparse", "expert", *programs]},
+                "fixed": {"env_id": env_id, "timesteps": timesteps, "programs": programs,
+                          "eval_episodes": 3 if quick else 20},
+                "seeds": seeds, "metrics": ["success_rate", "base_return"]}
+        result = run_sweep(spec, out=out_dir, backend=backend, workers=workers, progress=False)
+        provenance = {r["coords"]["arm"]: r["config"].get("provenance", "")
+                      for r in result.rows if "config" in r}
+        for row in result.summary:
+            rows.append({"env_id": env_id, **row, "provenance": provenance.get(row["arm"], "")})
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -137,7 +215,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-loco", type=int, default=1024)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--part", choices=("overhead", "learning"), default="overhead")
+    parser.add_argument("--envs", nargs="+", default=list(LEARNING_ENVS))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--timesteps", type=int, default=None)
+    parser.add_argument("--archive", default=None, help="a generate/refine archive folder")
     args = parser.parse_args(argv)
+    if args.part == "learning":
+        summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,
+                               timesteps=args.timesteps, archive=args.archive)
+        for row in summary:
+            print(f"{row['env_id']:<34} {row['arm']:<22} success {row['success_rate']:.3g} "
+                  f"[{row['success_rate_lo']:.3g}, {row['success_rate_hi']:.3g}]  "
+                  f"{row['provenance']}")
+        return 0
     rows = run(args.quick, args.out, n_grid=args.n_grid, n_loco=args.n_loco,
                seconds=args.seconds, repeats=args.repeats)
     for row in rows:

@@ -1,0 +1,46 @@
+"""benchmarks/llm_rewards.py: arms and provenance of the learning comparison; a tiny sweep."""
+
+import json
+
+import pytest
+
+from rewardgym.benchmarks import BENCHMARKS
+from rewardgym.benchmarks.llm_rewards import (
+    PROGRAMS,
+    generated_programs,
+    resolve_arm,
+    run_learning,
+)
+
+
+def test_registered():
+    assert BENCHMARKS["llm_rewards"] == "rewardgym.benchmarks.llm_rewards"
+
+
+def test_arms_from_an_archive_carry_provenance(tmp_path):
+    (tmp_path / "programs").mkdir()
+    (tmp_path / "programs" / "r0a0c1.py").write_text("def compute_reward(): pass")
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "env_id": "rewardgym/AntLieDown-v0", "backend": "openai-compat:http://x/v1",
+        "model": "m", "card_hash": "ab" * 32}))
+    arms = generated_programs("rewardgym/AntLieDown-v0", str(tmp_path))
+    assert list(arms) == ["generated:r0a0c1"]
+    assert arms["generated:r0a0c1"]["provenance"].startswith("openai-compat:http://x/v1 / m / "
+                                                             "r0a0c1 / card abab")
+    assert generated_programs("rewardgym/DoorKey-8x8-v0", str(tmp_path)) == {}
+    example = generated_programs("rewardgym/DoorKey-5x5-v0", None)
+    assert example["generated:example"]["program"] == PROGRAMS["rewardgym/DoorKey-8x8-v0"]
+    assert "hand-written" in example["generated:example"]["provenance"]
+    config = resolve_arm({"arm": "generated:r0a0c1", "programs": arms, "seed": 0})
+    assert config["reward"] == "program"
+    assert config["program"] == "def compute_reward(): pass"
+    assert resolve_arm({"arm": "sparse", "programs": arms})["reward"] == "sparse"
+
+
+@pytest.mark.slow
+def test_learning_sweep_runs_every_arm(tmp_path):
+    rows = run_learning(True, str(tmp_path), envs=["rewardgym/DoorKey-5x5-v0"], seeds=1,
+                        timesteps=256, backend="inline")
+    assert [r["arm"] for r in rows] == ["sparse", "expert", "generated:example"]
+    assert all(0.0 <= r["success_rate"] <= 1.0 for r in rows)
+    assert rows[2]["provenance"] == "hand-written example (no --archive)"
