@@ -224,9 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.part == "learning":
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,
                                timesteps=args.timesteps, archive=args.archive)
+        def fmt(value: float | None) -> str:
+            return "-" if value is None else f"{value:.3g}"
+
         for row in summary:
-            print(f"{row['env_id']:<34} {row['arm']:<22} success {row['success_rate']:.3g} "
-                  f"[{row['success_rate_lo']:.3g}, {row['success_rate_hi']:.3g}]  "
+            print(f"{row['env_id']:<34} {row['arm']:<22} success {fmt(row['success_rate'])} "
+                  f"[{fmt(row['success_rate_lo'])}, {fmt(row['success_rate_hi'])}]  "
                   f"{row['provenance']}")
         return 0
     rows = run(args.quick, args.out, n_grid=args.n_grid, n_loco=args.n_loco,
