@@ -83,12 +83,12 @@ class RewardView:
 
     def rows(self, env: Any) -> np.ndarray:
         """Feature rows ``(n, size)`` of a single env (n = 1) or a native vector env."""
-        base = env.unwrapped
+        # The families' public batch views (a single env is a batch of one).
         if self.family == "locomotion":
-            return np.array(base._core.feat, dtype=np.float64)
-        from rewardgym.envs.grid.view import _rows
-
-        return _rows(base)
+            from rewardgym.envs.locomotion import features_batch
+        else:
+            from rewardgym.envs.grid.view import features_batch
+        return np.asarray(features_batch(env).values, dtype=np.float64)
 
     def single_env(self, env: Any) -> Any:
         """A fresh single env with ``env``'s configuration (for sampling validation states)."""
@@ -127,7 +127,9 @@ def view_of(env: Any) -> RewardView:
     if isinstance(base, LocomotionEnv | LocomotionVectorEnv):
         space = base.single_action_space if hasattr(base, "single_action_space") \
             else base.action_space
-        return RewardView("locomotion", base._core.layout, discrete_actions=False,
+        from rewardgym.envs.locomotion import features_batch
+
+        return RewardView("locomotion", features_batch(env).layout, discrete_actions=False,
                           action_size=int(np.prod(space.shape)))
     raise ValueError(f"no reward view for {type(base).__name__}: LLM reward programs support "
                      "the grid and locomotion families (rewardgym.envs.grid, "
