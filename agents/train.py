@@ -33,6 +33,7 @@ gamma (Ng et al., 1999). :func:`check_shaping_gamma` enforces that before traini
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import inspect
 import json
@@ -71,6 +72,7 @@ from rewardgym.agents.multi_agent import (
 from rewardgym.agents.preflight import check_run, import_wrappers
 from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
+from rewardgym.agents.smoke import SMOKE_EVAL_EPISODES, SMOKE_TIMESTEPS, smoke_mode, smoke_note
 
 __all__ = [
     "ALGORITHMS",
@@ -522,6 +524,8 @@ def train(
         env_id = check_parallel_run(env_id, algo, config)
     else:
         env_id = check_run(env_id, algo, config)
+    if smoke_mode():
+        config, eval_episodes = _smoke_budget(config, eval_episodes)
     log_dir = Path(log_dir)
     checkpoint_dir = log_dir / "checkpoints"
     tensorboard_dir = log_dir / "tb"
@@ -595,6 +599,15 @@ def train(
 
         make_console().print(result.table())
     return result
+
+
+def _smoke_budget(config: PPOConfig | SACConfig,
+                  eval_episodes: int) -> tuple[PPOConfig | SACConfig, int]:
+    """``REWARDGYM_SMOKE=1``: at most SMOKE_TIMESTEPS steps and SMOKE_EVAL_EPISODES episodes."""
+    steps = min(config.total_timesteps, SMOKE_TIMESTEPS)
+    episodes = min(eval_episodes, SMOKE_EVAL_EPISODES)
+    smoke_note(f"training capped at {steps:,} env steps, {episodes} evaluation episodes")
+    return dataclasses.replace(config, total_timesteps=steps), episodes
 
 
 def _make_env(env_id: str, config: PPOConfig | SACConfig, n_envs: int | None = None,

@@ -252,9 +252,19 @@ def measure(stepper: Stepper, seconds: float, chunk: int) -> Measurement:
                        load1=os.getloadavg()[0])
 
 
+def _smoke_timing(seconds: float, repeats: int, warmup_s: float) -> tuple[float, int, float]:
+    """``REWARDGYM_SMOKE=1``: time each case for a moment, once (a check that it runs)."""
+    from rewardgym.agents.smoke import smoke_mode
+
+    if smoke_mode():
+        return min(seconds, 0.02), 1, min(warmup_s, 0.01)
+    return seconds, repeats, warmup_s
+
+
 def time_stepper(stepper: Stepper, *, seconds: float, repeats: int,
                  warmup_s: float = 0.5) -> Summary:
     """Warm up, then take the median of ``repeats`` runs of ``seconds`` each (one stepper)."""
+    seconds, repeats, warmup_s = _smoke_timing(seconds, repeats, warmup_s)
     chunk = warm_up(stepper, warmup_s)
     return Summary(tuple(measure(stepper, seconds, chunk) for _ in range(repeats)))
 
@@ -278,6 +288,7 @@ def run_interleaved(steppers: Mapping[str, Stepper], *, seconds: float, repeats:
     Returns:
         name -> summary, in the order of ``steppers``.
     """
+    seconds, repeats, warmup_s = _smoke_timing(seconds, repeats, warmup_s)
     chunks: dict[str, int] = {}
     for name, stepper in steppers.items():
         if progress is not None:

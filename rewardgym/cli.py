@@ -78,7 +78,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         return 2
     module = importlib.import_module(BENCHMARKS[args.name])
     # Everything after the name is the benchmark's own: `rewardgym bench NAME --help` lists it.
-    return int(module.main(list(args.bench_args)))
+    argv = list(args.bench_args)
+    from rewardgym.agents.smoke import smoke_mode, smoke_note
+
+    if smoke_mode() and "--quick" not in argv and "--help" not in argv and "-h" not in argv:
+        smoke_note(f"bench {args.name} runs its --quick preset with token timings and budgets")
+        argv.append("--quick")
+    return int(module.main(argv))
 
 
 def _bench_epilog() -> str:
@@ -145,19 +151,86 @@ def _cmd_distance(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    """The README's main job: quick throughput comparison, then a short PPO run."""
-    from rewardgym.benchmarks import throughput
+    """PPO on DoorKey-5x5 with and without potential shaping: a table and a plot."""
+    from rewardgym.benchmarks import demo
 
-    code = throughput.main(["--quick", "--out", args.out])
-    if code:
-        return code
-    # A fresh run directory each time, so repeated demos never collide with old checkpoints.
-    run_dir = f"{args.log_dir}/{time.strftime('%Y%m%d-%H%M%S')}"
-    train_argv = ["train", args.env_id, "--log-dir", run_dir, "--eval-episodes", "50"]
+    argv = ["--out", args.out, "--seed", str(args.seed)]
     if args.timesteps is not None:
-        train_argv += ["--total-timesteps", str(args.timesteps)]
-    train_args = build_parser().parse_args(train_argv)
-    return int(train_args.func(train_args))
+        argv += ["--timesteps", str(args.timesteps)]
+    return int(demo.main(argv))
+
+
+#: What ``rewardgym warmup FAMILY`` builds and steps: an env id per kernel family.
+WARMUP_ENVS = {
+    "grid": "rewardgym/DoorKey-5x5-v0",
+    "driving": "rewardgym/RouteDrive-v0",
+}
+
+
+def warm_family(family: str, variant: str) -> float:
+    """Compile (or load) one family's kernels; returns the seconds it took.
+
+    ``serial``: the single env, batches under the ``prange`` threshold and the reward wrappers;
+    ``parallel``: the ``prange`` step of large batches.
+    """
+    import numpy as np
+
+    from rewardgym.agents.smoke import smoke_mode
+
+    start = time.perf_counter()
+    env_id = WARMUP_ENVS[family]
+    kwargs = {"subgoal_distance_in_info": True} if family == "grid" else {}
+    if variant == "serial":
+        env = gym.make(env_id, **kwargs)
+        env.reset(seed=0)
+        env.step(env.action_space.sample())
+        env.close()
+        envs = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point", **kwargs)
+        if family == "grid":
+            from rewardgym.wrappers.potential import PotentialShapingVector
+
+            envs = PotentialShapingVector(envs, "grid_subgoal_distance", gamma=0.99)
+    else:
+        envs = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point",
+                            parallel_threshold=1, **kwargs)
+    envs.reset(seed=0)
+    if not smoke_mode() or variant == "serial":
+        envs.step(np.asarray(envs.action_space.sample()))
+    envs.close()
+    return time.perf_counter() - start
+
+
+def _warm_job(job: tuple[str, str]) -> tuple[str, str, float]:
+    import rewardgym  # noqa: F401  (a spawned worker registers the envs itself)
+    from rewardgym.envs.native import compile_progress
+
+    with compile_progress():
+        return (*job, warm_family(*job))
+
+
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    """Compile the numba kernels of some families now, on ``--jobs`` processes at once."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rewardgym.agents.smoke import smoke_mode
+
+    variants = ("serial",) if smoke_mode() else tuple(args.variants)
+    jobs = [(family, variant) for family in args.families for variant in variants]
+    start = time.perf_counter()
+    print(f"warming up {', '.join(args.families)} kernels ({', '.join(variants)}) on "
+          f"{min(args.jobs, len(jobs))} process(es); numba caches them on disk", flush=True)
+    if args.jobs == 1:
+        results = [_warm_job(job) for job in jobs]
+    else:
+        # Fresh interpreters (not fork): the parent may hold numba/OpenMP threads.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+            results = list(pool.map(_warm_job, jobs))
+    for family, variant, seconds in results:
+        print(f"  {family} {variant}: {seconds:.1f} s")
+    print(f"kernels ready in {time.perf_counter() - start:.1f} s")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,22 +271,38 @@ def build_parser() -> argparse.ArgumentParser:
     dist.add_argument("--gamma", type=float, default=0.99)
     dist.add_argument("--seed", type=int, default=0, help="layout seed")
     dist.set_defaults(func=_cmd_distance)
-    demo = sub.add_parser("demo", help="quick throughput benchmark, then a short PPO run")
-    demo.add_argument("--env-id", default="rewardgym/DoorKey-5x5-v0")
+    demo = sub.add_parser(
+        "demo", help="PPO on DoorKey-5x5, sparse vs shaped reward: a table and a plot",
+        description="Train PPO on rewardgym/DoorKey-5x5-v0 twice (sparse reward; + potential "
+        "shaping) and write a table and a plot under OUT/demo/<timestamp>/.")
     demo.add_argument("--timesteps", type=int, default=None,
-                      help="PPO env steps (default: the env's YAML config)")
-    demo.add_argument("--out", default="results")
-    demo.add_argument("--log-dir", default="runs/demo")
+                      help="env steps per run (default 60000)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--out", default="results", help="parent folder (default: results)")
     demo.set_defaults(func=_cmd_demo)
+    warm = sub.add_parser(
+        "warmup", help="compile the numba kernels now (one time; numba caches them on disk)",
+        description="Compile the kernels of the given families in --jobs processes at once, so "
+        "the first env, training run or benchmark starts without a compile pause.")
+    warm.add_argument("families", nargs="*", default=["grid"], choices=sorted(WARMUP_ENVS),
+                      metavar="FAMILY", help=f"{', '.join(sorted(WARMUP_ENVS))} (default: grid)")
+    warm.add_argument("--variants", nargs="+", default=["serial", "parallel"],
+                      choices=["serial", "parallel"],
+                      help="serial: single envs, batches under the prange threshold, reward "
+                      "wrappers; parallel: large batches (default: both)")
+    warm.add_argument("--jobs", type=int, default=2, help="processes (default: 2)")
+    warm.set_defaults(func=_cmd_warmup)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rewardgym`` console script."""
     import rewardgym  # noqa: F401  (registers the envs)
+    from rewardgym.envs.native import compile_progress
 
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    with compile_progress():  # a line while numba compiles, instead of minutes of silence
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,26 @@ def test_bench_passes_every_option_to_the_benchmark(monkeypatch):
     monkeypatch.setitem(BENCHMARKS, "fake", "fake_benchmark")
     assert main(["bench", "fake", "--groups", "driving", "--quick", "--out", "x"]) == 0
     assert received == [["--groups", "driving", "--quick", "--out", "x"]]
+
+
+@pytest.mark.slow
+def test_demo_writes_a_table_and_a_plot_in_a_fresh_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("REWARDGYM_SMOKE", "1")
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--out", str(tmp_path), "--timesteps", "2048"]) == 0
+    first, second = sorted((tmp_path / "demo").iterdir())  # a fresh folder per run
+    for folder in (first, second):
+        assert {p.name for p in folder.iterdir()} >= {"demo.md", "demo.png", "demo.jsonl", "runs"}
+    rows = [json.loads(line) for line in (first / "demo.jsonl").read_text().splitlines()]
+    assert [(r["condition"], r["timesteps"]) for r in rows] == [("sparse", 4096), ("shaped", 4096)]
+    assert "| sparse | none |" in (first / "demo.md").read_text()
+    out = capsys.readouterr().out
+    assert "sparse vs shaped reward" in out
+
+
+def test_warmup_compiles_in_process_and_reports(monkeypatch, capsys):
+    monkeypatch.setenv("REWARDGYM_SMOKE", "1")  # serial kernels only
+    assert main(["warmup", "grid", "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "grid serial:" in out
+    assert "kernels ready in" in out

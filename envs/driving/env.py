@@ -98,7 +98,6 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
          self._actions) = shell.build_world(cfg, 1)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
-        self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,

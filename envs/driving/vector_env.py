@@ -93,7 +93,6 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
         self._all_rows = np.arange(self.num_envs)
         self._parallel = self.num_envs >= parallel_threshold
         self._seeded = np.zeros(self.num_envs, dtype=np.bool_)
-        self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         kernel = k.step_batch_parallel if self._parallel else k.step_batch

@@ -82,7 +82,6 @@ class GridEnv(PicklableKernel, gym.Env):
         self._out = k.new_step_out(1, length)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
-        self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         return compiled(k.step_batch, self._state, self._params, np.zeros(1, dtype=np.int64),

@@ -42,7 +42,10 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
     ``num_threads`` threads.  The default is one thread: the ``prange`` build is about 3x faster
     than the plain loop even then, and on a busy machine (a learner on the other core) a second
     thread waits for a time slice on every step, which measured 10x slower.  Results do not
-    depend on the thread count.
+    depend on the thread count or the kernel variant.  Smaller batches (training-sized, e.g. 32
+    envs, where the env is a sliver of a PPO step) use the serial kernel the single env uses, so
+    a process compiles one variant instead of two: on a cold cache the ``prange`` kernel costs
+    about 48 s of CPU to compile on the 2-core development machine, the serial one about 31 s.
 
     Example:
         >>> import gymnasium as gym, rewardgym
@@ -62,7 +65,7 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
     def __init__(self, num_envs: int = 1, config: GridConfig | None = None,
                  render_mode: str | None = None, max_episode_steps: int | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                 num_threads: int = 1, parallel_threshold: int = 16, tile_size: int = 32,
+                 num_threads: int = 1, parallel_threshold: int = 256, tile_size: int = 32,
                  **overrides: Any) -> None:
         base = GridConfig() if config is None else config
         self.config = cfg = dataclasses.replace(base, **overrides)
@@ -96,7 +99,6 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
         length = k.obs_length(cfg.obs_mode, cfg.width, cfg.height, cfg.agent_view_size)
         self._out = k.new_step_out(self.num_envs, length)
         self._parallel = self.num_envs >= parallel_threshold
-        self._step_kernel = self._compile_step()
         self._seeded = np.zeros(self.num_envs, dtype=np.bool_)
 
     def _compile_step(self) -> Any:

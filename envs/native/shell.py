@@ -1,6 +1,7 @@
 """What every native (numba-kernel) env shell shares (re-exported by :mod:`rewardgym.envs.native`).
 
-Compiled entry points, pickling, seeding of per-env streams, autoreset modes and reset masks.
+Compiled entry points, pickling, seeding of per-env streams, autoreset modes and reset masks, and
+:func:`compile_progress`, which shows a line while numba compiles a kernel (cold cache only).
 
 The grid, driving and locomotion families keep their state in arrays stepped by kernels; their
 Gymnasium, vector and PettingZoo shells differ only in spaces and infos, so the mechanics live
@@ -9,12 +10,17 @@ here once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 import numba
 import numpy as np
 from gymnasium.vector import AutoresetMode
+from numba.core import event as numba_event
 
 SEED_MOD = 2**64
 # Autoreset as the kernels see it (module-level ints are compile-time constants in numba).
@@ -32,6 +38,87 @@ def compiled(dispatcher: Any, *args: Any) -> Any:
     if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
         return dispatcher
     return dispatcher.compile(tuple(numba.typeof(a) for a in args))
+
+
+def _family(module: str) -> str:
+    """``rewardgym.envs.grid.kernels`` -> ``grid``; ``rewardgym.wrappers.x`` -> ``wrappers``."""
+    parts = module.split(".")
+    if parts[:2] == ["rewardgym", "envs"] and len(parts) > 2:
+        return parts[2]
+    return parts[1] if parts[0] == "rewardgym" and len(parts) > 1 else parts[0]
+
+
+class _CompileProgress(numba_event.Listener):
+    """Writes one line per top-level numba compile; on a terminal it ticks the elapsed seconds."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.depth = 0
+        self.label = ""
+        self.start = 0.0
+        self.done = threading.Event()
+        self.ticker: threading.Thread | None = None
+
+    def _tick(self) -> None:
+        # llvmlite releases the GIL while LLVM optimises, which is most of a compile.
+        while not self.done.wait(1.0):
+            self.stream.write(f"\r{self.label} {time.perf_counter() - self.start:.0f} s")
+            self.stream.flush()
+
+    def on_start(self, ev: numba_event.Event) -> None:
+        self.depth += 1
+        if self.depth > 1:
+            return
+        func = ev.data["dispatcher"].py_func
+        self.label = (f"compiling {_family(func.__module__)} kernels (one time, cached): "
+                      f"{func.__name__} ...")
+        self.start = time.perf_counter()
+        self.stream.write(self.label if self.tty else self.label + "\n")
+        self.stream.flush()
+        if self.tty:
+            self.done.clear()
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+
+    def on_end(self, ev: numba_event.Event) -> None:
+        self.depth -= 1
+        if self.depth > 0:
+            return
+        if self.ticker is not None:
+            self.done.set()
+            self.ticker.join()
+            self.ticker = None
+        seconds = time.perf_counter() - self.start
+        end = f"\r{self.label} {seconds:.0f} s" if self.tty else f"  done in {seconds:.0f} s"
+        self.stream.write(end + "\n")
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def compile_progress(stream: TextIO | None = None) -> Iterator[None]:
+    """Show a line for every kernel numba compiles inside the block (nothing on a warm cache).
+
+    numba compiles a kernel the first time it runs with new argument types unless its on-disk
+    cache (``__pycache__/*.nbi, *.nbc``) has it; a cold grid or driving kernel takes tens of
+    seconds, which without a word looks like a hang. The ``rewardgym`` command runs every
+    sub-command inside this block.
+
+    Args:
+        stream: Where to write (default ``sys.stderr``).
+
+    Example:
+        >>> import io, numba
+        >>> out = io.StringIO()
+        >>> with compile_progress(out):
+        ...     numba.njit(lambda x: x + 1)(1)
+        2
+        >>> out.getvalue().startswith("compiling")
+        True
+    """
+    listener = _CompileProgress(sys.stderr if stream is None else stream)
+    with numba_event.install_listener("numba:compile", listener):
+        yield
 
 
 def call_on_threads(threads: int | None, kernel: Any, *args: Any) -> None:
@@ -54,18 +141,27 @@ def call_on_threads(threads: int | None, kernel: Any, *args: Any) -> None:
 class PicklableKernel:
     """Mixin for shells that keep a compiled kernel entry point in ``_step_kernel``.
 
-    Entry points do not pickle (subprocess vector envs pickle envs), so they are dropped and
-    looked up again with the shell's ``_compile_step()``.
+    The entry point is looked up (compiled on a cold cache) on first use, not at construction, so
+    building an env to check its spaces or kwargs compiles nothing, and a process compiles only
+    the kernel variants it steps (serial for single envs and small batches, ``prange`` for large
+    ones). Entry points do not pickle (subprocess vector envs pickle envs), so they are dropped
+    and looked up again after unpickling.
     """
+
+    @property
+    def _step_kernel(self) -> Any:
+        kernel = self.__dict__.get("_step_entry")
+        if kernel is None:
+            kernel = self.__dict__["_step_entry"] = self._compile_step()
+        return kernel
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_step_kernel"]
+        state.pop("_step_entry", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._step_kernel = self._compile_step()
 
     def _compile_step(self) -> Any:
         raise NotImplementedError
