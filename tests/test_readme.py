@@ -73,7 +73,8 @@ def test_python_blocks_run_each_in_a_fresh_namespace(tmp_path):
         f"blocks = {BLOCKS!r}\n"
         "for i, block in enumerate(blocks):\n"
         "    print(f'--- block {i}', flush=True)\n"
-        "    exec(compile(block, f'README.md python block {i}', 'exec'), {'__name__': '__main__'})\n"
+        "    code = compile(block, f'README.md python block {i}', 'exec')\n"
+        "    exec(code, {'__name__': '__main__'})\n"
     )
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=600)
