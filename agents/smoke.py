@@ -21,8 +21,9 @@ __all__ = ["SMOKE_EVAL_EPISODES", "SMOKE_TIMESTEPS", "SMOKE_VARIABLE", "smoke_mo
            "smoke_note"]
 
 SMOKE_VARIABLE = "REWARDGYM_SMOKE"
-#: Env steps a training run is capped at in smoke mode.
-SMOKE_TIMESTEPS = 2_048
+#: Env steps a training run is capped at in smoke mode (enough for every DoorKey-5x5 env to end
+#: an episode, so per-term logs exist for `plot-terms`).
+SMOKE_TIMESTEPS = 10_240
 #: Evaluation episodes in smoke mode.
 SMOKE_EVAL_EPISODES = 2
 
