@@ -1,7 +1,7 @@
 """The kit every native (numba-kernel) env family shares.
 
 - :mod:`~rewardgym.envs.native.shell`: compiled entry points, pickling, seeding of per-env streams,
-  autoreset modes and reset masks (re-exported here);
+  autoreset modes, reset masks and the compile progress line (re-exported here);
 - :mod:`~rewardgym.envs.native.rng`: the per-env counter-based random streams kernels draw from;
 - :mod:`~rewardgym.envs.native.cache_guard`: drops a package's cached kernels when any source they
   can inline changed. Every numba package (each family, the wrappers, this kit) calls it first
@@ -21,6 +21,7 @@ from rewardgym.envs.native.shell import (  # noqa: E402
     SEED_MOD,
     PicklableKernel,
     call_on_threads,
+    compile_progress,
     compiled,
     parse_autoreset_mode,
     reset_mask,
@@ -35,6 +36,7 @@ __all__ = [
     "SEED_MOD",
     "PicklableKernel",
     "call_on_threads",
+    "compile_progress",
     "compiled",
     "invalidate_if_sources_changed",
     "parse_autoreset_mode",
