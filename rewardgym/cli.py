@@ -215,10 +215,16 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
 
     from rewardgym.agents.smoke import smoke_mode
 
+    families = args.families or ["grid"]
+    unknown = sorted(set(families) - set(WARMUP_ENVS))
+    if unknown:
+        print(f"error: unknown families {unknown}; choose from {sorted(WARMUP_ENVS)}",
+              file=sys.stderr)
+        return 2
     variants = ("serial",) if smoke_mode() else tuple(args.variants)
-    jobs = [(family, variant) for family in args.families for variant in variants]
+    jobs = [(family, variant) for family in families for variant in variants]
     start = time.perf_counter()
-    print(f"warming up {', '.join(args.families)} kernels ({', '.join(variants)}) on "
+    print(f"warming up {', '.join(families)} kernels ({', '.join(variants)}) on "
           f"{min(args.jobs, len(jobs))} process(es); numba caches them on disk", flush=True)
     if args.jobs == 1:
         results = [_warm_job(job) for job in jobs]
@@ -284,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         "warmup", help="compile the numba kernels now (one time; numba caches them on disk)",
         description="Compile the kernels of the given families in --jobs processes at once, so "
         "the first env, training run or benchmark starts without a compile pause.")
-    warm.add_argument("families", nargs="*", default=["grid"], choices=sorted(WARMUP_ENVS),
+    # Checked in _cmd_warmup: argparse tests an empty nargs="*" list itself against `choices`.
+    warm.add_argument("families", nargs="*", default=None,
                       metavar="FAMILY", help=f"{', '.join(sorted(WARMUP_ENVS))} (default: grid)")
     warm.add_argument("--variants", nargs="+", default=["serial", "parallel"],
                       choices=["serial", "parallel"],

@@ -6,6 +6,8 @@ in one child process. Commands are the lines of fenced ``bash`` blocks that star
 folder (so ``plot-terms`` finds the run a ``train`` line made), as a child process each, with
 ``REWARDGYM_SMOKE=1``: training stops after a few thousand env steps and benchmarks run their
 ``--quick`` preset with token timings (``rewardgym.agents.smoke``). ``make`` lines are not run.
+A bare ``rewardgym <sub-command>`` in prose that cannot run without arguments (``rewardgym
+sweep``) names the command: its ``--help`` must work.
 """
 
 from __future__ import annotations
@@ -86,9 +88,28 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("readme_commands")
 
 
+def _is_mention(argv: list[str]) -> bool:
+    """``rewardgym sweep`` in prose names a sub-command that needs arguments: check its --help."""
+    import contextlib
+    import io
+
+    from rewardgym.cli import build_parser
+
+    if len(argv) != 2:
+        return False
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            build_parser().parse_args(argv[1:])
+    except SystemExit:
+        return True
+    return False
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_command_runs_as_written(command, scratch):
     argv = shlex.split(command)
+    if _is_mention(argv):
+        argv.append("--help")
     done = subprocess.run([sys.executable, "-m", "rewardgym.cli", *argv[1:]], cwd=scratch,
                           env=_env(), capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
