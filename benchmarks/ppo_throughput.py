@@ -303,8 +303,12 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     # One configuration at a time: concurrent runs would time each other.
     result = sweep.run_sweep(spec, out=out_dir, backend=backend, workers=1, address=address,
                              progress=progress)
-    measured = [{**r["coords"], **r["result"]} for r in result.rows
-                if r["status"] == "ok" and not r["result"].get("skipped")]
+    # Every configuration measured into this folder so far (earlier launches with other grids
+    # included), so one table can be built up from several short runs.
+    latest = {r["key"]: r for r in sweep.read_rows(result.folder / sweep.RESULTS)
+              if r["status"] == "ok"}
+    measured = [{**r["coords"], **r["result"]} for r in latest.values()
+                if not r["result"].get("skipped")]
     rows = table_rows(measured)
     out = Path(out_dir)
     meta = harness.run_metadata()
@@ -324,7 +328,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     loads = [r["load1"] for r in rows]
     notes = [f"SB3 PPO, MlpPolicy 256x256, n_steps {spec['fixed']['n_steps']}, "
              f"{spec['fixed']['n_epochs']} epochs, {threads} torch thread(s); {rollouts} timed "
-             "rollout(s)+update(s) after one warm-up, one process per row, run one at a time.",
+             "rollout(s)+update(s) after one warm-up, one configuration at a time"
+             f"{' in one process' if backend == 'inline' else ', one process each'}.",
              "env share: time in the env's own step (native VectorEnv.step; for dummy/subproc "
              "the whole VecEnv.step_wait). adapter overhead: (adapter - bare) VecEnv time per "
              "env step over the bare run's wall time per env step.",
