@@ -93,7 +93,15 @@ _SPEC_KEYS = ("name", "run", "axes", "fixed", "seeds", "metrics", "resources", "
 
 
 class SweepConfigError(ValueError):
-    """A spec that is malformed, or that changed under an output folder holding older results."""
+    """A spec that is malformed, or that changed under an output folder holding older results.
+
+    Example:
+        >>> try:
+        ...     SweepSpec.from_dict({"name": "s", "run": "m:f", "axes": {}, "seeds": 0})
+        ... except SweepConfigError as exc:
+        ...     print(exc)
+        seeds must be >= 1 or a list of ints, got 0
+    """
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -340,7 +348,13 @@ def run_key(run: str, config: Mapping[str, Any], version: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Run:
-    """One run of a sweep: its key, grid coordinates, seed and full config."""
+    """One run of a sweep: its key, grid coordinates, seed and full config.
+
+    Example:
+        >>> run = Run("abc", {"lr": 1}, 0, {"lr": 1, "seed": 0})
+        >>> run.point
+        '{"coords":{"lr":1},"seed":0}'
+    """
 
     key: str
     coords: dict[str, Any]
@@ -535,7 +549,14 @@ def _check_points(folder: Path, runs: Sequence[Run], rows: Sequence[Mapping[str,
 
 @dataclasses.dataclass
 class SweepResult:
-    """What :func:`run_sweep` returns: the grid's rows, the summary and the files written."""
+    """What :func:`run_sweep` returns: the grid's rows, the summary and the files written.
+
+    Example:
+        >>> result = SweepResult(Path("out/s"), [], [], ran=0, failed=0,
+        ...                      table=Path("out/s/summary.md"), figure=None)
+        >>> result.ran, result.table.name
+        (0, 'summary.md')
+    """
 
     folder: Path
     rows: list[dict[str, Any]]
