@@ -1,7 +1,8 @@
 """``REWARDGYM_SMOKE=1``: run every command with a token budget, to check that it runs.
 
 The README test (``tests/test_readme.py``) runs every ``rewardgym ...`` command of the README as
-written; with this variable set, training stops after :data:`SMOKE_TIMESTEPS` env steps and
+written; with this variable set, training stops after :data:`SMOKE_TIMESTEPS` env steps (SAC:
+``learning_starts`` + 512, since its gradient steps dominate) and
 evaluates :data:`SMOKE_EVAL_EPISODES` episodes, and benchmarks time each case for a moment. Each
 capped command says so on stderr: a smoke run's numbers are not results.
 

@@ -605,6 +605,8 @@ def _smoke_budget(config: PPOConfig | SACConfig,
                   eval_episodes: int) -> tuple[PPOConfig | SACConfig, int]:
     """``REWARDGYM_SMOKE=1``: at most SMOKE_TIMESTEPS steps and SMOKE_EVAL_EPISODES episodes."""
     steps = min(config.total_timesteps, SMOKE_TIMESTEPS)
+    if isinstance(config, SACConfig):  # gradient steps cost ~20 ms each: a few hundred only
+        steps = min(config.total_timesteps, config.learning_starts + 512)
     episodes = min(eval_episodes, SMOKE_EVAL_EPISODES)
     smoke_note(f"training capped at {steps:,} env steps, {episodes} evaluation episodes")
     return dataclasses.replace(config, total_timesteps=steps), episodes
