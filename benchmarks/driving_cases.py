@@ -19,8 +19,8 @@ import numba
 
 from rewardgym.benchmarks import harness
 
-OURS_ID = "rewardgym/RouteDrive-v0"
-OURS_BEV_ID = "rewardgym/RouteDrive-BEV-v0"
+OURS_ID = "rewardgym/RouteDrive-v1"
+OURS_BEV_ID = "rewardgym/RouteDrive-BEV-v1"
 HIGHWAY_IDS = ("highway-fast-v0", "intersection-v1")
 REFERENCE = "highway-fast-v0"
 

@@ -1,6 +1,6 @@
 """Does SB3 PPO learn to drive RouteDrive's routes on the CaRL reward?
 
-Trains PPO (Beta policy, CaRL's settings scaled down: the ``rewardgym/RouteDrive-v0`` entry of
+Trains PPO (Beta policy, CaRL's settings scaled down: the ``rewardgym/RouteDrive-v1`` entry of
 ``agents/configs/ppo.yml``) through :func:`rewardgym.agents.train` on the native vector env,
 and every ``eval_every`` env steps evaluates the deterministic policy (the Beta mean) on fresh
 seeded episodes: mean route completion (RC, %), driving score (DS = RC × leaderboard
@@ -23,7 +23,7 @@ from rewardgym.benchmarks import harness
 from rewardgym.benchmarks.harness import Column
 
 NAME = "driving_learning"
-ENV_ID = "rewardgym/RouteDrive-v0"
+ENV_ID = "rewardgym/RouteDrive-v1"
 EVAL_SEED = 10_000  # evaluation episodes never share seeds with training (seeded from 0)
 Policy = Callable[[np.ndarray], np.ndarray]
 
@@ -164,7 +164,7 @@ def plot(path: Path, curve: Sequence[dict], references: dict[str, dict]) -> Path
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("RouteDrive-v0: PPO on the CaRL reward (deterministic evaluation)")
+    fig.suptitle("RouteDrive-v1: PPO on the CaRL reward (deterministic evaluation)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -204,7 +204,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
     rows += [{"policy": "PPO", **point} for point in curve]
     harness.record(NAME, rows, out, quick=quick, seed=first["seed"], overrides=list(overrides),
                    train_wall_s=first["result"]["train_wall_s"])
-    notes = [f"`rewardgym/RouteDrive-v0`, seed {first['seed']}, {timesteps:,} env steps, "
+    notes = [f"`rewardgym/RouteDrive-v1`, seed {first['seed']}, {timesteps:,} env steps, "
              f"overrides {list(overrides)}; evaluations: {eval_episodes} seeded episodes each "
              f"(seeds from {EVAL_SEED}), deterministic policy (the Beta mean). All seeds: "
              f"`{result.table}`."]

@@ -105,11 +105,13 @@ ENV_TABLE: tuple[EnvRow, ...] = (
            max_episode_steps=15),
     # CaRL-style route driving (envs/driving): route completion × soft infraction factors; the
     # time limit is the route's own (in the kernel), so the rows carry no max_episode_steps.
-    EnvRow(name="RouteDrive", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC),
+    # v1: reward and driving score matched to CaRL's code (comfort filters and holds, lane
+    # centre, TTC, terminal penalty, Roach hazards, no route-timeout multiplier).
+    EnvRow(name="RouteDrive", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC, version=1),
     EnvRow(name="RouteDrive-Discrete", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC,
-           kwargs={"action_mode": "discrete"}),
+           kwargs={"action_mode": "discrete"}, version=1),
     EnvRow(name="RouteDrive-BEV", entry_point=_DRIVE, vector_entry_point=_DRIVE_VEC,
-           kwargs={"obs_mode": "bev"}),
+           kwargs={"obs_mode": "bev"}, version=1),
     # MuJoCo locomotion behaviours (envs/locomotion) after Text2Reward and VLM-RM, on Gymnasium's
     # v5 models: dense reference rewards, reward_mode="sparse", info["is_success"] predicates.
     _loco("HalfCheetahBackward", 1000, task="half_cheetah_backward"),
@@ -147,8 +149,8 @@ def register_envs() -> None:
 # Multi-agent envs (PettingZoo has no global registry): id -> "module:factory" of a function
 # returning a ``pettingzoo.ParallelEnv``; the module also has PettingZoo's ``env``/``raw_env``.
 PARALLEL_ENVS: dict[str, str] = {
-    f"{NAMESPACE}/RouteDriveIntersection-v0":
-        "rewardgym.envs.driving.routedrive_intersection_v0:parallel_env",
+    f"{NAMESPACE}/RouteDriveIntersection-v1":
+        "rewardgym.envs.driving.routedrive_intersection_v1:parallel_env",
 }
 
 
@@ -156,7 +158,7 @@ def make_parallel(env_id: str, **kwargs: Any) -> ParallelEnv:
     """Build the PettingZoo ``ParallelEnv`` registered as ``env_id`` in :data:`PARALLEL_ENVS`.
 
     Example:
-        >>> env = make_parallel("rewardgym/RouteDriveIntersection-v0", num_egos=2)
+        >>> env = make_parallel("rewardgym/RouteDriveIntersection-v1", num_egos=2)
         >>> env.possible_agents
         ['car_0', 'car_1']
 

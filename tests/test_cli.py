@@ -11,7 +11,7 @@ def test_list_prints_every_env_with_its_spaces(capsys):
     for env_id in ALL_IDS:
         assert env_id in out
     assert "Discrete(7)" in out
-    assert "rewardgym/RouteDriveIntersection-v0" in out
+    assert "rewardgym/RouteDriveIntersection-v1" in out
     assert "car_0, car_1, car_2, car_3" in out
 
 

@@ -2,16 +2,19 @@
 
 CaRL (Jaeger et al., "CaRL: Learning Scalable Planning Policies with Simple Rewards", CoRL 2025)
 rewards route progress and lets infractions either end the episode (with a terminal reward ``T``)
-or multiply the progress down: ``r = progress * Π_k p_k + Σ T``. Here the env reports
+or multiply the progress down: ``r = progress * Π_k p_k + T``. Here the env reports
 ``info[progress_key]`` and one ``info[name]`` per infraction (a bool, or a severity in [0, 1])
 at every step, also when the infraction did not happen; an :class:`InfractionRule` per name
 says what it does:
 
-* ``terminate=True``: the episode ends, ``terminal_reward`` is added;
+* ``terminate=True``: the episode ends, ``terminal_reward`` is added; an episode ends once,
+  so when several terminating infractions fire on one step only one terminal reward is paid,
+  the one of largest magnitude (CaRL subtracts its ``terminal_hint`` once, however many of
+  collision / red light fired: ``simple_reward.py`` ≈ lines 254–265);
 * ``factor=f``: the progress is multiplied by ``f`` while active;
 * ``weight=w``: the progress is multiplied by ``1 - w * severity``;
 * ``hold_steps=k``: a multiplier stays in force for ``k`` steps after the infraction (CaRL holds
-  TTC and comfort penalties for 500 ticks).
+  TTC penalties for 500 ticks).
 
 :data:`CARL_TABLE` is CaRL's CARLA configuration (research notes ``carl_driving.md`` §1.1, §5.3).
 A name in the table that the step's info lacks raises a ``KeyError`` on the first step, naming the
@@ -67,8 +70,10 @@ class InfractionRule:
 
 
 # CaRL's CARLA settings: T = -1 for collisions and red lights, 0 for other hard infractions;
-# speeding severity = overspeed / 2.23 m/s; TTC x0.5 and comfort 1 - 0.5 * n_active / 6 held for
-# 500 ticks; lane-centre factor 1 - clip(d / (w/2)); outside route lanes x0.
+# speeding severity = overspeed / 2.23 m/s; TTC x0.5 held for 500 ticks; comfort 1 - 0.5 * s with
+# s the share of the 6 comfort metrics inside their own 500-tick holds (CaRL keeps one countdown
+# per metric, so the env reports s with the holds applied and the rule holds nothing);
+# lane-centre factor 1 - clip(d / (w/2)); outside route lanes x0.
 CARL_TABLE: tuple[InfractionRule, ...] = (
     InfractionRule("collision", terminate=True, terminal_reward=-1.0),
     InfractionRule("red_light", terminate=True, terminal_reward=-1.0),
@@ -79,7 +84,7 @@ CARL_TABLE: tuple[InfractionRule, ...] = (
     InfractionRule("blocked", terminate=True),
     InfractionRule("speeding", weight=1.0),
     InfractionRule("ttc", factor=0.5, hold_steps=500),
-    InfractionRule("comfort", weight=0.5, hold_steps=500),
+    InfractionRule("comfort", weight=0.5),
     InfractionRule("lane_center", weight=1.0),
     InfractionRule("outside_route_lanes", factor=0.0),
 )
@@ -91,7 +96,9 @@ def penalize(progress, severity, kind, value, hold, held_factor, countdown, rewa
     """One step of the scheme for a batch: ``severity`` ``(n, K)``, per-rule params ``(K,)``.
 
     ``kind``: 0 terminate (``value`` = terminal reward), 1 constant factor, 2 weight.
-    ``countdown``/``held_factor`` ``(n, K)`` carry held multipliers between steps.
+    ``countdown``/``held_factor`` ``(n, K)`` carry held multipliers between steps. Of several
+    terminating rules firing on one step, the terminal reward of largest magnitude is paid
+    (the first in table order on a tie).
     """
     n, k_rules = severity.shape
     for i in range(n):
@@ -102,8 +109,9 @@ def penalize(progress, severity, kind, value, hold, held_factor, countdown, rewa
             s = severity[i, k]
             if kind[k] == 0:
                 if s > 0.0:
+                    if not end or abs(value[k]) > abs(term_sum):
+                        term_sum = value[k]
                     end = True
-                    term_sum += value[k]
                 continue
             factor = 1.0
             if s > 0.0:
@@ -158,7 +166,7 @@ def _progress(info: dict[str, Any], key: str, n: int) -> np.ndarray:
 
 
 class InfractionPenalty(gym.Wrapper, RecordConstructorArgs):
-    """Replace the reward by ``progress * Π factors + Σ terminal rewards`` (CaRL's scheme).
+    """Replace the reward by ``progress * Π factors + terminal reward`` (CaRL's scheme).
 
     Args:
         env: an env whose ``info`` carries ``progress_key`` and the infraction names.

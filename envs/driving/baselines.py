@@ -34,7 +34,7 @@ class RouteFollower:
 
     Example:
         >>> import gymnasium as gym, rewardgym
-        >>> env = gym.make("rewardgym/RouteDrive-v0")
+        >>> env = gym.make("rewardgym/RouteDrive-v1")
         >>> driver = RouteFollower()
         >>> obs, _ = env.reset(seed=0)
         >>> action = driver(obs)

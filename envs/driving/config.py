@@ -2,8 +2,10 @@
 
 Defaults follow CaRL's CARLA settings (research notes ``carl_driving.md`` §1, §5) scaled to
 short procedurally generated routes: a 10 Hz kinematic bicycle, IDM traffic, CaRL's hard and
-soft infractions with CaRL's constants (overspeed 2.23 m/s, TTC ×0.5, comfort ``1 - 0.5·n/6``),
-but penalties held for 50 ticks (CaRL: 500) and ``blocked`` after 30 s (CaRL: 90 s).
+soft infractions with CaRL's constants (overspeed 2.23 m/s, TTC ×0.5, comfort ``1 - 0.5·n/6``
+over Savitzky–Golay-filtered metrics with one hold per metric), but penalties held for 50 ticks
+(CaRL: 500) and ``blocked`` after 30 s (CaRL: 90 s). Every deliberate difference from CaRL is a
+row of ``docs/fidelity.md``.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class DriveConfig:
 
     Attributes:
         reward_mode: ``"carl"`` (ΔRC × soft factors + terminal penalty), ``"roach"`` (Roach's
-            summed reward as CaRL reproduced it), ``"progress"`` (raw ΔRC, for the generic
+            summed reward as CaRL reproduced it, −1 on every episode end, truncation
+            included), ``"progress"`` (raw ΔRC, for the generic
             ``InfractionPenalty`` wrapper) or ``"sparse"`` (100 on finishing the route).
         action_mode: ``"continuous"`` (``Box([-1, 1]^2)`` = steer, accel) or ``"discrete"``
             (15 actions: 5 steering levels × brake / coast / accelerate).
@@ -115,8 +118,11 @@ class DriveConfig:
         timeout_is_terminal: end timed-out episodes as terminated (CaRL) instead of truncated.
         route_done_pct: route completion (%) that finishes the route.
         overspeed_margin: m/s over the limit at which the speeding factor reaches 0 (nuPlan).
-        ttc_factor, ttc_hold_steps: time-to-collision factor and how long it is held.
-        comfort_weight, comfort_hold_steps: comfort factor ``1 - w·n_violated/6``, held.
+        ttc_factor, ttc_hold_steps: time-to-collision factor and how long it is held (the
+            violating step included; 0: that step only).
+        comfort_weight, comfort_hold_steps: comfort factor ``1 - w·n/6``, ``n`` the comfort
+            metrics violated within the last ``comfort_hold_steps`` steps (each metric has its
+            own countdown, as CaRL's ``comfort_penalty_ticks``; 0 disables the factor).
         lon_accel_min, lon_accel_max, lat_accel_max, jerk_max, lon_jerk_max, yaw_rate_max,
             yaw_accel_max: comfort bounds (defaults: CaRL's wide CARLA bounds).
         terminal_penalty: CaRL's ``T``: subtracted on collision and on red-light running.

@@ -33,12 +33,13 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
     2000), some of which run red lights.
 
     ## Observation
-    ``obs_mode="vector"``: ``Box(-5, 5, (75,), float32)``: ego state (speed / limit, limit,
+    ``obs_mode="vector"``: ``Box(-5, 5, (80,), float32)``: ego state (speed / limit, limit,
     steering, previous action, lateral offset, heading error), 10 route points 4–40 m ahead in
     the ego frame, the 6 nearest cars (position, heading, speed, mask), the next traffic light
     (one-hot state, distance, time to change), route completion, and the timers the reward
-    depends on (time left, blocked countdown, route left, held TTC / comfort penalties: CaRL's
-    value measurements, kept in the observation since SB3 has no critic-only inputs).
+    depends on (time left, blocked countdown, route left, the TTC and the six comfort
+    countdowns: CaRL's 10 value measurements, kept in the observation since SB3 has no
+    critic-only inputs).
     ``obs_mode="bev"`` adds ``bev``: ``uint8 (4, 48, 48)`` ego-centric raster at 1 px/m (road,
     route, cars coded by speed, stop lines coded by light state).
 
@@ -51,8 +52,9 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
 
     ## Reward
     ``reward_mode="carl"`` (default): ΔRC × Π soft factors (speeding, TTC, comfort, lane centre,
-    outside route lanes) − 1 on collision or red-light running; an episode returns at most 100.
-    ``"roach"``: Roach's summed speed, position, rotation, action and terminal terms.
+    outside route lanes) − 1 once when the episode ends on a collision or red light; an episode
+    returns at most 100.  ``"roach"``: Roach's summed speed, position, rotation, action and
+    terminal terms (−1 on every episode end, as CaRL's reproduction).
     ``"progress"``: ΔRC only, with the infraction signals in ``info`` for
     :class:`~rewardgym.wrappers.InfractionPenalty` (with :func:`infraction_table` it equals
     ``"carl"`` exactly).  ``"sparse"``: 100 on finishing the route.  ``info["reward_terms"]``
@@ -66,13 +68,17 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
     ``driving_score`` = RC × Π penalties (final at episode end).
 
     ## Version history
+    * v1: CaRL's comfort (Savitzky–Golay filters, one hold per metric), lane-centre distance
+      to the nearest lane, TTC on every actor (not at standstill), one terminal penalty per
+      episode end, Roach's hazard geometry and −1 on truncation, no driving-score multiplier
+      for a route timeout, 10 value features.
     * v0: initial release.
 
     Example:
         >>> env = RouteDriveEnv()
         >>> obs, info = env.reset(seed=0)
         >>> obs.shape, info["route_completion"]
-        ((75,), 0.0)
+        ((80,), 0.0)
         >>> obs, reward, terminated, truncated, info = env.step(np.array([0.0, 0.5]))
         >>> sorted(info["reward_terms"])
         ['progress', 'terminal']

@@ -27,7 +27,8 @@ from rewardgym.envs.driving.geometry import (
     raster_bits,
     wrap_angle,
 )
-from rewardgym.envs.driving.maps import DRIVABLE, LANE_WIDTH, MAX_STOPS, ROUTE0
+from rewardgym.envs.driving.maps import DRIVABLE, LANE_WIDTH, MAX_STOPS, NO_LANE, ROUTE0
+from rewardgym.envs.driving.savgol import HISTORY, MIN_FRAMES, last_value_tables
 from rewardgym.envs.native import NEXT_STEP, SAME_STEP
 from rewardgym.envs.native.rng import next_u64, randint
 
@@ -52,11 +53,29 @@ ACTOR_FEATURES = 6
 SENSE_RANGE = 50.0
 EGO_FEATURES = 8
 LIGHT_FEATURES = 5
-VALUE_FEATURES = 5
+COMFORT_METRICS = 6  # lon accel, lat accel, jerk, lon jerk, yaw rate, yaw accel (nuPlan's)
+VALUE_FEATURES = 4 + COMFORT_METRICS  # CaRL's 10 value measurements
 BEV_CHANNELS = 4
+# CaRL's TTC (simple_reward.py, does_agent_violate_ttc): forecasts at these times, skipped below
+# 0.1 m/s ego speed (its stopped_speed_threshold).
 TTC_HORIZONS = (0.1, 0.3, 0.5, 0.7, 0.9)
-LEADERBOARD_COLLISION, LEADERBOARD_RED_LIGHT, LEADERBOARD_TIMEOUT = 0.6, 0.7, 0.7
+TTC_MIN_SPEED = 0.1
+# Leaderboard penalties (leaderboard/utils/statistics_manager.py, PENALTY_VALUE_DICT). A route
+# that times out has no multiplier there (0.7 is for scenario timeouts), so none here.
+LEADERBOARD_COLLISION, LEADERBOARD_RED_LIGHT = 0.6, 0.7
+# Roach's speed hazards as CaRL's reproduction evaluates them (roach_reward.py with carla-roach's
+# hazard_actor.lbc_hazard_vehicle and TrafficLightHandler.get_light_state): a vehicle within
+# 9.5 m centre to centre, less than 45° off the ego's heading, whose heading differs by at most
+# 150° (not oncoming); a red or yellow light whose stop line is within 18 m of a point 0.8 half
+# lengths behind the ego's centre (rr_tl_offset), judged by the distance from the ego's centre.
+ROACH_VEHICLE_RANGE, ROACH_VEHICLE_DEG, ROACH_SAME_HEADING_DEG = 9.5, 45.0, 150.0
+ROACH_VEHICLE_D0, ROACH_LIGHT_D0, ROACH_LIGHT_RANGE, ROACH_TL_OFFSET = 8.0, 5.0, 18.0, -0.8
 RED, YELLOW, GREEN = 0, 1, 2
+# CaRL's comfort filters as coefficient vectors (see rewardgym.envs.driving.savgol); numba
+# compiles these read-only module arrays in as constants.
+_SG = last_value_tables()
+SG_SMOOTH, SG_JERK, SG_YAW_RATE, SG_YAW_ACCEL = (_SG["smooth"], _SG["jerk"], _SG["yaw_rate"],
+                                                _SG["yaw_accel"])
 
 
 def obs_length(value_features: bool) -> int:
@@ -70,12 +89,17 @@ def obs_length(value_features: bool) -> int:
 # numba passes a tuple of arrays by value, which cost 0.6 µs per call with one array per field.
 W_GREEN, W_PHASE0 = 0, 1  # world floats: green phase length (s), light cycle offset (s)
 W_TMPL, W_T, W_LIMIT, W_NEEDS_RESET = 0, 1, 2, 3  # world ints: template, step, timeout, flag
-(E_X, E_Y, E_YAW, E_V, E_STEER, E_S, E_S0, E_LEN, E_RCMAX, E_FRONT, E_LAT, E_PSI, E_PLON,
- E_PLAT, E_PYR, E_ACC, E_YR, E_TTC_HELD, E_COMF_HELD, E_PENALTY, E_OUTSIDE, E_ACT0,
- E_ACT1, E_COS, E_SIN) = range(25)
-# Ego ints: route, cached route segment, blocked / wrong-way step counters, held-penalty
-# countdowns, and whether the ego still drives.
-E_ROUTE, E_SEG, E_BLOCKED, E_WRONG, E_TTC_CD, E_COMF_CD, E_ACTIVE = range(7)
+(E_X, E_Y, E_YAW, E_V, E_STEER, E_S, E_S0, E_LEN, E_RCMAX, E_FRONT, E_LAT, E_PSI, E_ACC,
+ E_YR, E_TTC_HELD, E_PENALTY, E_OUTSIDE, E_ACT0, E_ACT1, E_COS, E_SIN) = range(21)
+EF_COLS = 21
+# Ego ints: route, cached route segment, blocked / wrong-way step counters, the TTC countdown,
+# whether the ego still drives, the comfort history's length, and one countdown per comfort
+# metric (E_COMF_CD + m, as CaRL's remaining_comfort_penalty_ticks).
+E_ROUTE, E_SEG, E_BLOCKED, E_WRONG, E_TTC_CD, E_ACTIVE, E_HIST_N, E_COMF_CD = range(8)
+EI_COLS = E_COMF_CD + COMFORT_METRICS
+# Comfort history (``eh[w, e, H_*, :E_HIST_N]``, oldest first): longitudinal, lateral and total
+# acceleration and the unwrapped yaw of the last HISTORY ticks.
+H_LON, H_LAT, H_MAG, H_YAW = range(4)
 # Traffic floats: arc position on its lane, speed, desired speed, position, heading's unit
 # vector (no angle: traffic never needs one, and atan2 per car and step is not free).
 N_S, N_V, N_VDES, N_X, N_Y, N_COS, N_SIN = range(7)
@@ -87,16 +111,17 @@ class World(NamedTuple):
 
     ``ef[w, e, E_*]``: ego floats (centre, heading, speed, steering angle, route arc position,
     arc at spawn, route length to drive, best completion %, front-bumper arc, lateral offset,
-    heading error, previous and current accelerations and yaw rate for comfort, held penalty
-    factors, leaderboard penalty product, metres outside the route lanes, previous action,
-    heading's unit vector).
+    heading error, acceleration and yaw rate, held TTC factor, leaderboard penalty product,
+    metres outside the route lanes, previous action, heading's unit vector); ``eh`` the
+    comfort history (fixed-size: no allocation per step).
     """
 
     rng: np.ndarray  # (W,) uint64 stream
     wf: np.ndarray  # (W, 2) float64
     wi: np.ndarray  # (W, 4) int64
-    ef: np.ndarray  # (W, E, 25) float64
-    ei: np.ndarray  # (W, E, 7) int64
+    ef: np.ndarray  # (W, E, EF_COLS) float64
+    ei: np.ndarray  # (W, E, EI_COLS) int64
+    eh: np.ndarray  # (W, E, 4, HISTORY) float64
     nf: np.ndarray  # (W, K, 7) float64
     ni: np.ndarray  # (W, K, 4) int64
     sort_d: np.ndarray  # (W, ACTORS) scratch for the nearest-actor sort
@@ -127,8 +152,9 @@ def new_world(w: int, e: int, k: int) -> World:
     """Zeroed state for ``w`` worlds of ``e`` egos and ``k`` traffic cars."""
     wi = np.zeros((w, 4), np.int64)
     wi[:, W_LIMIT] = 1
-    return World(np.zeros(w, np.uint64), np.zeros((w, 2)), wi, np.zeros((w, e, 25)),
-                 np.zeros((w, e, 7), np.int64), np.zeros((w, k, 7)), np.zeros((w, k, 4), np.int64),
+    return World(np.zeros(w, np.uint64), np.zeros((w, 2)), wi, np.zeros((w, e, EF_COLS)),
+                 np.zeros((w, e, EI_COLS), np.int64), np.zeros((w, e, 4, HISTORY)),
+                 np.zeros((w, k, 7)), np.zeros((w, k, 4), np.int64),
                  np.zeros((w, ACTORS)), np.zeros((w, ACTORS), np.int64))
 
 
@@ -228,7 +254,8 @@ def reset_world(bank, wd, p, w):
         ef[w, e, E_LAT], ef[w, e, E_PSI] = lat, psi
         ef[w, e, E_LEN] = bank.route_s[tm, r, n - 1] - s0
         ef[w, e, E_FRONT] = s0 + 0.5 * p.car_length
-        ef[w, e, E_TTC_HELD], ef[w, e, E_COMF_HELD], ef[w, e, E_PENALTY] = 1.0, 1.0, 1.0
+        wd.eh[w, e, :, :] = 0.0
+        ef[w, e, E_TTC_HELD], ef[w, e, E_PENALTY] = 1.0, 1.0
         ei[w, e, E_ROUTE], ei[w, e, E_SEG], ei[w, e, E_ACTIVE] = r, seg, 1
         limit = max(limit, int(p.timeout_factor * ef[w, e, E_LEN] / vlim / p.dt))
     wd.wi[w, W_LIMIT] = limit
@@ -334,14 +361,84 @@ def project(route_xy, route_s, tm, r, n, x, y, yaw, start):
 
 
 @njit(cache=True, inline="always")
-def _comfort_violations(p, lon, lat, yaw_rate, prev_lon, prev_lat, prev_yaw_rate):
-    """How many of the 6 comfort bounds (nuPlan's metrics) this step violates."""
-    lon_jerk = (lon - prev_lon) / p.dt
-    jerk = math.sqrt(lon_jerk ** 2 + ((lat - prev_lat) / p.dt) ** 2)
-    yaw_acc = (yaw_rate - prev_yaw_rate) / p.dt
-    return ((lon < p.lon_accel_min or lon > p.lon_accel_max) + (abs(lat) > p.lat_accel_max)
-            + (jerk > p.jerk_max) + (abs(lon_jerk) > p.lon_jerk_max)
-            + (abs(yaw_rate) > p.yaw_rate_max) + (abs(yaw_acc) > p.yaw_accel_max))
+def _comfort(p, eh, ei, w, e, lon, lat, yaw):
+    """CaRL's comfort check for one tick; returns how many of the 6 metrics are penalised.
+
+    As ``SimpleReward.compute_comfort_penalty`` (jkli-2/CaRL @ 829e7eeb,
+    ``CARLA/team_code/reward/simple_reward.py`` ≈ lines 347–456): every metric's countdown
+    drops by one; the tick's longitudinal, lateral and total acceleration and unwrapped yaw join
+    a 15-tick history; from 8 ticks on, the Savitzky–Golay-filtered last values (accelerations
+    smoothed, jerk = derivative of the smoothed *total* acceleration |a|, longitudinal jerk,
+    yaw rate and yaw acceleration) are compared with their bounds, and each violated metric's
+    countdown restarts at ``comfort_hold_steps``. The penalised metrics are those whose
+    countdown is above 0.
+    """
+    for m in range(COMFORT_METRICS):
+        ei[w, e, E_COMF_CD + m] = max(ei[w, e, E_COMF_CD + m] - 1, 0)
+    n = ei[w, e, E_HIST_N]
+    yaw_u = yaw if n == 0 else eh[w, e, H_YAW, n - 1] + wrap_angle(yaw - eh[w, e, H_YAW, n - 1])
+    if n == HISTORY:
+        for c in range(4):
+            for m in range(HISTORY - 1):
+                eh[w, e, c, m] = eh[w, e, c, m + 1]
+        n -= 1
+    eh[w, e, H_LON, n], eh[w, e, H_LAT, n] = lon, lat
+    eh[w, e, H_MAG, n], eh[w, e, H_YAW, n] = math.sqrt(lon * lon + lat * lat), yaw_u
+    n += 1
+    ei[w, e, E_HIST_N] = n
+    if n >= MIN_FRAMES:
+        s_lon, s_lat, jerk, lon_jerk, yaw_rate, yaw_acc = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        for m in range(n):
+            s_lon += SG_SMOOTH[n, m] * eh[w, e, H_LON, m]
+            s_lat += SG_SMOOTH[n, m] * eh[w, e, H_LAT, m]
+            jerk += SG_JERK[n, m] * eh[w, e, H_MAG, m]
+            lon_jerk += SG_JERK[n, m] * eh[w, e, H_LON, m]
+            yaw_rate += SG_YAW_RATE[n, m] * eh[w, e, H_YAW, m]
+            yaw_acc += SG_YAW_ACCEL[n, m] * eh[w, e, H_YAW, m]
+        hold = p.comfort_hold_steps
+        if s_lon > p.lon_accel_max or s_lon < p.lon_accel_min:
+            ei[w, e, E_COMF_CD] = hold
+        if abs(s_lat) > p.lat_accel_max:
+            ei[w, e, E_COMF_CD + 1] = hold
+        if abs(jerk) / p.dt > p.jerk_max:
+            ei[w, e, E_COMF_CD + 2] = hold
+        if abs(lon_jerk) / p.dt > p.lon_jerk_max:
+            ei[w, e, E_COMF_CD + 3] = hold
+        if abs(yaw_rate) / p.dt > p.yaw_rate_max:
+            ei[w, e, E_COMF_CD + 4] = hold
+        if abs(yaw_acc) / (p.dt * p.dt) > p.yaw_accel_max:
+            ei[w, e, E_COMF_CD + 5] = hold
+    active = 0
+    for m in range(COMFORT_METRICS):
+        active += ei[w, e, E_COMF_CD + m] > 0
+    return active
+
+
+@njit(cache=True, inline="always")
+def lane_centre_distance(near_lane, near_seg, lane_xy, lane_n, lane_junction, origin, tm, x, y):
+    """Distance from ``(x, y)`` to the nearest lane's centre line; -1 in a junction.
+
+    CaRL (``simple_reward.py`` ≈ lines 140–159) projects the ego onto the nearest driving lane
+    (``get_waypoint(project_to_road=True)``, either direction) and measures the lateral
+    distance to its centre, outside junctions only. The raster names the nearest lane piece and
+    segment per 1 m cell; the distance is exact to that segment and its two neighbours.
+    """
+    col = math.floor(x - origin[tm, 0])
+    row = math.floor(y - origin[tm, 1])
+    size = near_lane.shape[1]
+    if col < 0 or row < 0 or col >= size or row >= size or near_lane[tm, row, col] == NO_LANE:
+        return 1e9
+    lane = near_lane[tm, row, col]
+    if lane_junction[tm, lane]:
+        return -1.0
+    seg = np.int64(near_seg[tm, row, col])
+    best = 1e18
+    for j in range(max(seg - 1, 0), min(seg + 2, lane_n[tm, lane] - 1)):
+        ax, ay = lane_xy[tm, lane, j, 0], lane_xy[tm, lane, j, 1]
+        dx, dy = lane_xy[tm, lane, j + 1, 0] - ax, lane_xy[tm, lane, j + 1, 1] - ay
+        f = min(max(((x - ax) * dx + (y - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0.0), 1.0)
+        best = min(best, (x - ax - f * dx) ** 2 + (y - ay - f * dy) ** 2)
+    return math.sqrt(best)
 
 
 @njit(cache=True, inline="always")
@@ -378,9 +475,9 @@ def _move_ego(ef, p, actions, w, e, row):
 
 
 @njit(cache=True, inline="always")
-def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop_s,
-              route_stop_group, raster, origin, wi, ef, ei, nf, ni, p, actions, sig, terms, out_f,
-              w, e, row, light0, light1):
+def _ego_step(route_xy, route_s, route_n, route_vlim, route_stop_s, route_stop_group, raster,
+              origin, lane_xy, lane_n, lane_junction, near_lane, near_seg, wi, ef, ei, eh, nf,
+              ni, p, actions, sig, terms, out_f, w, e, row, light0, light1):
     """Route tracking, infractions and reward of ego ``e``.
 
     Writes ``sig`` (the signals row) and ``terms``; ``out_f`` gets (reward, progress, RC,
@@ -398,29 +495,35 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
     ef[w, e, E_RCMAX] = max(ef[w, e, E_RCMAX], rc)
     vlim = route_vlim[tm, r, seg]
     c, s = ef[w, e, E_COS], ef[w, e, E_SIN]
-    # Hard infractions: collision (oriented boxes), and the time-to-collision soft one.
+    # Hard infractions: collision (oriented boxes), and the time-to-collision soft one (every
+    # actor, around the ego or behind it, as CaRL's does_agent_violate_ttc; not at standstill).
     k_npc = nf.shape[1]
-    v_des = p.roach_vmax  # Roach's desired speed, lowered by hazards ahead
+    v_des = p.roach_vmax  # Roach's desired speed, lowered by hazards
     reach = math.sqrt(p.car_length ** 2 + p.car_width ** 2)  # boxes this far apart cannot touch
+    cos_cone = math.cos(math.radians(ROACH_VEHICLE_DEG))
+    cos_same = math.cos(math.radians(ROACH_SAME_HEADING_DEG))
     for j in range(k_npc + ef.shape[1]):
         if j == k_npc + e:
             continue
         active, ox, oy, ov, oc, os = _other(ef, ei, nf, ni, w, j, k_npc)
         if not active:
             continue
-        ahead = (ox - x) * c + (oy - y) * s
+        d2 = (ox - x) ** 2 + (oy - y) ** 2
         if boxes_overlap(x, y, c, s, ox, oy, oc, os, p.car_length, p.car_width):
             sig[COLLISION] = 1.0
-        elif ahead > 0.0 and sig[TTC] == 0.0 and (ox - x) ** 2 + (oy - y) ** 2 < (
-                reach + 0.9 * (v + ov)) ** 2:
+        elif v >= TTC_MIN_SPEED and sig[TTC] == 0.0 and d2 < (reach + 0.9 * (v + ov)) ** 2:
             for h in TTC_HORIZONS:
                 if boxes_overlap(x + v * h * c, y + v * h * s, c, s, ox + ov * h * oc,
                                  oy + ov * h * os, oc, os, p.car_length, p.car_width):
                     sig[TTC] = 1.0
                     break
-        if 0.0 < ahead < 9.5 + p.car_length and abs(-(ox - x) * s + (oy - y) * c) < 2.0:
-            v_des = min(v_des, p.roach_vmax * min(max(ahead - 8.0, 0.0), 5.0) / 5.0)
+        if d2 <= ROACH_VEHICLE_RANGE * ROACH_VEHICLE_RANGE:
+            d = math.sqrt(d2)
+            ahead = (ox - x) * c + (oy - y) * s
+            if (d < 0.001 or ahead > cos_cone * d) and oc * c + os * s >= cos_same:
+                v_des = min(v_des, p.roach_vmax * min(max(d - ROACH_VEHICLE_D0, 0.0), 5.0) / 5.0)
     front = s_here + 0.5 * p.car_length
+    hit = s_here + ROACH_TL_OFFSET * 0.5 * p.car_length
     for m in range(MAX_STOPS):
         stop = route_stop_s[tm, r, m]
         if stop < 0.0:
@@ -428,8 +531,9 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
         state = light0 if route_stop_group[tm, r, m] == 0 else light1
         if ef[w, e, E_FRONT] < stop <= front and state == RED:
             sig[RED_LIGHT] = 1.0
-        if state != GREEN and 0.0 <= stop - front <= 18.0:
-            v_des = min(v_des, p.roach_vmax * min(max(stop - front - 5.0, 0.0), 5.0) / 5.0)
+        if state != GREEN and hit < stop <= hit + ROACH_LIGHT_RANGE:
+            v_des = min(v_des, p.roach_vmax * min(max(
+                abs(stop - s_here) - ROACH_LIGHT_D0, 0.0), 5.0) / 5.0)
     ef[w, e, E_FRONT] = front
     off = 0
     hl, hw = 0.5 * p.car_length, 0.5 * p.car_width
@@ -451,13 +555,13 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
     # Soft infractions, as severities in [0, 1].
     if v > vlim:
         sig[SPEEDING] = min((v - vlim) / p.overspeed_margin, 1.0)
-    lon_acc, yaw_rate = ef[w, e, E_ACC], ef[w, e, E_YR]
-    lat_acc = v * yaw_rate
-    sig[COMFORT] = _comfort_violations(p, lon_acc, lat_acc, yaw_rate, ef[w, e, E_PLON],
-                                       ef[w, e, E_PLAT], ef[w, e, E_PYR]) / 6.0
-    ef[w, e, E_PLON], ef[w, e, E_PLAT], ef[w, e, E_PYR] = lon_acc, lat_acc, yaw_rate
-    if not route_junction[tm, r, seg]:
-        sig[LANE_CENTER] = min(abs(lat) / (0.5 * LANE_WIDTH), 1.0)
+    # Comfort: the share of CaRL's 6 metrics inside their hold (the hold lives here, per metric).
+    sig[COMFORT] = _comfort(p, eh, ei, w, e, ef[w, e, E_ACC], v * ef[w, e, E_YR],
+                            yaw) / COMFORT_METRICS
+    centre = lane_centre_distance(near_lane, near_seg, lane_xy, lane_n, lane_junction, origin, tm,
+                                  x, y)
+    if centre >= 0.0:
+        sig[LANE_CENTER] = min(centre / (0.5 * LANE_WIDTH), 1.0)
     if not raster_bits(raster, origin, tm, x, y) & (ROUTE0 << r):
         sig[OUTSIDE] = 1.0
         ef[w, e, E_OUTSIDE] += v * p.dt
@@ -474,21 +578,15 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
     # even on a step that also terminates.
     truncated = (wi[w, W_T] >= wi[w, W_LIMIT] and not terminated) or (
         p.time_limit > 0 and wi[w, W_T] >= p.time_limit)
-    # CaRL: progress × Π soft factors (in InfractionPenalty's rule order) + terminal penalties.
-    term_sum = 0.0
-    if sig[COLLISION] > 0.0:
-        term_sum += -p.terminal_penalty
-    if sig[RED_LIGHT] > 0.0:
-        term_sum += -p.terminal_penalty
+    # CaRL: progress × Π soft factors (in InfractionPenalty's rule order) + the terminal penalty,
+    # once however many of collision / red light ended the episode (simple_reward.py ≈ 254–265).
+    term_sum = -p.terminal_penalty if sig[COLLISION] > 0.0 or sig[RED_LIGHT] > 0.0 else 0.0
     mult = 1.0
     mult *= 1.0 - 1.0 * min(sig[SPEEDING], 1.0) if sig[SPEEDING] > 0.0 else 1.0
     f, ei[w, e, E_TTC_CD], ef[w, e, E_TTC_HELD] = _held(
         sig[TTC], p.ttc_factor, p.ttc_hold_steps, ei[w, e, E_TTC_CD], ef[w, e, E_TTC_HELD])
     mult *= f
-    f, ei[w, e, E_COMF_CD], ef[w, e, E_COMF_HELD] = _held(
-        sig[COMFORT], 1.0 - p.comfort_weight * min(sig[COMFORT], 1.0), p.comfort_hold_steps,
-        ei[w, e, E_COMF_CD], ef[w, e, E_COMF_HELD])
-    mult *= f
+    mult *= 1.0 - p.comfort_weight * min(sig[COMFORT], 1.0) if sig[COMFORT] > 0.0 else 1.0
     mult *= 1.0 - 1.0 * min(sig[LANE_CENTER], 1.0) if sig[LANE_CENTER] > 0.0 else 1.0
     mult *= 0.0 if sig[OUTSIDE] > 0.0 else 1.0
     terms[:] = 0.0
@@ -501,12 +599,14 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
     elif p.reward_mode == SPARSE:
         reward = 100.0 if done_route else 0.0
         terms[0] = reward
-    else:  # Roach's summed reward as CaRL re-implemented it (research notes §3)
+    else:  # Roach's summed reward as CaRL re-implemented it (ngductri/carl roach_reward.py)
         terms[0] = 1.0 - abs(v - v_des) / p.roach_vmax
         terms[1] = -abs(lat) / 2.0
         terms[2] = -abs(psi)
         terms[3] = -0.1 if abs(actions[row, 0] - ef[w, e, E_ACT0]) > 0.01 else 0.0
-        if hard:
+        # -1 whenever the episode ends, truncation included ("if termination or truncation:
+        # terminal_reward = -1.0"), less the speed on collision / red light.
+        if terminated or truncated:
             terms[4] = -1.0 - (v if sig[COLLISION] > 0.0 or sig[RED_LIGHT] > 0.0 else 0.0)
         reward = terms[0] + terms[1] + terms[2] + terms[3] + terms[4]
     # Leaderboard driving score: RC × penalties × share of the route driven in route lanes.
@@ -514,8 +614,6 @@ def _ego_step(route_xy, route_s, route_n, route_vlim, route_junction, route_stop
         ef[w, e, E_PENALTY] *= LEADERBOARD_COLLISION
     if sig[RED_LIGHT] > 0.0:
         ef[w, e, E_PENALTY] *= LEADERBOARD_RED_LIGHT
-    if sig[TIMEOUT] > 0.0:
-        ef[w, e, E_PENALTY] *= LEADERBOARD_TIMEOUT
     inside = max(1.0 - ef[w, e, E_OUTSIDE] / ef[w, e, E_LEN], 0.0)
     out_f[OUT_REWARD] = reward
     out_f[OUT_PROGRESS] = progress
@@ -602,7 +700,8 @@ def observe(bank, wd, p, w, e, obs, bev, row):
         o[i + 1] = 1.0 - ei[w, e, E_BLOCKED] / p.blocked_steps
         o[i + 2] = min((end - ef[w, e, E_S]) / 200.0, 2.0)
         o[i + 3] = ei[w, e, E_TTC_CD] / max(p.ttc_hold_steps, 1)
-        o[i + 4] = ei[w, e, E_COMF_CD] / max(p.comfort_hold_steps, 1)
+        for m in range(COMFORT_METRICS):
+            o[i + 4 + m] = ei[w, e, E_COMF_CD + m] / max(p.comfort_hold_steps, 1)
     if p.bev:
         _draw_bev(bank, wd, p, w, e, bev[row])
 
@@ -721,10 +820,10 @@ def step_world(bank, wd, p, actions, autoreset, out, w):
             _clear_row(out, row, False)
             continue
         flags = _ego_step(bank.route_xy, bank.route_s, bank.route_n, bank.route_vlim,
-                          bank.route_junction, bank.route_stop_s, bank.route_stop_group,
-                          bank.raster, bank.origin, wi, ef, ei, nf, ni, p, actions,
-                          out.signals[row], out.terms[row], out.scalars[row], w, e, row, light0,
-                          light1)
+                          bank.route_stop_s, bank.route_stop_group, bank.raster, bank.origin,
+                          bank.lane_xy, bank.lane_n, bank.lane_junction, bank.near_lane,
+                          bank.near_seg, wi, ef, ei, wd.eh, nf, ni, p, actions, out.signals[row],
+                          out.terms[row], out.scalars[row], w, e, row, light0, light1)
         out.terminated[row] = flags >= 2
         out.truncated[row] = flags % 2 == 1
         if flags:

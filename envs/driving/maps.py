@@ -5,7 +5,9 @@ A template is a small road network in metres: lane centre lines (polylines resam
 group and stop line, successor lanes, and up to ``MAX_ROUTES`` ego routes (a chain of lanes
 flattened into one polyline with arc length, stop lines and speed limit per point). A 1 px/m
 raster per template answers the point queries of the kernels in O(1) (drivable, junction, and
-"in a lane of route r's direction"), and is the road layer of the BEV observation.
+"in a lane of route r's direction"), and is the road layer of the BEV observation; two more
+(``near_lane``, ``near_seg``) name the lane centre line nearest to each cell, for CaRL's
+lane-centre distance.
 
 Families (``scenario``): ``road`` (straight or curved, 1–2 lanes each way), ``intersection``
 (signalised 4-way, straight/left/right routes), ``t_junction`` (signalised 3-way), ``merge``
@@ -35,6 +37,8 @@ MAX_STOPS = 2
 RASTER = 256  # raster side in cells (1 m each)
 LANE_WIDTH = 3.5
 DRIVABLE, JUNCTION, ROUTE0 = 1, 2, 4  # raster bits; route r uses ROUTE0 << r
+NO_LANE = 255  # near_lane of a cell farther than NEAR_RADIUS from every lane centre line
+NEAR_RADIUS = 2.0 * LANE_WIDTH
 SPEED_LIMITS = (8.33, 11.11, 13.89)  # 30, 40, 50 km/h
 FAMILIES = ("road", "intersection", "t_junction", "merge")  # what "mixed" cycles through
 # Families outside "mixed" come after FAMILIES, so the bank seeds of the families above (their
@@ -65,6 +69,9 @@ class MapBank(NamedTuple):
     n_groups: np.ndarray  # (T,) traffic-light groups (0 = no lights)
     raster: np.ndarray  # (T, RASTER, RASTER) uint8 bits, indexed [row = y, col = x]
     origin: np.ndarray  # (T, 2) world position of the raster's corner
+    lane_junction: np.ndarray  # (T, L) the lane lies in a junction
+    near_lane: np.ndarray  # (T, RASTER, RASTER) uint8 lane whose centre line is nearest, NO_LANE
+    near_seg: np.ndarray  # (T, RASTER, RASTER) uint8 that lane's nearest segment
 
 
 # ----------------------------------------------------------------------------------------------
@@ -256,6 +263,35 @@ def _stamp(raster, origin, xy, n, half_width, bits):
                     raster[cy, cx] |= bits
 
 
+@njit(cache=True)
+def _stamp_nearest(dist, near_lane, near_seg, origin, xy, n, lane, radius):
+    """Mark the cells within ``radius`` whose nearest centre line so far is ``lane``'s.
+
+    ``near_lane``/``near_seg`` get the lane and segment wherever this lane's centre line is
+    nearer than every lane stamped before (``dist`` holds squared distances).
+    """
+    size = dist.shape[0]
+    for j in range(n - 1):
+        ax, ay = xy[j, 0] - origin[0], xy[j, 1] - origin[1]
+        bx, by = xy[j + 1, 0] - origin[0], xy[j + 1, 1] - origin[1]
+        dx, dy = bx - ax, by - ay
+        length2 = max(dx * dx + dy * dy, 1e-9)
+        x0 = max(math.floor(min(ax, bx) - radius), 0)
+        x1 = min(math.ceil(max(ax, bx) + radius), size - 1)
+        y0 = max(math.floor(min(ay, by) - radius), 0)
+        y1 = min(math.ceil(max(ay, by) + radius), size - 1)
+        for cy in range(y0, y1 + 1):
+            for cx in range(x0, x1 + 1):
+                px, py = cx + 0.5 - ax, cy + 0.5 - ay
+                t = min(max((px * dx + py * dy) / length2, 0.0), 1.0)
+                ex, ey = px - t * dx, py - t * dy
+                d2 = ex * ex + ey * ey
+                if d2 <= radius * radius and d2 < dist[cy, cx]:
+                    dist[cy, cx] = d2
+                    near_lane[cy, cx] = lane
+                    near_seg[cy, cx] = j
+
+
 def _pack(builders: list[_Builder]) -> MapBank:
     t = len(builders)
     bank = MapBank(
@@ -273,7 +309,10 @@ def _pack(builders: list[_Builder]) -> MapBank:
         route_stop_s=np.full((t, MAX_ROUTES, MAX_STOPS), -1.0),
         route_stop_group=np.full((t, MAX_ROUTES, MAX_STOPS), -1, np.int64),
         n_routes=np.zeros(t, np.int64), n_groups=np.zeros(t, np.int64),
-        raster=np.zeros((t, RASTER, RASTER), np.uint8), origin=np.zeros((t, 2)))
+        raster=np.zeros((t, RASTER, RASTER), np.uint8), origin=np.zeros((t, 2)),
+        lane_junction=np.zeros((t, MAX_LANES), np.bool_),
+        near_lane=np.full((t, RASTER, RASTER), NO_LANE, np.uint8),
+        near_seg=np.zeros((t, RASTER, RASTER), np.uint8))
     for k, b in enumerate(builders):
         if len(b.lanes) > MAX_LANES or not 1 <= len(b.routes) <= MAX_ROUTES:
             raise RuntimeError(f"template {k}: {len(b.lanes)} lanes, {len(b.routes)} routes")
@@ -281,6 +320,7 @@ def _pack(builders: list[_Builder]) -> MapBank:
         centre = (allxy.min(0) + allxy.max(0)) / 2
         bank.origin[k] = centre - RASTER / 2
         has_pred = {n for lane in b.lanes for n in lane["next"]}
+        dist = np.full((RASTER, RASTER), np.inf)
         for j, lane in enumerate(b.lanes):
             xy = lane["xy"]
             n = len(xy)
@@ -294,6 +334,9 @@ def _pack(builders: list[_Builder]) -> MapBank:
             bank.lane_next[k, j, :len(lane["next"])] = lane["next"]
             bank.lane_source[k, j] = j not in has_pred
             _stamp(bank.raster[k], bank.origin[k], xy, n, LANE_WIDTH / 2 + 0.5, DRIVABLE)
+            bank.lane_junction[k, j] = lane["junction"]
+            _stamp_nearest(dist, bank.near_lane[k], bank.near_seg[k], bank.origin[k], xy, n, j,
+                           NEAR_RADIUS)
         for x, y, half in b.boxes:
             lo = np.floor(np.array([x, y]) - half - bank.origin[k]).astype(int)
             hi = np.ceil(np.array([x, y]) + half - bank.origin[k]).astype(int)

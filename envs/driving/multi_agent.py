@@ -53,7 +53,7 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
     leaves through an exit drawn per template; the lights of perpendicular arms alternate.
 
     ## Observation, action, reward
-    Per agent exactly as in :class:`~rewardgym.envs.driving.RouteDriveEnv`: the 75-d vector
+    Per agent exactly as in :class:`~rewardgym.envs.driving.RouteDriveEnv`: the 80-d vector
     (plus the BEV raster with ``obs_mode="bev"``) in which the other egos appear among the
     nearest cars; ``Box([-1, 1]^2)`` or ``Discrete(15)``; the reward of ``reward_mode`` for that
     car, decomposed in ``infos[agent]["reward_terms"]``.  Actions follow the single env's
@@ -83,14 +83,14 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         >>> env = RouteDriveParallelEnv(num_egos=2, num_npcs=2)
         >>> obs, infos = env.reset(seed=0)
         >>> env.agents, obs["car_0"].shape
-        (['car_0', 'car_1'], (75,))
+        (['car_0', 'car_1'], (80,))
         >>> actions = {agent: np.array([0.0, 0.5], np.float32) for agent in env.agents}
         >>> obs, rewards, terminations, truncations, infos = env.step(actions)
         >>> sorted(rewards), sorted(infos["car_1"]["reward_terms"])
         (['car_0', 'car_1'], ['progress', 'terminal'])
     """
 
-    metadata = {"name": "routedrive_intersection_v0", "render_modes": ["rgb_array"],
+    metadata = {"name": "routedrive_intersection_v1", "render_modes": ["rgb_array"],
                 "render_fps": 10, "is_parallelizable": True}
 
     def __init__(self, config: DriveConfig | None = None, render_mode: str | None = None,

@@ -3,12 +3,12 @@
 ``reward_mode="progress"`` pays raw route-completion gains and leaves the infractions in
 ``info``; wrapping it in :class:`~rewardgym.wrappers.InfractionPenalty` with
 :func:`infraction_table` of the same config reproduces ``reward_mode="carl"`` exactly (a test
-pins it).  CaRL's own table (:data:`~rewardgym.wrappers.CARL_TABLE`) differs only in the hold
-lengths (500 ticks) and matches configs with ``ttc_hold_steps=comfort_hold_steps=500``.
+pins it).  CaRL's own table (:data:`~rewardgym.wrappers.CARL_TABLE`) differs only in the TTC
+hold (500 ticks) and matches configs with ``ttc_hold_steps=500``.
 
-One deliberate difference from CaRL: CaRL holds each of the six comfort metrics for its own
-countdown; here (as in the generic rule) the comfort factor ``1 - 0.5 * n / 6`` of the latest
-violation is held as one factor, so that the env and the wrapper agree exactly.
+Comfort: CaRL holds each of the six comfort metrics for its own countdown, so the env keeps
+those countdowns (``comfort_hold_steps``) and reports ``info["comfort"]`` = the share of the six
+metrics currently penalised; the table's ``comfort`` rule therefore holds nothing itself.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def infraction_table(config: DriveConfig | None = None) -> tuple[InfractionRule,
         InfractionRule("blocked", terminate=True),
         InfractionRule("speeding", weight=1.0),
         InfractionRule("ttc", factor=cfg.ttc_factor, hold_steps=cfg.ttc_hold_steps),
-        InfractionRule("comfort", weight=cfg.comfort_weight, hold_steps=cfg.comfort_hold_steps),
+        InfractionRule("comfort", weight=cfg.comfort_weight),
         InfractionRule("lane_center", weight=1.0),
         InfractionRule("outside_route_lanes", factor=0.0),
     )

@@ -42,11 +42,11 @@ class RouteDriveVectorEnv(PicklableKernel, VectorEnv):
 
     Example:
         >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/RouteDrive-v0", num_envs=8,
+        >>> envs = gym.make_vec("rewardgym/RouteDrive-v1", num_envs=8,
         ...                     vectorization_mode="vector_entry_point")
         >>> obs, infos = envs.reset(seed=0)
         >>> obs.shape
-        (8, 75)
+        (8, 80)
         >>> obs, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())
         >>> infos["route_completion"].shape
         (8,)

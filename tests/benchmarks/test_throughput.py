@@ -133,7 +133,7 @@ def test_driving_rows_are_relative_to_highway_fast(tiny_run: Path) -> None:
     rows = [r for r in read_jsonl(tiny_run / "throughput.jsonl") if "ratio_vs_highway_fast" in r]
     ref = next(r for r in rows if r["env"] == "highway-fast-v0")
     assert ref["ratio_vs_highway_fast"] == pytest.approx(1.0)
-    assert {r["env"] for r in rows} == {"rewardgym/RouteDrive-v0", "rewardgym/RouteDrive-BEV-v0",
+    assert {r["env"] for r in rows} == {"rewardgym/RouteDrive-v1", "rewardgym/RouteDrive-BEV-v1",
                                         "highway-fast-v0", "intersection-v1"}
     for row in rows:
         assert row["ratio_vs_highway_fast"] == pytest.approx(

@@ -18,7 +18,7 @@ from rewardgym.envs.driving import (
     DriveConfig,
     RouteDriveParallelEnv,
     infraction_table,
-    routedrive_intersection_v0,
+    routedrive_intersection_v1,
 )
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import multi_agent as multi_agent_module
@@ -117,22 +117,22 @@ def test_parallel_api_test(overrides):
 def test_aec_env_passes_api_test():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        api_test(routedrive_intersection_v0.env(num_egos=3), num_cycles=300)
+        api_test(routedrive_intersection_v1.env(num_egos=3), num_cycles=300)
 
 
 def test_module_functions_and_metadata():
-    par = routedrive_intersection_v0.parallel_env(num_egos=2)
+    par = routedrive_intersection_v1.parallel_env(num_egos=2)
     assert isinstance(par, RouteDriveParallelEnv)
-    assert par.metadata["name"] == "routedrive_intersection_v0"
+    assert par.metadata["name"] == "routedrive_intersection_v1"
     assert par.metadata["is_parallelizable"] is True
     assert par.possible_agents == ["car_0", "car_1"]
     assert RouteDriveParallelEnv().possible_agents == [f"car_{i}" for i in range(4)]
-    raw = routedrive_intersection_v0.raw_env(num_egos=2)
+    raw = routedrive_intersection_v1.raw_env(num_egos=2)
     assert raw.unwrapped.possible_agents == ["car_0", "car_1"]
-    aec = routedrive_intersection_v0.env(num_egos=2, num_npcs=0)
+    aec = routedrive_intersection_v1.env(num_egos=2, num_npcs=0)
     aec.reset(seed=3)
     observation, reward, termination, truncation, info = aec.last()
-    assert observation.shape == (75,)
+    assert observation.shape == (80,)
     assert (reward, termination, truncation) == (0, False, False)
     assert info["route_completion"] == 0.0
 
@@ -150,13 +150,13 @@ def test_spaces_cached_and_per_agent(env):
 
 
 def test_make_parallel_and_unknown_id():
-    assert set(PARALLEL_ENVS) == {"rewardgym/RouteDriveIntersection-v0"}
-    par = rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v0", num_egos=3,
+    assert set(PARALLEL_ENVS) == {"rewardgym/RouteDriveIntersection-v1"}
+    par = rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v1", num_egos=3,
                                   reward_mode="roach")
     assert isinstance(par, RouteDriveParallelEnv)
     assert par.possible_agents == ["car_0", "car_1", "car_2"]
     assert par.config.reward_mode == "roach"
-    with pytest.raises(ValueError, match=r"RouteDriveIntersection-v0"):
+    with pytest.raises(ValueError, match=r"RouteDriveIntersection-v1"):
         rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v9")
 
 
@@ -186,7 +186,7 @@ def test_bad_actions_raise_naming_env_and_agent():
     good = {a: np.zeros(2, np.float32) for a in env.agents}
     t0 = int(env._world.wi[0, k.W_T])
     bad_cases = [
-        ({**good, "car_1": np.array([np.nan, 0.0])}, r"routedrive_intersection_v0 agent 'car_1'.*"
+        ({**good, "car_1": np.array([np.nan, 0.0])}, r"routedrive_intersection_v1 agent 'car_1'.*"
                                                      "not finite"),
         ({**good, "car_2": np.array(["a", "b"])}, r"agent 'car_2'.*not numeric"),
         ({**good, "car_0": np.zeros(3)}, r"agent 'car_0'.*shape"),
@@ -504,5 +504,5 @@ def test_pickle_round_trip_continues_identically():
 
 
 def test_docstring_examples():
-    for module in (multi_agent_module, routedrive_intersection_v0, rewardgym.envs):
+    for module in (multi_agent_module, routedrive_intersection_v1, rewardgym.envs):
         assert doctest.testmod(module, raise_on_error=False).failed == 0

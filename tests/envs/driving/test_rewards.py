@@ -61,6 +61,7 @@ def test_progress_mode_with_infraction_penalty_equals_carl_mode(overrides):
 
 
 def test_carl_table_is_the_infraction_table_of_carls_hold_lengths():
+    # The comfort holds live in the env (one per metric), so only the TTC hold is the table's.
     cfg = DriveConfig(ttc_hold_steps=500, comfort_hold_steps=500)
     assert infraction_table(cfg) == tuple(r for r in CARL_TABLE if r.name != "stop_sign")
 
@@ -68,10 +69,10 @@ def test_carl_table_is_the_infraction_table_of_carls_hold_lengths():
 @pytest.mark.parametrize("mode", ["next_step", "same_step"])
 def test_vector_progress_with_penalty_equals_vector_carl(mode):
     n = 16
-    carl = gym.make_vec("rewardgym/RouteDrive-v0", n, vectorization_mode="vector_entry_point",
+    carl = gym.make_vec("rewardgym/RouteDrive-v1", n, vectorization_mode="vector_entry_point",
                         autoreset_mode=mode)
     progress = InfractionPenaltyVector(
-        gym.make_vec("rewardgym/RouteDrive-v0", n, vectorization_mode="vector_entry_point",
+        gym.make_vec("rewardgym/RouteDrive-v1", n, vectorization_mode="vector_entry_point",
                      autoreset_mode=mode, reward_mode="progress"),
         infraction_table(DriveConfig()))
     driver = RouteFollower(**NOISY)

@@ -100,7 +100,7 @@ def test_observation_layout_and_bounds():
 
 
 def test_discrete_actions_map_to_steer_accel_pairs():
-    env = gym.make("rewardgym/RouteDrive-Discrete-v0")
+    env = gym.make("rewardgym/RouteDrive-Discrete-v1")
     assert env.action_space == gym.spaces.Discrete(15)
     env.reset(seed=0)
     for _ in range(5):
@@ -110,7 +110,7 @@ def test_discrete_actions_map_to_steer_accel_pairs():
 
 
 def test_out_of_range_actions_clip_and_nan_actions_name_the_env():
-    env, reference = gym.make("rewardgym/RouteDrive-v0"), gym.make("rewardgym/RouteDrive-v0")
+    env, reference = gym.make("rewardgym/RouteDrive-v1"), gym.make("rewardgym/RouteDrive-v1")
     assert env.unwrapped.metadata["action_policy"] == "clip"
     env.reset(seed=0)
     reference.reset(seed=0)
@@ -133,13 +133,13 @@ def test_step_after_the_episode_ended_needs_a_reset():
 
 
 def test_render_is_an_image_centred_on_the_ego():
-    env = gym.make("rewardgym/RouteDrive-v0", render_mode="rgb_array")
+    env = gym.make("rewardgym/RouteDrive-v1", render_mode="rgb_array")
     env.reset(seed=0)
     image = env.render()
     assert image.shape == (384, 384, 3)
     assert image.dtype == np.uint8
     assert tuple(image[192, 192]) == (220, 40, 40)  # the ego car, drawn in red at the centre
-    envs = gym.make_vec("rewardgym/RouteDrive-v0", 2, vectorization_mode="vector_entry_point",
+    envs = gym.make_vec("rewardgym/RouteDrive-v1", 2, vectorization_mode="vector_entry_point",
                         render_mode="rgb_array")
     envs.reset(seed=0)
     assert len(envs.render()) == 2

@@ -1,16 +1,16 @@
-"""``routedrive_intersection_v0``: RouteDrive's multi-agent junction in PettingZoo's module form.
+"""``routedrive_intersection_v1``: RouteDrive's multi-agent junction in PettingZoo's module form.
 
 PettingZoo's environment modules (Terry et al., NeurIPS 2021; e.g.
 ``pettingzoo.butterfly.pistonball_v6``) expose ``parallel_env``, ``env`` (the AEC form with the
 usual wrappers) and ``raw_env`` (the AEC form without them).  The env is natively parallel
 (:class:`~rewardgym.envs.driving.multi_agent.RouteDriveParallelEnv`), so the AEC forms are
 PettingZoo's ``parallel_to_aec`` conversion of it.  ``rewardgym.make_parallel(
-"rewardgym/RouteDriveIntersection-v0")`` reaches :func:`parallel_env` through
+"rewardgym/RouteDriveIntersection-v1")`` reaches :func:`parallel_env` through
 :data:`rewardgym.envs.PARALLEL_ENVS`.
 
 Example:
-    >>> from rewardgym.envs.driving import routedrive_intersection_v0
-    >>> aec = routedrive_intersection_v0.env(num_egos=2, num_npcs=0)
+    >>> from rewardgym.envs.driving import routedrive_intersection_v1
+    >>> aec = routedrive_intersection_v1.env(num_egos=2, num_npcs=0)
     >>> aec.reset(seed=0)
     >>> aec.agent_selection
     'car_0'
