@@ -8,10 +8,19 @@ Gaussian.  :class:`BetaDistribution` maps ``Beta(α, β)`` on ``[0, 1]`` to ``[l
 Jacobian is a constant and cancels in PPO's ratio, but is kept so log-probabilities are true
 densities); ``mode()`` returns the mean, which CaRL found better than the mode for driving.
 ``policy: BetaMlpPolicy`` in a PPO config selects it (see :data:`POLICIES`).
+
+``policy_kwargs: {carl_net: true}`` swaps SB3's Tanh MLP for CaRL's network as far as a vector
+observation allows (:class:`CarlMlpExtractor`; CaRL's ``model.py``, ``PPOPolicy`` and
+``XtMaCNN`` with ``use_layer_norm``): every hidden layer is Linear → LayerNorm → ReLU; a shared
+trunk (the measurement MLP 256-256, then the fusion layers 512-256 that follow CaRL's BEV CNN,
+which a vector observation does not have) feeds a policy head 256-256 and a value head 256-256.
+CaRL feeds its value measurements to the value head only; SB3 has no critic-only input, so here
+they are part of the observation and go through the trunk.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -91,8 +100,56 @@ class BetaDistribution(Distribution):
         return actions, self.log_prob(actions)
 
 
+def _carl_mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear → LayerNorm → ReLU for every step of ``sizes`` (CaRL's ``use_layer_norm``)."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in itertools.pairwise(sizes):
+        layers += [nn.Linear(n_in, n_out), nn.LayerNorm(n_out), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class CarlMlpExtractor(nn.Module):
+    """CaRL's network without the BEV CNN: a shared LayerNorm-ReLU trunk and two heads.
+
+    Sizes follow CaRL's defaults (``model.py``: ``states_neurons=(256, 256)``, fusion ``512``
+    → ``features_dim=256``, ``policy_head_arch=value_head_arch=(256, 256)``). It presents SB3's
+    ``MlpExtractor`` interface (``latent_dim_pi``, ``latent_dim_vf``, ``forward_actor``,
+    ``forward_critic``).
+
+    Example:
+        >>> net = CarlMlpExtractor(80)
+        >>> pi, vf = net(torch.zeros(3, 80))
+        >>> tuple(pi.shape), tuple(vf.shape), net.latent_dim_pi
+        ((3, 256), (3, 256), 256)
+    """
+
+    def __init__(self, feature_dim: int, *, trunk: tuple[int, ...] = (256, 256, 512, 256),
+                 head: tuple[int, ...] = (256, 256)) -> None:
+        super().__init__()
+        self.trunk = _carl_mlp([feature_dim, *trunk])
+        self.policy_net = _carl_mlp([trunk[-1], *head])
+        self.value_net = _carl_mlp([trunk[-1], *head])
+        self.latent_dim_pi = self.latent_dim_vf = head[-1]
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(actor latent, critic latent)``; the trunk runs once."""
+        shared = self.trunk(features)
+        return self.policy_net(shared), self.value_net(shared)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        """The actor's latent."""
+        return self.policy_net(self.trunk(features))
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        """The critic's latent."""
+        return self.value_net(self.trunk(features))
+
+
 class BetaActorCriticPolicy(ActorCriticPolicy):
     """SB3's MLP actor-critic with a :class:`BetaDistribution` head (``Box`` actions only).
+
+    ``carl_net=True`` replaces the MLP by :class:`CarlMlpExtractor` (CaRL's LayerNorm-ReLU
+    network); ``net_arch`` and ``activation_fn`` then cannot be given.
 
     Example:
         >>> import gymnasium as gym
@@ -105,7 +162,16 @@ class BetaActorCriticPolicy(ActorCriticPolicy):
     """
 
     def __init__(self, observation_space: spaces.Space, action_space: spaces.Space,
-                 *args: Any, **kwargs: Any) -> None:
+                 *args: Any, carl_net: bool = False, **kwargs: Any) -> None:
+        if not isinstance(carl_net, bool):
+            raise ValueError(f"BetaActorCriticPolicy: carl_net must be true or false, got "
+                             f"{carl_net!r}")
+        if carl_net:
+            given = [name for name in ("net_arch", "activation_fn") if kwargs.get(name)]
+            if given:
+                raise ValueError(f"BetaActorCriticPolicy: carl_net=True fixes the network "
+                                 f"(CaRL's sizes, LayerNorm + ReLU); drop {given}")
+        self.carl_net = carl_net
         if not isinstance(action_space, spaces.Box) or not (
                 np.all(np.isfinite(action_space.low)) and np.all(np.isfinite(action_space.high))):
             raise ValueError(f"BetaActorCriticPolicy needs a bounded Box action space, got "
@@ -113,6 +179,15 @@ class BetaActorCriticPolicy(ActorCriticPolicy):
         if kwargs.get("use_sde"):
             raise ValueError("BetaActorCriticPolicy does not support use_sde")
         super().__init__(observation_space, action_space, *args, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        if self.carl_net:
+            self.mlp_extractor = CarlMlpExtractor(self.features_dim)
+        else:
+            super()._build_mlp_extractor()
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "carl_net": self.carl_net}
 
     def _build(self, lr_schedule: Any) -> None:
         self._build_mlp_extractor()

@@ -141,6 +141,8 @@ class PPOConfig:
         gamma: Discount factor (must match any potential-shaping wrapper's gamma).
         gae_lambda: GAE lambda.
         clip_range: PPO clip range; ``"lin_<x>"`` decays linearly from ``x`` to 0.
+        clip_range_vf: Clip range of the value prediction around the rollout's value (SB3's
+            ``clip_range_vf``; ``"lin_<x>"`` as above); None (default) leaves it unclipped.
         ent_coef: Entropy bonus coefficient.
         vf_coef: Value loss coefficient.
         max_grad_norm: Gradient clipping norm.
@@ -185,6 +187,7 @@ class PPOConfig:
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip_range: float | str = 0.2
+    clip_range_vf: float | str | None = None
     ent_coef: float = 0.0
     vf_coef: float = 0.5
     max_grad_norm: float = 0.5
@@ -219,6 +222,8 @@ class PPOConfig:
             )
         _schedule_start("learning_rate", self.learning_rate)
         _schedule_start("clip_range", self.clip_range)
+        if self.clip_range_vf is not None:
+            _schedule_start("clip_range_vf", self.clip_range_vf)
         _check_float("gamma", self.gamma, 0.0, 1.0, low_open=True)
         _check_float("gae_lambda", self.gae_lambda, 0.0, 1.0)
         _check_float("ent_coef", self.ent_coef, 0.0, math.inf)
@@ -244,6 +249,8 @@ class PPOConfig:
             "gamma": self.gamma,
             "gae_lambda": self.gae_lambda,
             "clip_range": _schedule(self.clip_range),
+            "clip_range_vf": (None if self.clip_range_vf is None
+                              else _schedule(self.clip_range_vf)),
             "ent_coef": self.ent_coef,
             "vf_coef": self.vf_coef,
             "max_grad_norm": self.max_grad_norm,

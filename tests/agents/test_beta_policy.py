@@ -91,3 +91,62 @@ def test_beta_policy_refuses_unbounded_or_discrete_actions():
         PPO(BetaActorCriticPolicy, gym.make("CartPole-v1"))
     assert resolve_policy("MlpPolicy") == "MlpPolicy"
     assert POLICIES["BetaMlpPolicy"] is BetaActorCriticPolicy
+
+
+# CaRL's network (policy_kwargs carl_net)
+
+
+def _box_env() -> gym.Env:
+    return gym.make("Pendulum-v1")
+
+
+def test_carl_net_is_layernorm_relu_with_carls_sizes():
+    from rewardgym.agents.beta_policy import CarlMlpExtractor
+
+    model = PPO(BetaActorCriticPolicy, _box_env(), n_steps=64, batch_size=32,
+                policy_kwargs={"carl_net": True})
+    net = model.policy.mlp_extractor
+    assert isinstance(net, CarlMlpExtractor)
+    for block, sizes in ((net.trunk, [3, 256, 256, 512, 256]),
+                         (net.policy_net, [256, 256, 256]), (net.value_net, [256, 256, 256])):
+        layers = list(block)
+        assert [type(m) for m in layers] == [torch.nn.Linear, torch.nn.LayerNorm,
+                                             torch.nn.ReLU] * (len(sizes) - 1)
+        linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
+        assert [m.in_features for m in linears] + [linears[-1].out_features] == sizes
+    assert not any(isinstance(m, torch.nn.Tanh) for m in model.policy.modules())
+    assert model.policy.action_net.in_features == 256
+    assert model.policy.value_net.in_features == 256
+    # The default BetaMlpPolicy is unchanged: SB3's Tanh MLP.
+    plain = PPO(BetaActorCriticPolicy, _box_env(), n_steps=64, batch_size=32)
+    assert any(isinstance(m, torch.nn.Tanh) for m in plain.policy.modules())
+    assert not any(isinstance(m, torch.nn.LayerNorm) for m in plain.policy.modules())
+
+
+def test_carl_net_forward_matches_its_layers_and_survives_save_and_load(tmp_path):
+    model = PPO(BetaActorCriticPolicy, _box_env(), n_steps=64, batch_size=32, seed=0,
+                policy_kwargs={"carl_net": True})
+    obs = torch.tensor([[0.5, -0.5, 1.0]])
+    net = model.policy.mlp_extractor
+    shared = obs
+    for m in net.trunk:
+        shared = m(shared)
+    pi, vf = net(obs)
+    torch.testing.assert_close(pi, net.policy_net(shared))
+    torch.testing.assert_close(vf, net.value_net(shared))
+    torch.testing.assert_close(net.forward_actor(obs), pi)
+    torch.testing.assert_close(net.forward_critic(obs), vf)
+    model.save(tmp_path / "carl.zip")
+    loaded = PPO.load(tmp_path / "carl.zip")
+    assert loaded.policy.carl_net is True
+    point = np.array([0.5, -0.5, 1.0], np.float32)
+    np.testing.assert_array_equal(model.predict(point, deterministic=True)[0],
+                                  loaded.predict(point, deterministic=True)[0])
+
+
+@pytest.mark.parametrize("extra", [{"net_arch": [64, 64]}, {"activation_fn": torch.nn.Tanh}])
+def test_carl_net_refuses_a_network_of_its_own(extra):
+    with pytest.raises(ValueError, match=r"carl_net=True fixes the network.*" + next(iter(extra))):
+        PPO(BetaActorCriticPolicy, _box_env(), policy_kwargs={"carl_net": True, **extra})
+    with pytest.raises(ValueError, match="carl_net must be true or false"):
+        PPO(BetaActorCriticPolicy, _box_env(), policy_kwargs={"carl_net": "yes"})

@@ -138,3 +138,27 @@ def test_linear_schedules() -> None:
     assert kwargs["clip_range"] == 0.1
     assert kwargs["seed"] == 0
     assert kwargs["device"] == "cpu"
+
+
+def test_clip_range_vf_reaches_sb3_and_is_validated() -> None:
+    assert PPOConfig().ppo_kwargs()["clip_range_vf"] is None
+    assert PPOConfig(clip_range_vf=0.1).ppo_kwargs()["clip_range_vf"] == 0.1
+    decayed = PPOConfig(clip_range_vf="lin_0.2").ppo_kwargs()["clip_range_vf"]
+    assert decayed(0.5) == pytest.approx(0.1)
+    for bad in (0.0, -1.0, "lin_x"):
+        with pytest.raises(ConfigError, match=r"PPOConfig\.clip_range_vf: expected"):
+            PPOConfig(clip_range_vf=bad)
+
+
+def test_routedrive_entry_has_carls_ppo_settings() -> None:
+    cfg = load_config("rewardgym/RouteDrive-v1")
+    # CaRL (dd_ppo.py, train_carl_py.sh): clip 0.1 for the policy and the value, loss weight
+    # 0.5 * 0.5 on the squared value error (SB3 has no 0.5 inside), 4 mini-batches, 3 epochs.
+    assert (cfg.clip_range, cfg.clip_range_vf, cfg.vf_coef) == (0.1, 0.1, 0.25)
+    assert (cfg.n_epochs, cfg.rollout_size // cfg.batch_size) == (3, 4)
+    assert (cfg.gamma, cfg.gae_lambda, cfg.ent_coef, cfg.max_grad_norm) == (0.99, 0.95, 0.01,
+                                                                             0.5)
+    assert cfg.learning_rate == "lin_2.5e-4"
+    assert cfg.normalize_advantage is True
+    assert cfg.policy == "BetaMlpPolicy"
+    assert cfg.policy_kwargs == {"carl_net": True, "ortho_init": False}
