@@ -24,7 +24,7 @@ for vector envs):
   next :meth:`reset`, world ``w`` with ``seed + w * K``) and every slot starts a new episode.
 
 :func:`make_parallel_sb3_vec_env` builds it for an id of :data:`rewardgym.envs.PARALLEL_ENVS`;
-``rewardgym train rewardgym/RouteDriveIntersection-v0`` trains on it (``n_envs`` counts agent
+``rewardgym train rewardgym/RouteDriveIntersection-v1`` trains on it (``n_envs`` counts agent
 slots and must be a multiple of the number of agents).
 """
 
@@ -61,11 +61,11 @@ class ParallelEnvToSB3(VecEnv):
     Example:
         >>> import rewardgym
         >>> from rewardgym.agents.multi_agent import ParallelEnvToSB3
-        >>> make = lambda: rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v0",
+        >>> make = lambda: rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v1",
         ...                                        num_egos=2, num_npcs=0)
         >>> venv = ParallelEnvToSB3([make, make])
         >>> venv.num_envs, venv.reset().shape
-        (4, (4, 75))
+        (4, (4, 80))
     """
 
     def __init__(self, env_fns: Sequence[Callable[[], Any]]) -> None:

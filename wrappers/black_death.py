@@ -40,7 +40,7 @@ class BlackDeathParallel(BaseParallelWrapper):
     Example:
         >>> import rewardgym
         >>> env = BlackDeathParallel(rewardgym.make_parallel(
-        ...     "rewardgym/RouteDriveIntersection-v0", num_egos=2, num_npcs=0))
+        ...     "rewardgym/RouteDriveIntersection-v1", num_egos=2, num_npcs=0))
         >>> obs, infos = env.reset(seed=0)
         >>> env.agents == env.possible_agents
         True

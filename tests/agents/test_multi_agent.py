@@ -132,7 +132,7 @@ def test_factory_rounds_up_to_whole_junctions():
     venv = make_parallel_sb3_vec_env(ENV_ID, 3, seed=0, env_kwargs={"num_egos": 2, "num_npcs": 0})
     assert venv.num_envs == 4  # rounded up to whole junctions of 2 cars
     obs = venv.reset()
-    assert obs.shape == (4, 75)
+    assert obs.shape == (4, 80)
     assert venv.observation_space.contains(obs[0])
     venv.close()
 
