@@ -163,7 +163,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 #: What ``rewardgym warmup FAMILY`` builds and steps: an env id per kernel family.
 WARMUP_ENVS = {
     "grid": "rewardgym/DoorKey-5x5-v0",
-    "driving": "rewardgym/RouteDrive-v0",
+    "driving": "rewardgym/RouteDrive-v1",
 }
 
 
