@@ -15,7 +15,8 @@ from gymnasium.vector import AutoresetMode
 
 from rewardgym.envs import ENV_TABLE, PARALLEL_ENVS, make_parallel
 from rewardgym.envs.action_policy import action_policy
-from tests.conftest import ALL_IDS, invalid_actions, sample_actions
+from tests.conftest import ALL_IDS, GRID_IDS, invalid_actions, sample_actions
+from tests.envs.grid.oracle import oracle_action
 from tests.helpers import assert_same, rollout, vector_rollout
 
 
@@ -216,3 +217,115 @@ def test_render(env_id):
     assert frame.ndim == 3
     assert frame.shape[2] == 3
     assert frame.std() > 0
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+@pytest.mark.parametrize("env_id", GRID_IDS)
+def test_native_grid_matches_sync_through_successes_and_both_endings(env_id, mode):
+    """native == sync on episodes that reach the goal, not only on random walks that time out.
+
+    Each env cycles through episodes played by the planning oracle (tests/envs/grid/oracle.py,
+    read from the sync env's true state), random episodes (lava, drops, doors) and idle ones
+    (turning on the spot); the step limit is above the oracle's longest solution (61 steps,
+    MultiRoom-N6), so every env terminates with a positive reward and is truncated, in both
+    autoreset modes, and the test asserts that it did.
+    """
+    n, steps, limit = 3, 260, 70
+    kwargs = {"max_episode_steps": limit}
+    native = gym.make_vec(env_id, n, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, **kwargs)
+    sync = gym.make_vec(env_id, n, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode}, **kwargs)
+    obs, info = sync.reset(seed=7)
+    assert_same((obs, info), native.reset(seed=7))
+    rng = np.random.default_rng(0)
+    episode = np.zeros(n, dtype=int)
+    pending = np.zeros(n, dtype=bool)  # NEXT_STEP: the next step only resets
+    successes, terminations, truncations = (np.zeros(n, dtype=int) for _ in range(3))
+    for _ in range(steps):
+        actions = rng.integers(0, 7, n)
+        for i in range(n):
+            if episode[i] % 3 == 0 and not pending[i]:
+                single = {key: value[i] for key, value in obs.items()}
+                actions[i] = oracle_action(sync.envs[i].unwrapped, single)
+            elif episode[i] % 3 == 2:
+                actions[i] = 0  # turn left: this episode can only be truncated
+        result = sync.step(actions)
+        assert_same(result, native.step(actions))
+        obs, rewards, terminated, truncated, _ = result
+        done = terminated | truncated
+        successes += rewards > 0
+        terminations += terminated
+        truncations += truncated & ~terminated
+        episode += done
+        pending = done if mode == AutoresetMode.NEXT_STEP else pending
+    assert (successes >= 1).all(), successes
+    assert (terminations >= successes).all()
+    assert (truncations >= 1).all(), truncations
+
+
+NATIVE_NON_GRID = [i for i in ALL_IDS
+                   if gym.spec(i).vector_entry_point is not None and i not in GRID_IDS]
+
+
+def _episode_policies(env_id, space):
+    """Per-episode action makers that provoke each ending of the family (cycled per episode)."""
+    if "RouteDrive" in env_id:
+        from rewardgym.envs.driving.baselines import RouteFollower
+
+        follower = RouteFollower()
+        if isinstance(space, gym.spaces.Discrete):
+            return [lambda obs, i, rng: rng.integers(space.n)] * 3
+        return [lambda obs, i, rng: follower({k: v[i] for k, v in obs.items()}
+                                             if isinstance(obs, dict) else obs[i]),
+                lambda obs, i, rng: np.array([1.0, 1.0], np.float32),  # swerve off the road
+                lambda obs, i, rng: np.array([0.0, -1.0], np.float32)]  # stand still
+    if isinstance(space, gym.spaces.Discrete):
+        return [lambda obs, i, rng: rng.integers(space.n)] * 3
+    return [lambda obs, i, rng: rng.uniform(space.low, space.high).astype(space.dtype),
+            lambda obs, i, rng: space.high.copy(),  # full actuation: falls and flips
+            lambda obs, i, rng: np.zeros(space.shape, space.dtype)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+@pytest.mark.parametrize("env_id", NATIVE_NON_GRID)
+def test_native_vector_matches_sync_through_episode_ends(env_id, mode):
+    """native == sync for the other families, in both autoreset modes, across episode ends.
+
+    Episodes cycle through policies that provoke each ending (RouteDrive: the scripted route
+    follower earns progress, full steer and throttle leaves the road, braking stands still until
+    the time limit); the test asserts the endings it relies on happened in every env.
+    """
+    if isinstance(gym.spec(env_id).make().action_space, gym.spaces.Text):
+        pytest.skip("text actions have no batched sampler here; WebShopDiscrete covers the core")
+    n, steps, limit = 2, 240, 60
+    native = gym.make_vec(env_id, n, vectorization_mode="vector_entry_point",
+                          autoreset_mode=mode, max_episode_steps=limit)
+    sync = gym.make_vec(env_id, n, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": mode}, max_episode_steps=limit)
+    obs, info = sync.reset(seed=3)
+    assert_same((obs, info), native.reset(seed=3))
+    policies = _episode_policies(env_id, sync.single_action_space)
+    rng = np.random.default_rng(0)
+    episode = np.zeros(n, dtype=int)
+    positive, terminations, truncations = (np.zeros(n, dtype=int) for _ in range(3))
+    for _ in range(steps):
+        actions = np.stack([np.asarray(policies[episode[i] % 3](obs, i, rng))
+                            for i in range(n)]).astype(sync.action_space.dtype)
+        result = sync.step(actions)
+        assert_same(result, native.step(actions))
+        obs, rewards, terminated, truncated, _ = result
+        positive += rewards > 0
+        terminations += terminated
+        truncations += truncated & ~terminated
+        episode += terminated | truncated
+    if "WebShop" in env_id:  # random clicks: purchases (terminations) and time-outs, no reward
+        assert (terminations + truncations >= 1).all(), (terminations, truncations)
+        return
+    assert (positive >= 1).all(), positive
+    assert (truncations >= 1).all(), truncations
+    if "RouteDrive" in env_id and "Discrete" not in env_id:
+        assert (terminations >= 1).all(), terminations  # off the road
+    if "HumanoidKneel" in env_id:
+        assert terminations.sum() >= 1, terminations  # a fall under full actuation
