@@ -33,7 +33,11 @@ def with_final_rows(infos: dict[str, Any], final: dict[str, Any], done: np.ndarr
     merged = dict(infos)
     for key, value in final.items():
         current = infos.get(key)
-        if isinstance(value, dict) and isinstance(current, dict):
+        if current is None and isinstance(value, (dict, np.ndarray)):
+            # Every env that reported this key finished on this step (e.g. all envs ended at
+            # once and reset infos lack it): the final rows are all there is.
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(current, dict):
             merged[key] = with_final_rows(current, value, done)
         elif isinstance(value, np.ndarray) and isinstance(current, np.ndarray) and (
                 value.shape == current.shape):

@@ -218,6 +218,7 @@ def test_native_same_step_env() -> None:
     np.testing.assert_array_equal(obs["t"], [2, 2, 2])
     np.testing.assert_array_equal(obs["pos"], np.zeros((3, 2)))
     assert [info["is_success"] for info in infos] == [False, True, False]
+    assert not any(key.startswith("_") for info in infos for key in info)  # masks stay out
     assert [info["TimeLimit.truncated"] for info in infos] == [True, False, True]
     # The env mutates its buffers in place; what the adapter returned must not change.
     env.step(np.array([1, 1, 1]))
@@ -421,7 +422,7 @@ class _ScriptedFlags(gym.Env):
         super().reset(seed=seed)
         self.episode += 1
         self.t = 0
-        return np.array([0.0], np.float32), {}
+        return np.array([0.0], np.float32), {"episode_index": self.episode}
 
     def step(self, action: Any) -> Any:
         self.t += 1
@@ -449,6 +450,8 @@ def test_terminated_and_truncated_on_one_step_is_a_termination(mode: AutoresetMo
             assert_obs_equal(infos[i]["terminal_observation"],
                              ref_infos[i]["terminal_observation"])
             seen.append(infos[i]["TimeLimit.truncated"])
+            if mode == AutoresetMode.DISABLED:  # the adapter resets: the new episode's info
+                assert ours.reset_infos[i]["episode_index"] == ref.reset_infos[i]["episode_index"]
     # Each env ended episodes of all three kinds; only the truncated-only ones bootstrap.
     assert seen.count(True) >= 4
     assert seen.count(False) >= 8
@@ -480,3 +483,12 @@ def test_goal_reached_at_the_time_limit_on_a_native_grid() -> None:
     assert infos[1]["TimeLimit.truncated"] is True  # truncated only
     assert int(infos[0]["terminal_observation"]["direction"]) == 1  # facing down at the goal
     env.close()
+
+
+def test_info_at_skips_absent_keys_and_keeps_the_rest() -> None:
+    from rewardgym.agents.sb3_adapter import _info_at
+
+    infos = {"a": np.array([1, 2]), "_a": np.array([False, True]),
+             "b": np.array([3, 4]), "_b": np.array([True, True]), "c": np.array([5, 6])}
+    assert _info_at(infos, 0) == {"b": 3, "c": 5}  # a is absent for env 0; b and c are not
+    assert _info_at(infos, 1) == {"a": 2, "b": 4, "c": 6}

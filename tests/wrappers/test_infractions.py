@@ -118,12 +118,15 @@ def test_vector_twin_equals_single_wrapper(mode):
 
 
 def test_vector_twin_refuses_to_end_episodes_itself():
-    twin = InfractionPenaltyVector(SyncVectorEnv([lambda: _Signals(self_terminate=False)]), TABLE)
+    # Env 0 ends itself on its crash; env 1 crashes at the same step but does not terminate.
+    twin = InfractionPenaltyVector(SyncVectorEnv([lambda: _Signals(),
+                                                  lambda: _Signals(self_terminate=False)]), TABLE)
     twin.reset(seed=0)
     for _ in range(6):  # the crash comes at step 7
-        twin.step(np.zeros(1, dtype=np.int64))
-    with pytest.raises(ValueError, match="did not terminate"):
-        twin.step(np.zeros(1, dtype=np.int64))
+        twin.step(np.zeros(2, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"envs \[1\] had a terminating infraction but did not "
+                                         r"terminate"):
+        twin.step(np.zeros(2, dtype=np.int64))
 
 
 def test_carl_preset_matches_the_paper_settings():
@@ -240,12 +243,17 @@ def test_vector_twin_clears_held_factors_when_an_episode_ends(mode):
     twin = InfractionPenaltyVector(
         SyncVectorEnv([lambda s=s: _Signals(s) for s in scripts], autoreset_mode=mode), hold)
     twin.reset(seed=0)
-    rewards, ends = [], []
+    rewards, ends, terminal_terms = [], [], []
     for _ in range(14):
-        _, reward, terminated, truncated, _ = twin.step(np.zeros(3, dtype=np.int64))
+        _, reward, terminated, truncated, infos = twin.step(np.zeros(3, dtype=np.int64))
         rewards.append(reward.copy())
         ends.append(terminated | truncated)
-    rewards, ends = np.array(rewards), np.array(ends)
+        terms = infos["reward_terms"]
+        np.testing.assert_allclose(terms["progress"] + terms["terminal"], reward, atol=1e-12)
+        terminal_terms.append(terms["terminal"].copy())
+    rewards, ends, terminal_terms = np.array(rewards), np.array(ends), np.array(terminal_terms)
+    assert terminal_terms[3, 0] == -1.0  # the crash's terminal reward, in its own term
+    assert (terminal_terms[:, 1:] == 0.0).all()
     # The events happened: env 0 crashed at t = 4, env 1 was truncated at t = 9.
     assert ends[3, 0]
     assert ends[8, 1]
@@ -256,9 +264,10 @@ def test_vector_twin_clears_held_factors_when_an_episode_ends(mode):
     assert rewards[5, 2] == 2.0
     # First rewarded step of the next episode (NEXT_STEP spends one step on the reset).
     first = 1 if mode == AutoresetMode.NEXT_STEP else 0
-    if first:
+    if first:  # reset steps (env 0 alone, then env 1 with env 0 mid-episode): nothing at all
         assert rewards[4, 0] == 0.0
         assert rewards[9, 1] == 0.0
+        assert terminal_terms[4, 0] == terminal_terms[9, 1] == 0.0
     assert rewards[4 + first, 0] == 2.0
     assert rewards[9 + first, 1] == 2.0
     assert rewards[10 + first, 1] == 2.0
@@ -270,3 +279,27 @@ def test_single_wrapper_clears_held_factors_on_reset():
     out = _run(env)
     assert out[-1][0] == 1.0  # slowed on the truncating step
     assert [r for r, _, _ in _run(env, steps=2)] == [2.0, 2.0]
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_twin_on_a_step_both_terminated_and_truncated(mode):
+    """A crash on the time limit's step (t = 9) ends the episode: the hold must not survive it."""
+    rules = (InfractionRule("crash", terminate=True, terminal_reward=-1.0),
+             InfractionRule("slow", factor=0.5, hold_steps=4))
+    twin = InfractionPenaltyVector(SyncVectorEnv(
+        [lambda: _Signals({8: {"slow": True}, 9: {"crash": True}})], autoreset_mode=mode), rules)
+    twin.reset(seed=0)
+    out = [twin.step(np.zeros(1, dtype=np.int64)) for _ in range(12)]
+    _, reward, terminated, truncated, _ = out[8]
+    assert (bool(terminated[0]), bool(truncated[0])) == (True, True)
+    assert reward[0] == pytest.approx(1.0 - 1.0)  # held x0.5, then the crash's -1
+    first = 10 if mode == AutoresetMode.NEXT_STEP else 9
+    assert [float(o[1][0]) for o in out[first:first + 2]] == [2.0, 2.0]
+
+
+def test_terminating_rule_without_terminal_reward_still_ends_the_episode():
+    rules = (InfractionRule("crash", terminate=True), InfractionRule("slow", factor=0.5))
+    out = _run(InfractionPenalty(_Signals(self_terminate=False), rules))
+    assert len(out) == 7
+    assert out[-1][1] is True
+    assert out[-1][2]["reward_terms"]["terminal"] == 0.0

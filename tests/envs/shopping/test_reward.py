@@ -235,3 +235,23 @@ def test_type_reward_at_the_title_score_boundaries(n_goal_nouns, matches, expect
     assert (query_match or category_match) is matches
     assert r_type == expected
     assert compute_reward(p, g, {}).r_type == expected
+
+
+def test_query_match_is_string_equality():
+    # Equal queries built separately (not the same object) match; an unequal query that sorts
+    # after the goal's does not.
+    no_category = {"product_category": "X › Y › Z", "title_nouns": ("n0",)}
+    g = goal(query="".join(["thi", "ngs"]), title_nouns=tuple(f"n{i}" for i in range(5)))
+    same = product(query="".join(["thin", "gs"]), **no_category)
+    assert same.query is not g.query
+    assert type_reward(same, g)[:2] == (1.0, True)
+    later = product(query="zzz", **no_category)
+    assert type_reward(later, g)[:2] == (0.5, False)
+
+
+def test_option_and_compute_reward_take_their_settings_by_keyword_only():
+    with pytest.raises(TypeError):
+        option_reward(["white"], (("color", "white"),), "value")  # option_match is keyword-only
+    assert option_reward(bought_values=["white"], goal_options=(("color", "white"),)) == (1.0, 1)
+    p, g = product(), goal()
+    assert compute_reward(product=p, goal=g, options={}).total == compute_reward(p, g, {}).total
