@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# Mutation testing (slow, not in CI): see docs/mutation.md. MODULES= picks a subset, e.g.
+# `make mutation MODULES="infractions distance"`; sessions resume where they stopped.
+mutation: setup
+	$(PY) -m pip install --quiet -e '.[mutation]'
+	nice -n 10 $(PY) tests/mutation/run.py $(MODULES)
+	$(PY) tests/mutation/run.py --report
 
 bench: setup
 	$(VENV)/bin/rewardgym bench throughput

@@ -1,0 +1,224 @@
+"""Mutation testing of the code where a silent bug corrupts results (``make mutation``).
+
+Uses cosmic-ray (8.x), which mutates the source file on disk, runs the module's tests and
+restores the file. Mutating files on disk matters here: numba's ``cache=True`` keys compiled
+kernels on the source file, so every mutant of an ``@njit`` kernel is recompiled and tested as
+machine code, exactly as users run it (a mutator that swaps functions at import time never
+reaches a jitted kernel). Each module is scoped to the functions that compute rewards,
+distances or episode flags (``SCOPES``): everything else in the file is marked skipped before
+the run, so each mutant runs only the module's own tests.
+
+Usage::
+
+    python tests/mutation/run.py [MODULE_KEY ...]   # default: every module in SCOPES
+    python tests/mutation/run.py --report           # the table from the finished sessions
+    python tests/mutation/run.py --retest-survivors [MODULE_KEY ...]  # after adding tests
+
+Sessions live in ``tests/mutation/sessions/<key>.sqlite`` (resumable: rerunning ``exec`` skips done
+jobs); the survivors of each module are printed with their diff. Stopping a run part-way can
+leave a mutant in the source file: ``git diff`` shows it, ``git checkout FILE`` restores it.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SESSIONS = ROOT / "tests" / "mutation" / "sessions"
+PY = sys.executable
+CR = str(Path(sys.executable).parent / "cosmic-ray")
+
+# key: (module path, functions/methods in scope ("Class.method" or "function"), test command)
+SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "infractions": (
+        "wrappers/infractions.py",
+        ("penalize", "_severity", "_progress", "InfractionPenalty.step",
+         "InfractionPenaltyVector.step", "InfractionPenaltyVector.reset"),
+        "tests/wrappers/test_infractions.py "
+        "tests/wrappers/test_distance.py::test_multiplicative_infraction_reward_is_not_a_"
+        "shaping_of_the_base",
+    ),
+    "potential": (
+        "wrappers/potential.py",
+        ("shape_rewards", "PotentialShaping.step", "PotentialShaping.reset",
+         "PotentialShapingVector.step", "PotentialShapingVector.reset", "_replace_rows",
+         "PotentialShapingParallel.step", "shaped_reward_tensor"),
+        "tests/wrappers/test_potential.py tests/wrappers/test_distance.py",
+    ),
+    "distance": (
+        "wrappers/distance.py",
+        ("pearson_distance", "format_distance", "epic_canonical", "epic_distance",
+         "val_canonical", "starc_distance", "sample_epic_distance"),
+        "tests/wrappers/test_distance.py",
+    ),
+    "shopping_reward": (
+        "envs/shopping/reward.py",
+        ("type_reward", "attribute_reward", "option_reward", "compute_reward",
+         "option_values_match", "fuzzy_match", "token_set_ratio"),
+        "tests/envs/shopping/test_reward.py",
+    ),
+    "sb3_adapter": (
+        "agents/sb3_adapter.py",
+        ("VectorEnvToSB3.step_wait", "VectorEnvToSB3._finish_same_step",
+         "VectorEnvToSB3._finish_disabled", "_final_obs_at", "_info_at"),
+        # PPO and subprocess (async) runs cost most of the time and add no done/terminal check.
+        "tests/agents/test_sb3_adapter.py -k 'not ppo_runs and not async'",
+    ),
+}
+
+
+def _ranges(module: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Line ranges (inclusive) of the named functions and methods."""
+    tree = ast.parse(module.read_text(encoding="utf-8"))
+    found: dict[str, tuple[int, int]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            found[node.name] = (node.lineno, node.end_lineno)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    found[f"{node.name}.{item.name}"] = (item.lineno, item.end_lineno)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise SystemExit(f"tests/mutation/run.py: {module} has no {missing}")
+    return [found[n] for n in names]
+
+
+def _config(key: str) -> Path:
+    module, _, tests = SCOPES[key]
+    path = SESSIONS / f"{key}.toml"
+    path.write_text(
+        "[cosmic-ray]\n"
+        f'module-path = "{module}"\n'
+        "timeout = 300.0\n"
+        "excluded-modules = []\n"
+        f'test-command = "{PY} -m pytest -x -q -p no:cacheprovider {tests}"\n\n'
+        '[cosmic-ray.distributor]\nname = "local"\n', encoding="utf-8")
+    return path
+
+
+# Operator replacements left out: arithmetic or boolean operators turned into shifts, powers,
+# modulo, floor division or matrix products, and arithmetic turned into bitwise operators (and
+# back). On the float and bool arrays of these modules they raise or give wildly wrong values,
+# so they are killed by any test that runs the line, and they tripled the run time. Kept:
+# + - * / swapped among themselves, | & ^ among themselves, every comparison, numbers, not,
+# and/or, True/False, loop and unary mutations.
+_ARITHMETIC = {"Add", "Sub", "Mul", "Div"}
+_BITWISE = {"BitOr", "BitAnd", "BitXor"}
+
+
+def _interesting(operator: str) -> bool:
+    if not operator.startswith("core/ReplaceBinaryOperator_"):
+        return True
+    source, target = operator.removeprefix("core/ReplaceBinaryOperator_").split("_")
+    return any(source in group and target in group for group in (_ARITHMETIC, _BITWISE))
+
+
+def _scope(session: Path, ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    """Mark every pending job outside ``ranges`` (or of a left-out operator) skipped.
+
+    Returns (in scope, skipped).
+    """
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    kept = skipped = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            line = item.mutations[0].start_pos[0]
+            if any(lo <= line <= hi for lo, hi in ranges) and _interesting(
+                    item.mutations[0].operator_name):
+                kept += 1
+                continue
+            db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
+                                                  output="outside the mutation scope"))
+            skipped += 1
+    return kept, skipped
+
+
+def run(key: str) -> None:
+    """Create ``key``'s session if needed, scope it, and run its pending mutants."""
+    module, names, _ = SCOPES[key]
+    SESSIONS.mkdir(exist_ok=True)
+    session = SESSIONS / f"{key}.sqlite"
+    config = _config(key)
+    if not session.exists():
+        subprocess.run([CR, "init", str(config), str(session)],
+                       cwd=ROOT, check=True)
+    kept, skipped = _scope(session, _ranges(ROOT / module, names))
+    print(f"{key}: {kept} pending mutants in scope, {skipped} newly skipped", flush=True)
+    subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT,
+                   check=True)
+
+
+def retest_survivors(key: str) -> int:
+    """Forget the results of ``key``'s surviving mutants, so the next run tests them again.
+
+    For after adding tests: only the survivors can change outcome. Returns how many.
+    """
+    import sqlite3
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    session = SESSIONS / f"{key}.sqlite"
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        jobs = [item.job_id for item, result in db.completed_work_items
+                if result.test_outcome == TestOutcome.SURVIVED]
+    with sqlite3.connect(session) as con:
+        con.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in jobs])
+    return len(jobs)
+
+
+def report() -> None:
+    """One row per module: mutants in scope, killed, survived (with each survivor's diff)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome, WorkerOutcome
+
+    print("| module | mutants | killed | survived | incompetent/timeout | pending |")
+    print("|---|---|---|---|---|---|")
+    survivors = []
+    for key, (module, _, _) in SCOPES.items():
+        session = SESSIONS / f"{key}.sqlite"
+        if not session.exists():
+            continue
+        counts = dict.fromkeys(("mutants", "killed", "survived", "other", "pending"), 0)
+        with use_db(str(session), WorkDB.Mode.open) as db:
+            done = {item.job_id: result for item, result in db.completed_work_items}
+            for item in db.work_items:
+                result = done.get(item.job_id)
+                if result is not None and result.worker_outcome == WorkerOutcome.SKIPPED:
+                    continue
+                counts["mutants"] += 1
+                if result is None:
+                    counts["pending"] += 1
+                elif result.test_outcome == TestOutcome.KILLED:
+                    counts["killed"] += 1
+                elif result.test_outcome == TestOutcome.SURVIVED:
+                    counts["survived"] += 1
+                    spec = item.mutations[0]
+                    survivors.append((module, spec.start_pos[0], spec.operator_name,
+                                      result.diff))
+                else:
+                    counts["other"] += 1
+        print(f"| {module} | {counts['mutants']} | {counts['killed']} | {counts['survived']} "
+              f"| {counts['other']} | {counts['pending']} |")
+    for module, line, operator, diff in survivors:
+        print(f"\n## survived: {module}:{line} {operator}\n{diff}")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if args == ["--report"]:
+        report()
+    elif args and args[0] == "--retest-survivors":
+        for key in args[1:] or list(SCOPES):
+            if (SESSIONS / f"{key}.sqlite").exists():
+                print(f"{key}: {retest_survivors(key)} survivors to test again", flush=True)
+                run(key)
+    else:
+        for key in args or list(SCOPES):
+            run(key)
