@@ -71,12 +71,14 @@ def _env() -> dict[str, str]:
 def test_python_blocks_run_each_in_a_fresh_namespace(tmp_path):
     script = tmp_path / "blocks.py"
     script.write_text(
-        "import sys\n"
+        # The guard keeps spawned worker processes (a block's sweep or vector env re-imports
+        # __main__) from running every block again.
         f"blocks = {BLOCKS!r}\n"
-        "for i, block in enumerate(blocks):\n"
-        "    print(f'--- block {i}', flush=True)\n"
-        "    code = compile(block, f'README.md python block {i}', 'exec')\n"
-        "    exec(code, {'__name__': '__main__'})\n"
+        "if __name__ == '__main__':\n"
+        "    for i, block in enumerate(blocks):\n"
+        "        print(f'--- block {i}', flush=True)\n"
+        "        code = compile(block, f'README.md python block {i}', 'exec')\n"
+        "        exec(code, {'__name__': '__main__'})\n"
     )
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=600)
