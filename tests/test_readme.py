@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -87,7 +88,11 @@ def test_python_blocks_run_each_in_a_fresh_namespace(tmp_path):
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("readme_commands")
+    # The README's commands are run from the repository's root; the files they name there
+    # (docs/llm_example_program.py) are copied in, the rest of the scratch folder starts empty.
+    folder = tmp_path_factory.mktemp("readme_commands")
+    shutil.copytree(README.parent / "docs", folder / "docs")
+    return folder
 
 
 def _is_mention(argv: list[str]) -> bool:
