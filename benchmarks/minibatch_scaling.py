@@ -14,8 +14,9 @@ the same env-step budget. ``--hold minibatches`` (default, CaRL's way): 4 mini-b
 rollout = 4 × mini-batch = ``n_envs`` × 128 steps, so a bigger mini-batch means more envs and
 fewer PPO iterations. ``--hold rollout``: a fixed rollout of ``--rollout`` samples split into
 more or fewer mini-batches. The other PPO settings are CaRL's (3 epochs, lr 2.5e-4 decayed
-linearly, γ 0.99, λ 0.95, clip 0.1, entropy 0.01, value 0.5, grad-norm 0.5, Beta policy,
-256×256 MLP; set explicitly here, not read from the env's YAML entry).
+X
+0.5 × 0.5 squared error), grad-norm 0.5, a Beta policy on CaRL's LayerNorm-ReLU network
+(``carl_net``); set explicitly here, not read from the env's YAML entry).
 
 Each trained policy (deterministic: the Beta mean) is evaluated on held-out routes: a scenario
 bank built from another ``map_seed`` than training's, on seeded episodes; reported are driving
@@ -53,9 +54,9 @@ ENDINGS = ("collision", "red_light", "off_road", "off_route", "wrong_way", "bloc
 METRICS = ("ds", "rc", "success", *ENDINGS, "ds_train_routes", "train_wall_s",
            "train_steps_per_s")
 CARL_PPO = ("n_epochs=3", "learning_rate=lin_2.5e-4", "gamma=0.99", "gae_lambda=0.95",
-            "clip_range=0.1", "ent_coef=0.01", "vf_coef=0.5", "max_grad_norm=0.5",
-            "normalize_advantage=true", "policy=BetaMlpPolicy",
-            "policy_kwargs.net_arch=[256, 256]", "torch_threads=1")
+            "clip_range=0.1", "clip_range_vf=0.1", "ent_coef=0.01", "vf_coef=0.25",
+            "max_grad_norm=0.5", "normalize_advantage=true", "policy=BetaMlpPolicy",
+            "policy_kwargs.carl_net=true", "policy_kwargs.ortho_init=false", "torch_threads=1")
 Policy = Callable[[np.ndarray], np.ndarray]
 
 
