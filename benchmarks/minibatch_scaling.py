@@ -14,8 +14,8 @@ the same env-step budget. ``--hold minibatches`` (default, CaRL's way): 4 mini-b
 rollout = 4 × mini-batch = ``n_envs`` × 128 steps, so a bigger mini-batch means more envs and
 fewer PPO iterations. ``--hold rollout``: a fixed rollout of ``--rollout`` samples split into
 more or fewer mini-batches. The other PPO settings are CaRL's (3 epochs, lr 2.5e-4 decayed
-X
-0.5 × 0.5 squared error), grad-norm 0.5, a Beta policy on CaRL's LayerNorm-ReLU network
+linearly, γ 0.99, λ 0.95, clip 0.1, entropy 0.01, value clipping 0.1, SB3 value coefficient
+0.25 (CaRL's 0.5 × 0.5 squared error), grad-norm 0.5, a Beta policy on CaRL's LayerNorm-ReLU network
 (``carl_net``); set explicitly here, not read from the env's YAML entry).
 
 Each trained policy (deterministic: the Beta mean) is evaluated on held-out routes: a scenario
