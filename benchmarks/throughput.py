@@ -8,9 +8,9 @@ Gymnasium's ``SyncVectorEnv`` of MiniGrid DoorKey-8x8; and Gymnasium's ``CartPol
 same batch sizes as ours (a well-known numpy-vectorised yardstick). Random actions are sampled
 before timing; resets are included.
 
-The ``shopping`` group times the WebShop-style text env (``rewardgym/WebShopText-v0``: random
+The ``shopping`` group times the WebShop-style text env (``rewardgym/WebShopText-v1``: random
 clickable actions, searching the instruction on the search page) and its SB3 view
-(``rewardgym/WebShopDiscrete-v0``: random valid slots, and the rule policy), each also as
+(``rewardgym/WebShopDiscrete-v1``: random valid slots, and the rule policy), each also as
 resets only (a "steps/s" row of a resets-only variant counts resets per second). It also checks
 memory: the process's resident set size (``/proc/self/statm``) before and after
 ``shop_episodes`` episodes of each (100,000 in the full preset), which must stay flat (one
@@ -53,8 +53,8 @@ OURS_ID = "rewardgym/DoorKey-8x8-v0"
 MINIGRID_ID = "MiniGrid-DoorKey-8x8-v0"
 CARTPOLE_ID = "CartPole-v1"
 
-SHOP_TEXT_ID = "rewardgym/WebShopText-v0"
-SHOP_DISCRETE_ID = "rewardgym/WebShopDiscrete-v0"
+SHOP_TEXT_ID = "rewardgym/WebShopText-v1"
+SHOP_DISCRETE_ID = "rewardgym/WebShopDiscrete-v1"
 
 GROUPS = ("minigrid-single", "ours-single", "ours-native", "ours-native-flat",
           "ours-native-threads", "minigrid-sync", "cartpole-native", "shopping", "driving",

@@ -1,7 +1,7 @@
 """Learnability of the shopping task: random, rules, oracle and MaskablePPO on the test split.
 
 Scores the reference policies of :mod:`rewardgym.envs.shopping.baselines` on the SB3 view
-``rewardgym/WebShopDiscrete-v0`` (one episode per test goal, 15-step limit) with WebShop's metrics
+``rewardgym/WebShopDiscrete-v1`` (one episode per test goal, 15-step limit) with WebShop's metrics
 (score = mean reward x 100, success = fraction with reward 1):
 
 * ``random``: uniform over valid slots;
@@ -10,7 +10,7 @@ Scores the reference policies of :mod:`rewardgym.envs.shopping.baselines` on the
   instruction, buy;
 * ``oracle``: the privileged oracle (reads the goal), R = 1 by construction;
 * ``maskable_ppo``: sb3-contrib's MaskablePPO trained with ``rewardgym.agents.train`` on the train
-  split (hyper-parameters: the ``rewardgym/WebShopDiscrete-v0`` entry of
+  split (hyper-parameters: the ``rewardgym/WebShopDiscrete-v1`` entry of
   ``agents/configs/maskable_ppo.yml``), evaluated deterministically with action masks.
 
 Training runs in chunks (``train(..., resume=True)`` continues the same run) so that a wall-clock
@@ -38,7 +38,7 @@ from rewardgym.benchmarks import harness
 from rewardgym.benchmarks.harness import Column
 
 NAME = "webshop_baselines"
-ENV_ID = "rewardgym/WebShopDiscrete-v0"
+ENV_ID = "rewardgym/WebShopDiscrete-v1"
 ALGO = "maskable_ppo"
 
 
@@ -230,7 +230,7 @@ def plot(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
         curve_ax.set_ylim(0, 105)
         curve_ax.legend(fontsize=8, loc="lower right")
     curve_ax.set_title("MaskablePPO learning curve (eval split)")
-    fig.suptitle("WebShopDiscrete-v0: reference policies and MaskablePPO")
+    fig.suptitle("WebShopDiscrete-v1: reference policies and MaskablePPO")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)

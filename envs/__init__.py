@@ -95,14 +95,15 @@ ENV_TABLE: tuple[EnvRow, ...] = (
     _grid("SimpleCrossingS11N5", layout="crossing", size=11, num_crossings=5, obstacle="wall"),
     # Web shopping after WebShop (envs/shopping): text pages, search[...] and click[...] actions,
     # reward only on purchase. 15 steps is the LLM-agent convention.
+    # v1: WebShop's COLOR_SET for option matching and its seed-233 goal split on real data.
     EnvRow(name="WebShopText", entry_point="rewardgym.envs.shopping.env:WebShopTextEnv",
            vector_entry_point="rewardgym.envs.shopping.vector_env:WebShopTextVectorEnv",
-           max_episode_steps=15),
+           max_episode_steps=15, version=1),
     # Its SB3 view: Discrete(64) slots with action_masks() and a numeric observation.
     EnvRow(name="WebShopDiscrete",
            entry_point="rewardgym.envs.shopping.discrete:WebShopDiscreteEnv",
            vector_entry_point="rewardgym.envs.shopping.vector_env:WebShopDiscreteVectorEnv",
-           max_episode_steps=15),
+           max_episode_steps=15, version=1),
     # CaRL-style route driving (envs/driving): route completion × soft infraction factors; the
     # time limit is the route's own (in the kernel), so the rows carry no max_episode_steps.
     # v1: reward and driving score matched to CaRL's code (comfort filters and holds, lane

@@ -567,7 +567,7 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
 
 
 class WebShopDiscreteEnv(gym.Env):
-    """The registry's ``rewardgym/WebShopDiscrete-v0``: a text shop seen through slots.
+    """The registry's ``rewardgym/WebShopDiscrete-v1``: a text shop seen through slots.
 
     Builds a :class:`WebShopTextEnv` (``config``, ``catalogue``, ``goals``, ``search`` and the
     config ``overrides`` as that env takes them) and views it with :class:`WebShopDiscrete`
@@ -582,6 +582,8 @@ class WebShopDiscreteEnv(gym.Env):
     Terminates on the purchase; the registry adds a 15-step time limit.
 
     ## Version history
+    * v1: WebShop's colour list (``COLOR_SET``, same words and order) for option matching, and on
+      real data WebShop's goal split (shuffled by a generator seeded 233; test 500, eval 1,000).
     * v0: initial release.
 
     Example:

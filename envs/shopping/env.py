@@ -235,6 +235,8 @@ class WebShopTextEnv(gym.Env):
     ``view_score_in_info`` also ``view_score`` (see :meth:`view_score`).
 
     ## Version history
+    * v1: WebShop's colour list (``COLOR_SET``, same words and order) for option matching, and on
+      real data WebShop's goal split (shuffled by a generator seeded 233; test 500, eval 1,000).
     * v0: initial release.
 
     Example:

@@ -70,7 +70,7 @@ class WebShopTextVectorEnv(_ShopVectorEnv):
 
     Example:
         >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/WebShopText-v0", 2, n_products=200)
+        >>> envs = gym.make_vec("rewardgym/WebShopText-v1", 2, n_products=200)
         >>> type(envs).__name__, envs.metadata["action_policy"]
         ('WebShopTextVectorEnv', 'noop')
         >>> obs, infos = envs.reset(seed=0)
@@ -87,7 +87,7 @@ class WebShopDiscreteVectorEnv(_ShopVectorEnv):
 
     Example:
         >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/WebShopDiscrete-v0", 3, n_products=200, bow_dim=64)
+        >>> envs = gym.make_vec("rewardgym/WebShopDiscrete-v1", 3, n_products=200, bow_dim=64)
         >>> obs, infos = envs.reset(seed=0)
         >>> envs.action_masks().shape, envs.metadata["action_policy"]
         ((3, 64), 'raise')

@@ -25,7 +25,7 @@ from rewardgym.envs.shopping.discrete import (
 from rewardgym.envs.shopping.oracle import oracle_action
 from tests.envs.shopping import tiny_world
 
-ENV_ID = "rewardgym/WebShopDiscrete-v0"
+ENV_ID = "rewardgym/WebShopDiscrete-v1"
 TINY_ID = "rewardgym-tests/TinyShopDiscrete-v0"
 
 
@@ -164,7 +164,7 @@ def test_masked_actions_are_no_ops(penalty):
 def test_bad_actions_raise_naming_the_env(bad):
     env = gym.make(ENV_ID)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="WebShopDiscrete-v0"):
+    with pytest.raises(ValueError, match="WebShopDiscrete-v1"):
         env.unwrapped.step(bad)
     with pytest.raises(ValueError, match="WebShopDiscrete"):
         WebShopDiscrete(tiny_world.env()).step(bad)

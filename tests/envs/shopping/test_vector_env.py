@@ -28,8 +28,8 @@ def _masked_rollout(envs, steps, seed=0):
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
 def test_discrete_vector_env_equals_sync_through_purchases(mode):
-    native = gym.make_vec("rewardgym/WebShopDiscrete-v0", 3, autoreset_mode=mode, **KWARGS)
-    sync = gym.make_vec("rewardgym/WebShopDiscrete-v0", 3, vectorization_mode="sync",
+    native = gym.make_vec("rewardgym/WebShopDiscrete-v1", 3, autoreset_mode=mode, **KWARGS)
+    sync = gym.make_vec("rewardgym/WebShopDiscrete-v1", 3, vectorization_mode="sync",
                         vector_kwargs={"autoreset_mode": mode}, **KWARGS)
     assert isinstance(native, WebShopDiscreteVectorEnv)
     assert native.metadata["autoreset_mode"] == mode
@@ -42,7 +42,7 @@ def test_discrete_vector_env_equals_sync_through_purchases(mode):
 
 
 def test_batched_action_masks_are_the_shops_masks():
-    envs = gym.make_vec("rewardgym/WebShopDiscrete-v0", 4, **KWARGS)
+    envs = gym.make_vec("rewardgym/WebShopDiscrete-v1", 4, **KWARGS)
     envs.reset(seed=0)
     envs.step(np.ones(4, dtype=np.int64))  # slot 1 is a search: masks now differ per shop
     masks = envs.action_masks()
@@ -52,7 +52,7 @@ def test_batched_action_masks_are_the_shops_masks():
 
 
 def test_text_vector_env_flags_invalid_commands_and_pickles():
-    envs = gym.make_vec("rewardgym/WebShopText-v0", 2, max_episode_steps=4, n_products=200)
+    envs = gym.make_vec("rewardgym/WebShopText-v1", 2, max_episode_steps=4, n_products=200)
     assert isinstance(envs, WebShopTextVectorEnv)
     envs.reset(seed=0)
     _, rewards, _, truncated, infos = envs.step(("click[nothing]", "search[red mug]"))
@@ -79,7 +79,7 @@ def test_sb3_adapter_uses_the_vector_env_and_its_batched_masks():
 
     from rewardgym.agents import make_sb3_vec_env
 
-    venv = make_sb3_vec_env("rewardgym/WebShopDiscrete-v0", 2, seed=0, env_kwargs=KWARGS)
+    venv = make_sb3_vec_env("rewardgym/WebShopDiscrete-v1", 2, seed=0, env_kwargs=KWARGS)
     venv.reset()
     assert get_action_masks(venv).shape == (2, 64)
     venv.close()
