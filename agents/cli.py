@@ -6,7 +6,7 @@ arguments carry ``func=run_train``, so the caller dispatches with ``args.func(ar
     rewardgym train rewardgym/DoorKey-5x5-v0 --algo ppo --set n_envs=32 --total-timesteps 200000
     rewardgym train rewardgym/DoorKey-5x5-v0 --resume --total-timesteps 400000
     rewardgym train rewardgym/WebShopDiscrete-v1 --algo maskable_ppo   # env with action_masks()
-    rewardgym train rewardgym/HalfCheetahBackward-v0 --algo sac        # configs/sac.yml
+    rewardgym train rewardgym/HalfCheetahBackward-v1 --algo sac        # configs/sac.yml
 
 Run folders: without ``--log-dir`` every run gets a fresh, timestamped folder
 ``runs/<env id with '/' as '_'>_<algo>_seed<seed>/<YYYYmmdd-HHMMSS>``, so rerunning a command

@@ -52,8 +52,8 @@ import numpy as np
 
 NAME = "adaptive_rr"
 TASKS: dict[str, str] = {
-    "cheetah_backward": "rewardgym/HalfCheetahBackward-v0",
-    "ant_goal": "rewardgym/AntGoal-v0",
+    "cheetah_backward": "rewardgym/HalfCheetahBackward-v1",
+    "ant_goal": "rewardgym/AntGoal-v1",
     "hopper": "Hopper-v5",
     "pendulum": "Pendulum-v1",  # plumbing checks only
 }

@@ -2,7 +2,7 @@
 
 Times, round-robin in one process, a native vector env bare, under ``LLMRewardVector`` with the
 program compiled by numba, and under ``LLMRewardVector`` with the Python fallback (same checked
-program), for ``rewardgym/DoorKey-8x8-v0`` (n = 4096) and ``rewardgym/HalfCheetahBackward-v0``
+program), for ``rewardgym/DoorKey-8x8-v0`` (n = 4096) and ``rewardgym/HalfCheetahBackward-v1``
 (n = 1024 by default: 4096 MuJoCo models step slowly on 2 cores). Also times the two parts of
 the wrapper alone: reading the reward view (the grid view runs BFS searches per env; the
 locomotion view is a copy of rows the env already computed) and the program call on those rows,
@@ -48,7 +48,7 @@ def compute_reward(obs, action, next_obs):
     goal = next_obs.door_open * math.exp(-next_obs.dist_goal / T_GOAL)
     return key + pick + door + goal, {"key": key, "pick": pick, "door": door, "goal": goal}
 ''',
-    "rewardgym/AntLieDown-v0": '''
+    "rewardgym/AntLieDown-v1": '''
 import math
 T_LOW = 0.2
 def compute_reward(obs, action, next_obs):
@@ -56,7 +56,7 @@ def compute_reward(obs, action, next_obs):
     upright = 0.5 * next_obs.up_z
     return low + upright, {"low": low, "upright": upright}
 ''',
-    "rewardgym/HalfCheetahBackward-v0": '''
+    "rewardgym/HalfCheetahBackward-v1": '''
 import numpy as np
 W_CTRL = 0.1
 def compute_reward(obs, action, next_obs):
@@ -105,7 +105,7 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
     repeats = repeats if repeats is not None else (2 if quick else 3)
     rows: list[dict[str, Any]] = []
     for env_id, n in (("rewardgym/DoorKey-8x8-v0", n_grid),
-                      ("rewardgym/HalfCheetahBackward-v0", n_loco)):
+                      ("rewardgym/HalfCheetahBackward-v1", n_loco)):
         program = PROGRAMS[env_id]
         envs = {"bare env": _native(env_id, n),
                 "LLMRewardVector (numba)": LLMRewardVector(_native(env_id, n), program,
@@ -142,7 +142,7 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
     return rows
 
 
-LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v0", "rewardgym/AntLieDown-v0",
+LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v1",
                  "rewardgym/DoorKey-8x8-v0")
 
 

@@ -32,21 +32,21 @@ import numpy as np
 NAME = "locomotion_learning"
 # condition -> (env id, extra overrides); the potential is applied at the agent's gamma.
 CONDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "cheetah_backward_dense": ("rewardgym/HalfCheetahBackward-v0", ()),
-    "ant_goal_dense": ("rewardgym/AntGoal-v0", ()),
+    "cheetah_backward_dense": ("rewardgym/HalfCheetahBackward-v1", ()),
+    "ant_goal_dense": ("rewardgym/AntGoal-v1", ()),
     # Dense progress is shaping with gamma = 1 at scale 20 (1/dt); with the agent's gamma < 1 every
     # step far away also pays scale * (1 - gamma) * distance, so gamma goes to 0.999 here.
-    "ant_goal_sparse_shaped": ("rewardgym/AntGoal-v0", (
+    "ant_goal_sparse_shaped": ("rewardgym/AntGoal-v1", (
         "env_kwargs.reward_mode=sparse", "shaping_potential=ant_goal_distance",
         "shaping_scale=20.0", "gamma=0.999")),
     # Measured at gamma 0.99, seed 0: neither scale ever arrived (training and evaluation 0.0).
-    "ant_goal_sparse_shaped_x1": ("rewardgym/AntGoal-v0", (
+    "ant_goal_sparse_shaped_x1": ("rewardgym/AntGoal-v1", (
         "env_kwargs.reward_mode=sparse", "shaping_potential=ant_goal_distance",
         "shaping_scale=1.0")),
-    "ant_goal_sparse_shaped_x20": ("rewardgym/AntGoal-v0", (
+    "ant_goal_sparse_shaped_x20": ("rewardgym/AntGoal-v1", (
         "env_kwargs.reward_mode=sparse", "shaping_potential=ant_goal_distance",
         "shaping_scale=20.0")),
-    "ant_goal_sparse": ("rewardgym/AntGoal-v0", ("env_kwargs.reward_mode=sparse",)),
+    "ant_goal_sparse": ("rewardgym/AntGoal-v1", ("env_kwargs.reward_mode=sparse",)),
 }
 DEFAULT_CONDITIONS = ("cheetah_backward_dense", "ant_goal_dense", "ant_goal_sparse_shaped")
 WINDOW = 10  # finished episodes in the training success rate

@@ -24,7 +24,7 @@ vector env (vector and BEV observations), its single env, and highway-env's
 ``ratio_vs_highway_fast``.
 
 The ``locomotion`` group (not in the default groups: ``--groups locomotion``) times the MuJoCo
-tasks (``rewardgym/HalfCheetahBackward-v0``, ``rewardgym/AntGoal-v0``) as our native vector env
+tasks (``rewardgym/HalfCheetahBackward-v1``, ``rewardgym/AntGoal-v1``) as our native vector env
 (one thread, and with its physics split over 2 threads) against Gymnasium's ``SyncVectorEnv`` and
 ``AsyncVectorEnv`` of the same task at the same sizes (``--loco-sizes``, default 8 and 32);
 native rows carry ``ratio_vs_sync`` and ``ratio_vs_async``.
@@ -61,7 +61,7 @@ GROUPS = ("minigrid-single", "ours-single", "ours-native", "ours-native-flat",
           "locomotion")
 # What a run measures unless told otherwise: the MuJoCo group is opt-in (it starts subprocesses).
 DEFAULT_GROUPS = GROUPS[:-1]
-LOCO_IDS = ("rewardgym/HalfCheetahBackward-v0", "rewardgym/AntGoal-v0")
+LOCO_IDS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntGoal-v1")
 
 
 @dataclasses.dataclass(frozen=True)

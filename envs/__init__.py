@@ -55,9 +55,9 @@ _LOCO = "rewardgym.envs.locomotion:LocomotionEnv"
 _LOCO_VEC = "rewardgym.envs.locomotion:LocomotionVectorEnv"
 
 
-def _loco(name: str, max_episode_steps: int, **kwargs: Any) -> EnvRow:
+def _loco(name: str, max_episode_steps: int, version: int = 0, **kwargs: Any) -> EnvRow:
     return EnvRow(name=name, entry_point=_LOCO, vector_entry_point=_LOCO_VEC, kwargs=kwargs,
-                  max_episode_steps=max_episode_steps)
+                  max_episode_steps=max_episode_steps, version=version)
 
 
 ENV_TABLE: tuple[EnvRow, ...] = (
@@ -115,15 +115,17 @@ ENV_TABLE: tuple[EnvRow, ...] = (
            kwargs={"obs_mode": "bev"}, version=1),
     # MuJoCo locomotion behaviours (envs/locomotion) after Text2Reward and VLM-RM, on Gymnasium's
     # v5 models: dense reference rewards, reward_mode="sparse", info["is_success"] predicates.
-    _loco("HalfCheetahBackward", 1000, task="half_cheetah_backward"),
+    # v1 (HalfCheetah and Ant): reset qvel noise 0.1 * standard normal, as HalfCheetah-v5 and
+    # Ant-v5 (v0 drew it uniform in +-0.1).
+    _loco("HalfCheetahBackward", 1000, version=1, task="half_cheetah_backward"),
     _loco("HopperBackFlip", 300, task="hopper_back_flip", ctrl_cost_weight=1e-3),
     _loco("HopperFrontFlip", 300, task="hopper_front_flip", ctrl_cost_weight=1e-3),
     _loco("HopperJump", 300, task="hopper_jump", ctrl_cost_weight=1e-3),
-    _loco("AntLieDown", 300, task="ant_lie_down", ctrl_cost_weight=0.05),
-    _loco("AntWaveLeg", 300, task="ant_wave_leg", ctrl_cost_weight=0.05),
+    _loco("AntLieDown", 300, version=1, task="ant_lie_down", ctrl_cost_weight=0.05),
+    _loco("AntWaveLeg", 300, version=1, task="ant_wave_leg", ctrl_cost_weight=0.05),
     # Kneel held ~1 s (67 steps of 15 ms): held for 20 steps, 15% of random falls count.
     _loco("HumanoidKneel", 300, task="humanoid_kneel", fall_height=0.35, hold_steps=67),
-    _loco("AntGoal", 300, task="ant_goal"),
+    _loco("AntGoal", 300, version=1, task="ant_goal"),
 )
 
 

@@ -1,7 +1,8 @@
 """MuJoCo locomotion behaviours with machine-checkable success and a reward-program state view.
 
-Tasks (``rewardgym/<Name>-v0``): HalfCheetahBackward, HopperBackFlip, HopperFrontFlip,
-HopperJump, AntLieDown, AntWaveLeg, HumanoidKneel, AntGoal, on Gymnasium's v5 MuJoCo models and
+Tasks (``rewardgym/<Name>-v<N>``; v1 for the HalfCheetah and Ant tasks, v0 for the others):
+HalfCheetahBackward, HopperBackFlip, HopperFrontFlip, HopperJump, AntLieDown, AntWaveLeg,
+HumanoidKneel, AntGoal, on Gymnasium's v5 MuJoCo models and
 real MuJoCo physics. Each has a dense reference reward (terms in ``info["reward_terms"]``), a
 ``reward_mode="sparse"`` variant and a success predicate in ``info["is_success"]``; the behaviours
 come from Text2Reward (Xie et al., ICLR 2024) and VLM-RM (Rocamonde et al., ICLR 2024), which

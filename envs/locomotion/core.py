@@ -95,15 +95,19 @@ class Core:
     def reset_rows(self, rows: np.ndarray, rngs: list[np.random.Generator]) -> None:
         """Reset the envs with ``rows`` True, drawing noise (and goals) from ``rngs[i]``.
 
-        Draw order per env, which the single and vector shells share: ``qpos`` noise, ``qvel``
-        noise, then for goal tasks the goal's angle and distance.
+        Draw order per env, which the single and vector shells share: ``qpos`` noise (uniform),
+        ``qvel`` noise (uniform or normal, per robot, as Gymnasium's v5 env of that robot), then
+        for goal tasks the goal's angle and distance.
         """
         model, robot, cfg = self.model, self.robot, self.config
         for i in np.flatnonzero(rows):
             data, rng = self.datas[i], rngs[i]
             mujoco.mj_resetData(model, data)
             data.qpos[:] = model.qpos0 + rng.uniform(-robot.pos_noise, robot.pos_noise, model.nq)
-            data.qvel[:] = rng.uniform(-robot.vel_noise, robot.vel_noise, model.nv)
+            if robot.vel_noise_kind == "normal":
+                data.qvel[:] = robot.vel_noise * rng.standard_normal(model.nv)
+            else:
+                data.qvel[:] = rng.uniform(-robot.vel_noise, robot.vel_noise, model.nv)
             if self.has_goal:
                 angle = rng.uniform(-np.pi, np.pi)
                 dist = rng.uniform(cfg.goal_min_distance, cfg.goal_max_distance)

@@ -71,6 +71,8 @@ class LocomotionEnv(gym.Env):
 
     ## Version history
     * v0: initial release.
+    * v1 (HalfCheetah and Ant tasks only): reset ``qvel`` noise ``0.1 * standard_normal`` as
+      HalfCheetah-v5 and Ant-v5 (v0: uniform in ±0.1). Hopper and Humanoid tasks stay v0.
 
     Example:
         >>> env = LocomotionEnv(task="hopper_jump")
@@ -122,7 +124,7 @@ class LocomotionEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None,
               options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset to the model's initial pose plus uniform noise (and a new goal)."""
+        """Reset to the model's initial pose plus noise as Gymnasium v5 (and a new goal)."""
         super().reset(seed=seed)
         self._core.reset_rows(self._rows, [self.np_random])
         self._needs_reset = False

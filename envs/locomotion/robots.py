@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import gymnasium
 import mujoco
@@ -35,7 +36,11 @@ class Robot:
         foot_labels: Names of the feet in the feature view, in ``feet`` order.
         knees: Bodies whose origin is a knee (only the humanoid has knee features).
         pos_noise: Half-width of the uniform noise added to ``qpos`` at reset.
-        vel_noise: Half-width of the uniform noise added to ``qvel`` at reset.
+        vel_noise: Scale of the noise added to ``qvel`` at reset: the half-width of a uniform
+            draw, or the standard deviation of a normal draw (see ``vel_noise_kind``).
+        vel_noise_kind: ``"uniform"`` (Hopper-v5 ``hopper_v5.py`` 329, Humanoid-v5
+            ``humanoid_v5.py`` 526) or ``"normal"`` (HalfCheetah-v5 ``half_cheetah_v5.py`` 268–271
+            and Ant-v5 ``ant_v5.py`` 413–416 draw ``scale * standard_normal``; Gymnasium 1.4.0).
         qvel_clip: Observation clip of ``qvel`` (Hopper-v5 clips at 10), ``inf`` for none.
         camera_distance: Distance of the tracking camera in renders (m).
     """
@@ -50,8 +55,15 @@ class Robot:
     knees: tuple[str, ...] = ()
     pos_noise: float = 0.1
     vel_noise: float = 0.1
+    vel_noise_kind: Literal["uniform", "normal"] = "uniform"
     qvel_clip: float = math.inf
     camera_distance: float = 4.0
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown noise kind."""
+        if self.vel_noise_kind not in ("uniform", "normal"):
+            raise ValueError(f"Robot {self.name!r}: vel_noise_kind must be 'uniform' or 'normal', "
+                             f"got {self.vel_noise_kind!r}")
 
     @property
     def obs_skip(self) -> int:
@@ -64,12 +76,13 @@ ROBOTS: dict[str, Robot] = {
                     feet=("foot_geom",), foot_labels=("foot",), pos_noise=5e-3, vel_noise=5e-3,
                     qvel_clip=10.0, camera_distance=3.0),
     "half_cheetah": Robot(name="half_cheetah", xml="half_cheetah.xml", frame_skip=5, planar=True,
-                          torso="torso", feet=("bfoot", "ffoot"), foot_labels=("back", "front")),
+                          torso="torso", feet=("bfoot", "ffoot"), foot_labels=("back", "front"),
+                          vel_noise_kind="normal"),
     "ant": Robot(name="ant", xml="ant.xml", frame_skip=5, planar=False, torso="torso",
                  feet=("left_ankle_geom", "right_ankle_geom", "third_ankle_geom",
                        "fourth_ankle_geom"),
                  foot_labels=("front_left", "front_right", "back_left", "back_right"),
-                 camera_distance=5.0),
+                 vel_noise_kind="normal", camera_distance=5.0),
     "humanoid": Robot(name="humanoid", xml="humanoid.xml", frame_skip=5, planar=False,
                       torso="torso", feet=("right_foot", "left_foot"),
                       foot_labels=("right", "left"), knees=("right_shin", "left_shin"),

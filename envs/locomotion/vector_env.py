@@ -33,7 +33,7 @@ class LocomotionVectorEnv(VectorEnv):
 
     Example:
         >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/AntGoal-v0", num_envs=4,
+        >>> envs = gym.make_vec("rewardgym/AntGoal-v1", num_envs=4,
         ...                     vectorization_mode="vector_entry_point")
         >>> obs, infos = envs.reset(seed=0)
         >>> obs.shape

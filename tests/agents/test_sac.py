@@ -15,7 +15,7 @@ from rewardgym.agents.config import ALGO_CONFIGS, ConfigError, config_path
 from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.train import ALGORITHMS
 
-ENV = "rewardgym/HalfCheetahBackward-v0"
+ENV = "rewardgym/HalfCheetahBackward-v1"
 TINY = ["learning_starts=64", "batch_size=32", "policy_kwargs={net_arch: [32, 32]}"]
 
 
@@ -30,7 +30,7 @@ def test_shipped_sac_file_has_locomotion_entries_and_a_default():
     assert cheetah.policy_kwargs == {"net_arch": [256, 256]}
     assert cheetah.learning_starts == 2000
     assert cheetah.gamma == 0.98
-    ant = load_config("rewardgym/AntGoal-v0", "sac")
+    ant = load_config("rewardgym/AntGoal-v1", "sac")
     assert ant.gamma == 0.99  # the anchor's other settings, gamma overridden
     assert ant.learning_rate == cheetah.learning_rate
     default = load_config("Pendulum-v1", "sac")
@@ -74,10 +74,10 @@ def test_train_sac_then_resume(tmp_path: Path):
 
 
 def test_sac_trains_on_potential_shaped_sparse_ant_goal(tmp_path: Path):
-    config = load_config("rewardgym/AntGoal-v0", "sac", overrides=[
+    config = load_config("rewardgym/AntGoal-v1", "sac", overrides=[
         *TINY, "total_timesteps=100", "env_kwargs.reward_mode=sparse",
         "shaping_potential=ant_goal_distance"])
-    result = train("rewardgym/AntGoal-v0", "sac", config, log_dir=tmp_path, progress_bar=False,
+    result = train("rewardgym/AntGoal-v1", "sac", config, log_dir=tmp_path, progress_bar=False,
                    eval_episodes=1, verbose=0)
     assert result.num_timesteps == 100
     # Evaluation uses the env's own (sparse) reward: no arrival, no reward.
@@ -93,4 +93,4 @@ def test_cli_train_sac(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     assert args.func(args) == 0
     run = run_directory(tmp_path, ENV, "sac", 2)
     assert json.loads((run / "result.json").read_text())["algo"] == "sac"
-    assert "SAC on rewardgym/HalfCheetahBackward-v0" in capsys.readouterr().out
+    assert "SAC on rewardgym/HalfCheetahBackward-v1" in capsys.readouterr().out

@@ -21,9 +21,9 @@ def test_arms_from_an_archive_carry_provenance(tmp_path):
     (tmp_path / "programs").mkdir()
     (tmp_path / "programs" / "r0a0c1.py").write_text("def compute_reward(): pass")
     (tmp_path / "manifest.json").write_text(json.dumps({
-        "env_id": "rewardgym/AntLieDown-v0", "backend": "openai-compat:http://x/v1",
+        "env_id": "rewardgym/AntLieDown-v1", "backend": "openai-compat:http://x/v1",
         "model": "m", "card_hash": "ab" * 32}))
-    arms = generated_programs("rewardgym/AntLieDown-v0", str(tmp_path))
+    arms = generated_programs("rewardgym/AntLieDown-v1", str(tmp_path))
     assert list(arms) == ["generated:r0a0c1"]
     assert arms["generated:r0a0c1"]["provenance"].startswith("openai-compat:http://x/v1 / m / "
                                                              "r0a0c1 / card abab")

@@ -37,7 +37,7 @@ def test_learning_benchmark_writes_rows_curves_and_skips_finished_runs(tmp_path:
     assert len(rows) == 1
     row = rows[0]
     assert row["trained_steps"] == 300
-    assert row["env"] == "rewardgym/AntGoal-v0"
+    assert row["env"] == "rewardgym/AntGoal-v1"
     assert "shaping_potential=ant_goal_distance" in row["overrides"]
     assert row["eval_success"] == 0.0
     assert row["episodes"] == 1  # 300 steps: the first episode hit its time limit
@@ -55,8 +55,8 @@ def test_learning_benchmark_writes_rows_curves_and_skips_finished_runs(tmp_path:
 def test_random_policy_baseline_covers_every_locomotion_task(tmp_path: Path):
     rows = locomotion_learning.random_policy_rows(episodes=1)
     assert [r["env"] for r in rows] == [
-        "rewardgym/HalfCheetahBackward-v0", "rewardgym/HopperBackFlip-v0",
-        "rewardgym/HopperFrontFlip-v0", "rewardgym/HopperJump-v0", "rewardgym/AntLieDown-v0",
-        "rewardgym/AntWaveLeg-v0", "rewardgym/HumanoidKneel-v0", "rewardgym/AntGoal-v0"]
+        "rewardgym/HalfCheetahBackward-v1", "rewardgym/HopperBackFlip-v0",
+        "rewardgym/HopperFrontFlip-v0", "rewardgym/HopperJump-v0", "rewardgym/AntLieDown-v1",
+        "rewardgym/AntWaveLeg-v1", "rewardgym/HumanoidKneel-v0", "rewardgym/AntGoal-v1"]
     assert all(r["success_rate"] == 0.0 for r in rows)
     assert all(np.isfinite(r["mean_return"]) for r in rows)

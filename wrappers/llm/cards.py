@@ -148,8 +148,8 @@ def _doorkey(size: int) -> TaskCard:
 
 
 CARDS: dict[str, TaskCard] = {c.env_id: c for c in (_doorkey(s) for s in (5, 6, 8, 16))}
-CARDS["rewardgym/HalfCheetahBackward-v0"] = TaskCard(
-    env_id="rewardgym/HalfCheetahBackward-v0", family="locomotion", title="HalfCheetah backward",
+CARDS["rewardgym/HalfCheetahBackward-v1"] = TaskCard(
+    env_id="rewardgym/HalfCheetahBackward-v1", family="locomotion", title="HalfCheetah backward",
     description=("A planar two-legged cheetah (MuJoCo, Gymnasium's v5 model): a torso with a back "
                  "and a front leg of three hinges each. It moves in the x-z plane."),
     actions=("bthigh", "bshin", "bfoot", "fthigh", "fshin", "ffoot"), dt=0.05,
@@ -159,8 +159,8 @@ CARDS["rewardgym/HalfCheetahBackward-v0"] = TaskCard(
     task="Run BACKWARDS (towards -x) as fast as possible.",
     success=("The torso's average x velocity over the last 100 steps is below -2 m/s "
              "(info['is_success'])."))
-CARDS["rewardgym/AntLieDown-v0"] = TaskCard(
-    env_id="rewardgym/AntLieDown-v0", family="locomotion", title="Ant lie down",
+CARDS["rewardgym/AntLieDown-v1"] = TaskCard(
+    env_id="rewardgym/AntLieDown-v1", family="locomotion", title="Ant lie down",
     description=("A quadruped ant (MuJoCo, Gymnasium's v5 model): a torso and four two-link "
                  "legs with a hip and an ankle hinge each. It starts standing, torso 0.75 m up."),
     actions=("hip_4", "ankle_4", "hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3",

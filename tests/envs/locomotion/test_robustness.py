@@ -24,19 +24,19 @@ def test_non_finite_action_raises_naming_env_and_action(bad):
 
 
 def test_vector_non_finite_action_names_the_env_rows():
-    envs = gym.make_vec("rewardgym/AntGoal-v0", 3, vectorization_mode="vector_entry_point")
+    envs = gym.make_vec("rewardgym/AntGoal-v1", 3, vectorization_mode="vector_entry_point")
     envs.reset(seed=0)
     actions = np.zeros((3, 8))
     actions[1, 4] = np.nan
-    with pytest.raises(ValueError, match=r"AntGoal-v0: action must be finite at env indices \[1\]"):
+    with pytest.raises(ValueError, match=r"AntGoal-v1: action must be finite at env indices \[1\]"):
         envs.step(actions)
     with pytest.raises(ValueError, match="shape"):
         envs.step(np.zeros(2, dtype=np.int64))
 
 
 def test_vector_clips_out_of_range_rows_and_says_so():
-    envs = gym.make_vec("rewardgym/AntLieDown-v0", 3, vectorization_mode="vector_entry_point")
-    sync = gym.make_vec("rewardgym/AntLieDown-v0", 3, vectorization_mode="sync")
+    envs = gym.make_vec("rewardgym/AntLieDown-v1", 3, vectorization_mode="vector_entry_point")
+    sync = gym.make_vec("rewardgym/AntLieDown-v1", 3, vectorization_mode="sync")
     assert envs.metadata["action_policy"] == "clip"
     envs.reset(seed=0)
     sync.reset(seed=0)
@@ -61,7 +61,7 @@ def test_out_of_range_actions_are_clipped_to_the_action_space():
 
 def test_diverged_simulation_truncates_with_info_and_needs_reset(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # MuJoCo logs its instability warning to ./MUJOCO_LOG.TXT
-    env = gym.make("rewardgym/HalfCheetahBackward-v0")
+    env = gym.make("rewardgym/HalfCheetahBackward-v1")
     obs, _ = env.reset(seed=0)
     obs, *_ = env.step(np.zeros(6))
     env.unwrapped.data.qvel[:] = 1e12  # what an exploding controller or model would produce

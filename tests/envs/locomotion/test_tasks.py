@@ -21,10 +21,13 @@ TUMBLE_PLAN = np.array([[0.09, 0.33, -0.89], [-0.87, -0.92, -0.72], [-0.39, -0.2
                         [-0.12, 0.35, 0.2], [-0.02, -0.47, 0.55], [-0.41, -0.33, 0.26],
                         [-0.19, 0.26, 0.46], [-0.21, -0.1, 0.15], [0.47, 0.13, -0.34],
                         [0.23, 0.24, -0.61], [-0.47, -0.35, -1.0], [-0.06, -0.05, -0.61]])
-IDS = {"half_cheetah_backward": "HalfCheetahBackward", "hopper_back_flip": "HopperBackFlip",
-       "hopper_front_flip": "HopperFrontFlip", "hopper_jump": "HopperJump",
-       "ant_lie_down": "AntLieDown", "ant_wave_leg": "AntWaveLeg",
-       "humanoid_kneel": "HumanoidKneel", "ant_goal": "AntGoal"}
+IDS = {"half_cheetah_backward": "HalfCheetahBackward-v1", "hopper_back_flip": "HopperBackFlip-v0",
+       "hopper_front_flip": "HopperFrontFlip-v0", "hopper_jump": "HopperJump-v0",
+       "ant_lie_down": "AntLieDown-v1", "ant_wave_leg": "AntWaveLeg-v1",
+       "humanoid_kneel": "HumanoidKneel-v0", "ant_goal": "AntGoal-v1"}
+# Gymnasium's v5 env of each robot (the reset noise must match it draw for draw).
+GYM_V5 = {"half_cheetah_backward": "HalfCheetah-v5", "hopper_jump": "Hopper-v5",
+          "ant_lie_down": "Ant-v5", "humanoid_kneel": "Humanoid-v5"}
 
 
 def _episode(env: gym.Env, policy, seed: int) -> tuple[bool, float, list[dict]]:
@@ -47,9 +50,27 @@ def test_every_task_is_registered():
     assert set(IDS) == set(TASKS)
 
 
+@pytest.mark.parametrize("task", sorted(GYM_V5))
+def test_reset_state_is_gymnasium_v5s_draw_for_draw(task):
+    """Same seed => the same ``qpos`` and ``qvel`` as Gymnasium's v5 env of the robot: uniform
+    ``qpos`` noise then ``qvel`` noise, normal for HalfCheetah and Ant (``half_cheetah_v5.py``
+    268-271, ``ant_v5.py`` 413-416), uniform for Hopper and Humanoid (v1 fixed the first two)."""
+    ours = gym.make(f"rewardgym/{IDS[task]}")
+    theirs = gym.make(GYM_V5[task])
+    for seed in (0, 1, 7):
+        ours.reset(seed=seed)
+        theirs.reset(seed=seed)
+        a, b = ours.unwrapped.data, theirs.unwrapped.data
+        # Exact: the same generator draws the same numbers and adds them to the same qpos0.
+        np.testing.assert_array_equal(a.qpos, b.qpos)
+        np.testing.assert_array_equal(a.qvel, b.qvel)
+    ours.close()
+    theirs.close()
+
+
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_random_policy_does_not_succeed(task):
-    env = gym.make(f"rewardgym/{IDS[task]}-v0")
+    env = gym.make(f"rewardgym/{IDS[task]}")
     env.action_space.seed(0)
     results = [_episode(env, lambda e, t: e.action_space.sample(), seed)[0] for seed in range(3)]
     assert not any(results)
@@ -73,7 +94,7 @@ def test_open_loop_jump_succeeds_and_pays_one_sparse_reward():
 
 
 def test_relaxed_ant_lies_down_but_a_standing_one_does_not():
-    env = gym.make("rewardgym/AntLieDown-v0")
+    env = gym.make("rewardgym/AntLieDown-v1")
     ok, _, infos = _episode(env, lambda e, t: np.zeros(8), 0)
     assert ok
     first = next(t for t, info in enumerate(infos) if info["is_success"])
@@ -93,10 +114,10 @@ def _wave_policy(env: gym.Env, t: int) -> np.ndarray:
 
 
 def test_scripted_ant_waves_its_leg():
-    env = gym.make("rewardgym/AntWaveLeg-v0")
+    env = gym.make("rewardgym/AntWaveLeg-v1")
     assert [_episode(env, _wave_policy, seed)[0] for seed in range(3)] == [True, True, True]
     # Holding the leg up without lowering it counts one raise at most.
-    env_held = gym.make("rewardgym/AntWaveLeg-v0", wave_count=2)
+    env_held = gym.make("rewardgym/AntWaveLeg-v1", wave_count=2)
     assert not _episode(env_held, lambda e, t: _wave_policy(e, 12 if t >= 12 else 0), 0)[0]
 
 
@@ -232,7 +253,7 @@ def test_config_names_the_bad_field():
 def test_random_ant_rarely_reaches_its_goal():
     """The Ant's random flailing covers metres (median 2.7 m in 300 steps, measured), so this
     rate is small but not zero; the benchmark's table reports it on more episodes."""
-    envs = gym.make_vec("rewardgym/AntGoal-v0", 8, vectorization_mode="vector_entry_point",
+    envs = gym.make_vec("rewardgym/AntGoal-v1", 8, vectorization_mode="vector_entry_point",
                         autoreset_mode="SameStep")
     envs.reset(seed=0)
     envs.action_space.seed(0)

@@ -15,9 +15,9 @@ from tests.helpers import assert_same, vector_rollout
 
 def test_physics_threads_do_not_change_results():
     kwargs = {"max_episode_steps": 30}
-    one = gym.make_vec("rewardgym/AntGoal-v0", 4, vectorization_mode="vector_entry_point",
+    one = gym.make_vec("rewardgym/AntGoal-v1", 4, vectorization_mode="vector_entry_point",
                        **kwargs)
-    two = gym.make_vec("rewardgym/AntGoal-v0", 4, vectorization_mode="vector_entry_point",
+    two = gym.make_vec("rewardgym/AntGoal-v1", 4, vectorization_mode="vector_entry_point",
                        physics_threads=2, **kwargs)
     assert_same(vector_rollout(one, seed=1, steps=120), vector_rollout(two, seed=1, steps=120))
 
@@ -57,7 +57,7 @@ def test_goal_potential_is_minus_the_distance():
 
 def test_sparse_ant_goal_with_potential_shaping():
     gamma = 0.99
-    env = PotentialShaping(gym.make("rewardgym/AntGoal-v0", reward_mode="sparse"),
+    env = PotentialShaping(gym.make("rewardgym/AntGoal-v1", reward_mode="sparse"),
                            "ant_goal_distance", gamma=gamma)
     obs, _ = env.reset(seed=3)
     phi = goal_potential(obs, {})

@@ -221,7 +221,7 @@ def test_degenerate_term_flagged_not_rejected(grid):
 
 
 def test_locomotion_vector_features(tmp_path):
-    env = gym.make("rewardgym/HalfCheetahBackward-v0")
+    env = gym.make("rewardgym/HalfCheetahBackward-v1")
     view = view_of(env)
     states = sample_states(env, 24, seed=1)
     program = fn('back = -next_obs.vel_x\nctrl = 0.1 * np.sum(action * action)\n'

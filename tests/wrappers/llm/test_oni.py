@@ -126,7 +126,7 @@ def test_builtin_captioners():
     after[grid_view["door_open"].start] = 1.0
     assert cap(before, after) == "opened the door"
     assert cap(before, before) == ""
-    loco = view_of(gym.make("rewardgym/AntLieDown-v0"))
+    loco = view_of(gym.make("rewardgym/AntLieDown-v1"))
     cap = locomotion_captioner(loco)
     a = np.zeros(loco.size)
     a[loco["torso_z"].start], a[loco["up_z"].start] = 0.6, 1.0
