@@ -17,7 +17,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorWrapper
 
 import rewardgym  # noqa: F401  (registers the envs)
 from rewardgym.benchmarks import harness
@@ -90,18 +90,40 @@ class PythonLoopShaping(VectorWrapper):
 
 
 class PythonLoopInfractions(VectorWrapper):
-    """Reference: the infraction table applied with a per-env Python loop."""
+    """Reference: :data:`TABLE` applied with a per-env Python loop (``NEXT_STEP`` envs).
+
+    The same semantics as ``InfractionPenaltyVector``: a collision pays -1 (the env must end the
+    episode on it), speeding multiplies the progress by ``1 - min(s, 1)``, a TTC warning halves it
+    for 50 steps counting its own; a held factor ends with the episode, and the reset step that
+    ``NEXT_STEP`` inserts after an episode end carries no transition and gets reward 0.
+    """
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
+        if env.metadata.get("autoreset_mode") != AutoresetMode.NEXT_STEP:
+            raise ValueError("PythonLoopInfractions: needs a NEXT_STEP vector env, got "
+                             f"autoreset_mode {env.metadata.get('autoreset_mode')!r}")
         self._countdown = [0] * self.num_envs
+        self._pending = [False] * self.num_envs
+
+    def reset(self, **kwargs: Any) -> Any:
+        """Reset every env and forget held factors."""
+        self._countdown = [0] * self.num_envs
+        self._pending = [False] * self.num_envs
+        return self.env.reset(**kwargs)
 
     def step(self, actions: Any) -> Any:
         """Step and apply the table env by env."""
         obs, _, terminated, truncated, infos = self.env.step(actions)
-        shaped = np.empty(self.num_envs)
+        shaped = np.zeros(self.num_envs)
         for i in range(self.num_envs):
-            factor = 1.0 - min(float(infos["speeding"][i]), 1.0)
+            done = bool(terminated[i] or truncated[i])
+            if self._pending[i]:  # a reset step: no transition, no signals read
+                self._pending[i] = done
+                continue
+            factor = 1.0
+            if infos["speeding"][i] > 0.0:
+                factor = 1.0 - min(float(infos["speeding"][i]), 1.0)
             if infos["ttc"][i]:
                 self._countdown[i] = 50
             if self._countdown[i] > 0:
@@ -109,6 +131,9 @@ class PythonLoopInfractions(VectorWrapper):
                 self._countdown[i] -= 1
             terminal = -1.0 if infos["collision"][i] else 0.0
             shaped[i] = infos["progress"][i] * factor + terminal
+            if done:  # a held factor never outlives its episode
+                self._countdown[i] = 0
+            self._pending[i] = done
         return obs, shaped, terminated, truncated, infos
 
 

@@ -52,7 +52,16 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         "wrappers/distance.py",
         ("pearson_distance", "format_distance", "epic_canonical", "epic_distance",
          "val_canonical", "starc_distance", "sample_epic_distance"),
-        "tests/wrappers/test_distance.py",
+        # Fast unit tests first: with ``-x`` most mutants die in the first seconds.
+        " ".join(f"tests/wrappers/test_distance.py::test_{name}" for name in (
+            "metric_properties_on_random_rewards",
+            "pearson_distance_is_stable_near_perfect_correlation",
+            "format_distance_hides_float_dust_only",
+            "sample_based_epic_is_exactly_shaping_invariant",
+            "noterm_shaping_is_caught_by_epic_on_door_key",
+            "non_potential_changes_are_at_positive_distance",
+            "shaping_leaves_optimal_policy_unchanged", "potential_shaping_is_at_distance_zero",
+            "distance_command", "multiplicative_infraction_reward_is_not_a_shaping_of_the_base")),
     ),
     "shopping_reward": (
         "envs/shopping/reward.py",
