@@ -287,7 +287,7 @@ LOCOMOTION_EASY = {
     "AntWaveLeg": {"wave_height": 0.02, "wave_count": 1, "fall_height": 0.5},
     "HumanoidKneel": {"knee_height": 1.0, "kneel_up_z": 0.0, "kneel_min_height": 0.0,
                       "hold_steps": 1, "fall_height": 0.45},
-    "AntGoal": {"goal_min_distance": 0.82, "goal_max_distance": 0.88, "goal_radius": 0.8},
+    "AntGoal": {"goal_min_distance": 0.81, "goal_max_distance": 0.84, "goal_radius": 0.8},
 }
 
 
