@@ -28,14 +28,13 @@ Positions come from ``mj_kinematics`` after the step, so they match ``qpos`` exa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import mujoco
 import numpy as np
 from numba import njit
 
 from rewardgym.envs.locomotion.robots import Robot, load_model
+from rewardgym.envs.native.view import Feature, FeatureRows, ViewLayout
 
 TORSO_X, TORSO_Y, TORSO_Z, ROLL, PITCH, YAW, UP_X, UP_Y, UP_Z = range(9)
 VEL_X, VEL_Y, VEL_Z, ANGVEL_X, ANGVEL_Y, ANGVEL_Z = range(9, 15)
@@ -60,19 +59,7 @@ _HEAD_DOCS = (
 )
 
 
-@dataclass(frozen=True)
-class Feature:
-    """One named entry (or fixed-length vector) of the feature row."""
-
-    name: str
-    start: int
-    size: int
-    unit: str
-    doc: str
-    labels: tuple[str, ...] = ()
-
-
-class FeatureLayout:
+class FeatureLayout(ViewLayout):
     """Names, units and fixed indices of the feature row of one robot (and goal or not).
 
     Example:
@@ -115,12 +102,10 @@ class FeatureLayout:
         else:
             tail[T_GOAL] = -1
         tail[T_NJ], tail[T_NF], tail[T_NK] = nj, nf, nk
+        super().__init__(feats)
         self.robot = robot
         self.has_goal = has_goal
-        self.features: tuple[Feature, ...] = tuple(feats)
-        self.size = start
         self.tail = np.asarray(tail, dtype=np.int64)
-        self._by_name = {f.name: f for f in feats}
 
     _cache: dict[tuple[str, bool], FeatureLayout] = {}
 
@@ -134,30 +119,11 @@ class FeatureLayout:
             cls._cache[key] = cls(ROBOTS[robot_name], has_goal)
         return cls._cache[key]
 
-    def __getitem__(self, name: str) -> Feature:
-        """The :class:`Feature` called ``name`` (KeyError listing the names otherwise)."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"no feature {name!r}; features: {list(self._by_name)}") from None
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Feature names in row order (vector features once)."""
-        return tuple(f.name for f in self.features)
-
-    def describe(self) -> str:
-        """A markdown table of the features (for documentation and reward-writing prompts)."""
-        lines = ["| feature | index | unit | meaning |", "|---|---|---|---|"]
-        for f in self.features:
-            index = str(f.start) if f.size == 1 else f"{f.start}:{f.start + f.size}"
-            labels = f" ({', '.join(f.labels)})" if f.labels else ""
-            lines.append(f"| {f.name} | {index} | {f.unit} | {f.doc}{labels} |")
-        return "\n".join(lines)
-
-
-class FeatureView:
+class FeatureView(FeatureRows):
     """Named access to feature rows: ``view.torso_z`` is a float (single) or an array (batch).
+
+    The shared :class:`~rewardgym.envs.native.view.FeatureRows` over a :class:`FeatureLayout`.
 
     Example:
         >>> import numpy as np
@@ -166,45 +132,6 @@ class FeatureView:
         >>> view.torso_z, view.foot_z.shape
         (2.0, (1,))
     """
-
-    def __init__(self, values: np.ndarray, layout: FeatureLayout) -> None:
-        self.values = values
-        self.layout = layout
-
-    def __getattr__(self, name: str) -> Any:
-        """The feature ``name``: a scalar per row for size-1 features, else a vector per row.
-
-        Raises:
-            AttributeError: for a name that is not a feature (listing the features), so
-                ``hasattr``, ``getattr(view, name, None)``, copying and pickling behave.
-        """
-        # Private and dunder names (``__array__``, ``__deepcopy__``, ``values`` while
-        # unpickling, ...) are never features: look-ups of them must fail as attributes do.
-        if name.startswith("_") or name in ("values", "layout"):
-            raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
-        try:
-            f = self.layout[name]
-        except KeyError as exc:
-            raise AttributeError(f"{type(self).__name__} has no feature {name!r}; features: "
-                                 f"{list(self.layout.names)}") from exc
-        if f.size == 1 and f.labels == ():
-            value = self.values[..., f.start]
-            return float(value) if value.ndim == 0 else value
-        return self.values[..., f.start:f.start + f.size]
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """The raw feature rows, so ``np.asarray(view)`` is the ``values`` array."""
-        if copy:
-            return np.array(self.values, dtype=dtype, copy=True)
-        return np.asarray(self.values, dtype=dtype)
-
-    def __dir__(self) -> list[str]:
-        """Attributes plus the feature names (for tab completion)."""
-        return sorted({*super().__dir__(), *self.layout.names})
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every feature by name (the single-row form is handy in tests and prompts)."""
-        return {name: getattr(self, name) for name in self.layout.names}
 
 
 class Kinematics:
