@@ -31,6 +31,8 @@ WRAPPERS: dict[str, str] = {
         "progress * prod(infraction factors) + terminal rewards; CaRL's table as CARL_TABLE"),
     "LLMReward / LLMRewardVector / LLMRewardParallel (rewardgym.wrappers.llm)": (
         "a checked, numba-compiled LLM-written compute_reward(obs, action, next_obs) program"),
+    "ShopR1Reward (rewardgym.wrappers.shop_r1)": (
+        "WebShop: Shop-R1's per-action reward vs the oracle's next action (not potential-based)"),
     "RecordRewardTerms / RecordRewardTermsVector": (
         "per-episode totals of each info['reward_terms'] entry in info['episode']['terms']"),
     "BlackDeathParallel": (

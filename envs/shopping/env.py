@@ -91,7 +91,7 @@ class WebShopConfig:
         view_score_in_info: add ``info["view_score"]`` at reset and every step: WebShop's score
             of the product in view (item page or its sub-pages) with the options chosen so far,
             0 elsewhere (a shaping potential, like upstream ``WebEnv.score()``; privileged, off
-            by default; see :mod:`rewardgym.envs.shopping.shaping`).
+            by default; see :mod:`rewardgym.envs.shopping.potential`).
 
     Example:
         >>> WebShopConfig(observation_mode="simple").mode

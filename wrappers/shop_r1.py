@@ -1,23 +1,15 @@
-"""Shaping hooks for the shopping env: a view-score potential and Shop-R1's action reward.
+"""Shop-R1's hierarchical action reward for the shopping env, as a reward wrapper.
 
-Two ways to densify WebShop's purchase-only reward (research ``webshop.md`` §8.8):
+:class:`ShopR1Reward` follows Shop-R1 (Zhang et al., "Shop-R1: Rewarding LLMs to Simulate Human
+Behavior in Online Shopping via Reinforcement Learning", arXiv 2507.17842; research
+``webshop.md`` §8.8): each step is compared with the privileged oracle's next action
+(:func:`rewardgym.envs.shopping.oracle.oracle_action`) and earns a weighted format, type,
+element and argument (ROUGE-L) reward on top of WebShop's purchase reward. It is NOT
+potential-based; see its docstring for what that costs. The policy-invariant alternative is
+potential shaping on :func:`rewardgym.envs.shopping.potential.view_score_potential`.
 
-* :func:`view_score_potential` -- ``Phi(s)`` = WebShop's score of the product in view with the
-  options chosen so far, 0 off item pages (search, results, done), like upstream's
-  ``WebEnv.score()``. The env computes it when built with ``view_score_in_info=True`` and puts
-  it in ``info["view_score"]``; the potential only reads it, so it is a picklable module-level
-  function usable by any potential-based shaping wrapper (``F = gamma * Phi(s') - Phi(s)``,
-  Ng et al., 1999), which keeps the optimal policy. ``Phi`` is 0 on the done page, as
-  potential-based shaping needs at episode end.
-* :class:`ShopR1Reward` -- Shop-R1's hierarchical per-action reward (Zhang et al., "Shop-R1:
-  Rewarding LLMs to Simulate Human Behavior in Online Shopping via Reinforcement Learning",
-  arXiv 2507.17842): each step is compared with the privileged oracle's next action. It is NOT
-  potential-based; see its docstring for what that costs.
-
-Contract enforced by ``tests/envs/shopping/test_shaping.py``: the potential equals
-``compute_reward`` of the viewed product and options, and 0 off item pages; Shop-R1's terms sum
-to the reward, the base reward is kept in ``info["base_reward"]``, and each argument changes
-the terms.
+Contract enforced by ``tests/wrappers/test_shop_r1.py``: the terms sum to the reward, the base
+reward is kept in ``info["base_reward"]``, each argument changes the terms, and it pickles.
 """
 
 from __future__ import annotations
@@ -27,7 +19,6 @@ from collections.abc import Sequence
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
-import numpy as np
 from gymnasium.utils import RecordConstructorArgs
 
 from rewardgym.envs.shopping import pages
@@ -42,32 +33,6 @@ TERMS = ("shop_r1_format", "shop_r1_type", "shop_r1_exists", "shop_r1_label", "s
 TYPE_REWARD = 0.3
 EXISTS_REWARD = 0.2
 SEARCH_FIELD_REWARD = 0.1
-
-
-def view_score_potential(obs: Any, info: dict[str, Any]) -> float | np.ndarray:
-    """``Phi(s)``: WebShop's score of the product and options in view (``info["view_score"]``).
-
-    Args:
-        obs: unused (the potential lives in ``info``).
-        info: a step's or reset's info; needs the env built with ``view_score_in_info=True``.
-            A vector env's info (a dict of arrays) gives an array.
-
-    Raises:
-        KeyError: ``info`` has no ``"view_score"`` (the message says how to turn it on).
-
-    Example:
-        >>> view_score_potential(None, {"view_score": 0.75})
-        0.75
-    """
-    try:
-        value = info["view_score"]
-    except KeyError:
-        raise KeyError("view_score_potential: info has no 'view_score'; build the shopping env "
-                       "with view_score_in_info=True (e.g. gym.make(id, "
-                       "view_score_in_info=True))") from None
-    if isinstance(value, np.ndarray):
-        return value.astype(np.float64)
-    return float(value)
 
 
 def rouge_l(candidate: Sequence[str] | str, reference: Sequence[str] | str) -> float:
@@ -249,4 +214,4 @@ class ShopR1Reward(gym.Wrapper, RecordConstructorArgs):
         return obs, info
 
 
-__all__ = ["TERMS", "ShopR1Reward", "rouge_l", "view_score_potential"]
+__all__ = ["TERMS", "ShopR1Reward", "rouge_l"]
