@@ -49,6 +49,11 @@ wrapped, :class:`~rewardgym.envs.shopping.env.WebShopTextEnv`) and :class:`WebSh
 (a ``gym.Env`` that owns one; the registry's entry point, so ``gym.make(...).unwrapped`` is the
 discrete env and gymnasium's checker runs on it).
 
+Files by job: :mod:`~rewardgym.envs.shopping.tokens` (words, bags of words),
+:mod:`~rewardgym.envs.shopping.instruction` (budget, search candidates),
+:mod:`~rewardgym.envs.shopping.slots` (slot layout, the page encoder); this module holds the
+two shells. Their public names stay importable from here.
+
 Contract enforced by ``tests/envs/shopping/test_discrete.py``: gymnasium's and SB3's env
 checkers; masks equal the available actions; masked actions are no-ops; bad actions raise a
 ``ValueError`` naming the env; seeds make runs identical; pickling; each constructor argument
@@ -57,14 +62,9 @@ changes the output; a MaskablePPO smoke run.
 
 from __future__ import annotations
 
-import collections
 import copy
-import functools
-import itertools
 import math
 import re
-import zlib
-from collections.abc import Sequence
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -72,179 +72,25 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import RecordConstructorArgs
 
-from rewardgym.envs.shopping import pages
 from rewardgym.envs.shopping.env import WebShopConfig, WebShopTextEnv
-from rewardgym.envs.shopping.schema import Goal
-
-N_SEARCH = 6
-NAV_LABELS: tuple[str, ...] = tuple(label.lower() for label in (
-    pages.BACK_TO_SEARCH, pages.NEXT_PAGE, pages.PREV_PAGE, *pages.SUB_PAGES, pages.BUY_NOW))
-N_NAV = len(NAV_LABELS)
-N_PRODUCTS = pages.RESULTS_PER_PAGE
-PAGE_KINDS = ("search", "results", "item", "item_sub", "done")
-N_GLOBAL = 16
-N_SLOT_FEATURES = 8
-NO_BUDGET = 1e6
-SEARCH_MODES = ("instruction", "oracle")
-MAX_QUERY_LENGTH = 500
-PAGE_CACHE_SIZE = 2048
-"""Page bags of words kept per env (LRU), so memory stays bounded."""
-
-_WORD = re.compile(r"[a-z0-9]+")
-_PRICE_CLAUSE = re.compile(r",? and price lower than (\d+(?:\.\d+)?) dollars\s*$")
-_PRICE = re.compile(r"\d+(?:\.\d+)?")
-_OPTION_GROUPS = ("color", "size", "count", "flavor", "scent", "style")
-# "with color: navy blue, and size: large" (WebShop's synthetic option clause)
-_OPTION_CLAUSE = re.compile(r"\s*(?:with\s+)?(?:" + "|".join(_OPTION_GROUPS)
-                            + r")\s*:\s*[^,]*(?:,\s*and\s+|,\s*|$)")
-# Colour words dropped from search candidates (our heuristic vocabulary, not the reward's
-# COLOR_WORDS: that list is WebShop's and holds words such as "dark", "light" and "natural" that
-# are worth searching for).
-_COLORS = frozenset((
-    "amber", "apricot", "aqua", "azure", "beige", "black", "blue", "blush", "bronze", "brown",
-    "burgundy", "camel", "caramel", "charcoal", "cherry", "chocolate", "coffee", "copper",
-    "coral", "cream", "crimson", "cyan", "denim", "emerald", "fuchsia", "gold", "gray", "green",
-    "grey", "indigo", "ivory", "khaki", "lavender", "lemon", "lilac", "lime", "magenta",
-    "maroon", "mauve", "mint", "mocha", "multicolor", "mustard", "navy", "nude", "olive",
-    "orange", "peach", "pink", "plum", "purple", "rainbow", "red", "rose", "ruby", "rust",
-    "sage", "sand", "silver", "slate", "tan", "taupe", "teal", "turquoise", "violet", "walnut",
-    "white", "wine", "yellow",
-))
-# Instruction filler that carries no product information.
-_FILLER = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "buy", "by", "can", "d", "find", "for", "get",
-    "help", "hoping", "i", "im", "in", "is", "it", "looking", "love", "m", "market", "me", "my",
-    "need", "needs", "of", "on", "one", "or", "order", "pick", "please", "preferably", "s",
-    "searching", "shopping", "show", "some", "that", "the", "to", "want", "with", "would",
-    "you", "am", "like", "wife", "husband", "mom", "dad", "sister", "brother", "friend",
-    "roommate", "also", "which", "has", "have", "should", "be", "is", "its",
-))
-
-
-def words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of ``text``.
-
-    Example:
-        >>> words("Red Mug, 11-oz!")
-        ['red', 'mug', '11', 'oz']
-    """
-    return _WORD.findall(text.lower())
-
-
-def content_words(text: str) -> list[str]:
-    """:func:`words` without instruction filler ("i", "need", "find", "me", "a", ...)."""
-    return [w for w in words(text) if w not in _FILLER]
-
-
-def budget_of(instruction: str) -> float | None:
-    """The budget an instruction states ("... price lower than 40.00 dollars"), else None.
-
-    Example:
-        >>> budget_of("a red mug, and price lower than 40.00 dollars"), budget_of("a mug")
-        (40.0, None)
-    """
-    match = _PRICE_CLAUSE.search(instruction)
-    return float(match.group(1)) if match else None
-
-
-def without_price(instruction: str) -> str:
-    """The instruction without its trailing price clause."""
-    return _PRICE_CLAUSE.sub("", instruction).strip()
-
-
-def _without_options(text: str) -> str:
-    text = _OPTION_CLAUSE.sub(" ", text)
-    kept, skip = [], False
-    for w in words(text):
-        if skip:  # the value right after "size"/"in size"
-            skip = False
-            continue
-        if w in ("size", "count", "flavor", "scent", "style", "color", "pack"):
-            skip = w == "size"
-            continue
-        if w not in _COLORS:
-            kept.append(w)
-    return " ".join(kept)
-
-
-def search_candidates(instruction: str) -> tuple[str, ...]:
-    """:data:`N_SEARCH` search queries built from the instruction text only (no goal fields).
-
-    Example:
-        >>> for q in search_candidates("i need a red ceramic mug with handle, in size large, "
-        ...                            "and price lower than 20.00 dollars"):
-        ...     print(q)
-        i need a red ceramic mug with handle, in size large, and price lower than 20.00 dollars
-        i need a red ceramic mug with handle, in size large
-        ceramic mug handle
-        red ceramic mug handle size large
-        red ceramic mug handle size large
-        red ceramic mug
-    """
-    base = without_price(instruction)
-    content = content_words(base)
-    no_options = " ".join(w for w in words(_without_options(base)) if w not in _FILLER)
-    return (instruction, base, no_options, " ".join(content), " ".join(content[:6]),
-            " ".join(content[:3]))
-
-
-def oracle_search_candidates(goal: Goal) -> tuple[str, ...]:
-    """Privileged queries from goal fields (WebShop baseline style): for ablations only."""
-    queries = [goal.query, without_price(goal.instruction_text)]
-    queries += [f"{attribute} {goal.query}" for attribute in goal.attributes]
-    queries += [" ".join((*goal.attributes, goal.query))]
-    queries = list(dict.fromkeys(queries))[:N_SEARCH]
-    return tuple(queries + [""] * (N_SEARCH - len(queries)))
-
-
-@functools.lru_cache(maxsize=1 << 17)
-def _bucket(token: str, dim: int) -> int:
-    return zlib.crc32(token.encode()) % dim
-
-
-def hashed_bow(tokens: Sequence[str], dim: int) -> np.ndarray:
-    """L2-normalised counts of crc32-hashed unigrams and bigrams (``float32``, shape ``(dim,)``).
-
-    Example:
-        >>> v = hashed_bow(["red", "mug"], 64)
-        >>> float(round(np.linalg.norm(v), 6)), int((v > 0).sum()) <= 3
-        (1.0, True)
-    """
-    out = np.zeros(dim, dtype=np.float32)
-    if not tokens:
-        return out
-    ids = [_bucket(t, dim) for t in tokens]
-    ids += [_bucket(f"{a} {b}", dim) for a, b in itertools.pairwise(tokens)]
-    np.add.at(out, ids, 1.0)
-    out /= np.sqrt(np.dot(out, out))
-    return out
-
-
-def _price_from_text(text: str) -> float | None:
-    match = _PRICE.search(text.replace(",", ""))
-    return float(match.group()) if match else None
-
-
-def _check_int_arg(who: str, name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{who}: {name} must be an int >= {minimum}, got {value!r}")
-
-
-def check_action(action: Any, n: int, name: str) -> int:
-    """``action`` as a Python int in ``[0, n)``; else a ``ValueError`` naming ``name``.
-
-    Accepts Python and numpy integers (and 0-d integer arrays, which some vector envs pass);
-    refuses bools, floats (1.5, NaN), strings and arrays with elements.
-    """
-    value = action
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value[()]
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name}: action must be an int in [0, {n}), got "
-                         f"{type(action).__name__} {action!r:.80}")
-    if not 0 <= value < n:
-        raise ValueError(f"{name}: action must be an int in [0, {n}), got {int(value)}")
-    return int(value)
+from rewardgym.envs.shopping.instruction import (
+    N_SEARCH,
+    budget_of,
+    oracle_search_candidates,
+    search_candidates,
+    without_price,
+)
+from rewardgym.envs.shopping.slots import (
+    N_GLOBAL,
+    N_SLOT_FEATURES,
+    NAV_LABELS,
+    PAGE_KINDS,
+    SEARCH_MODES,
+    SlotEncoder,
+    check_action,
+    check_int_arg,
+)
+from rewardgym.envs.shopping.tokens import content_words, hashed_bow, words
 
 
 class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
@@ -288,10 +134,10 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         if not isinstance(env.unwrapped, WebShopTextEnv):
             raise TypeError(f"{who}: env must be a WebShopTextEnv (possibly wrapped), got "
                             f"{type(env.unwrapped).__name__}")
-        _check_int_arg(who, "bow_dim", bow_dim, 1)
-        _check_int_arg(who, "horizon", horizon, 1)
-        _check_int_arg(who, "option_groups", option_groups, 0)
-        _check_int_arg(who, "option_values", option_values, 0)
+        check_int_arg(who, "bow_dim", bow_dim, 1)
+        check_int_arg(who, "horizon", horizon, 1)
+        check_int_arg(who, "option_groups", option_groups, 0)
+        check_int_arg(who, "option_values", option_values, 0)
         if search_candidates not in SEARCH_MODES:
             raise ValueError(f"{who}: search_candidates must be one of {SEARCH_MODES}, got "
                              f"{search_candidates!r}")
@@ -301,27 +147,20 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         self.bow_dim, self.horizon = bow_dim, horizon
         self.search_mode, self.invalid_penalty = search_candidates, float(invalid_penalty)
         self.option_groups, self.option_values = option_groups, option_values
-        self.nav_start = N_SEARCH
-        self.product_start = N_SEARCH + N_NAV
-        self.option_start = self.product_start + N_PRODUCTS
-        self.n_slots = self.option_start + option_groups * option_values
+        self._encoder = SlotEncoder(bow_dim=bow_dim, search_mode=search_candidates,
+                                    horizon=horizon, option_groups=option_groups,
+                                    option_values=option_values)
+        self.nav_start = self._encoder.nav_start
+        self.product_start = self._encoder.product_start
+        self.option_start = self._encoder.option_start
+        self.n_slots = self._encoder.n_slots
         self.action_space = spaces.Discrete(self.n_slots)
-        size = 2 * bow_dim + N_GLOBAL + self.n_slots * N_SLOT_FEATURES
-        self.observation_space = spaces.Box(0.0, 1.0, (size,), np.float32)
+        self.observation_space = spaces.Box(0.0, 1.0, (self._encoder.size,), np.float32)
         self._labels: list[str] = [""] * self.n_slots
         self._mask = np.zeros(self.n_slots, dtype=bool)
-        self._obs = np.zeros(size, dtype=np.float32)
+        self._obs = np.zeros(self._encoder.size, dtype=np.float32)
         self._info: dict[str, Any] = {}
         self._t = 0
-        self._instruction = ""
-        self._inst_words: frozenset[str] = frozenset()
-        self._inst_content: frozenset[str] = frozenset()
-        self._inst_bow = np.zeros(bow_dim, dtype=np.float32)
-        self._budget: float | None = None
-        self._queries: tuple[str, ...] = ("",) * N_SEARCH
-        self._searched: set[str] = set()
-        self._titles: dict[int, list[str]] = {}
-        self._bows: collections.OrderedDict[tuple, np.ndarray] = collections.OrderedDict()
 
     @property
     def name(self) -> str:
@@ -341,17 +180,7 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         """Reset the text env (same ``seed``/``options``) and observe its search page."""
         _, info = self.env.reset(seed=seed, options=options)
         self._t = 0
-        self._searched.clear()
-        self._instruction = info["instruction"]
-        self._inst_words = frozenset(words(without_price(self._instruction)))
-        self._inst_content = frozenset(content_words(without_price(self._instruction)))
-        self._inst_bow = hashed_bow(words(self._instruction), self.bow_dim)
-        self._budget = budget_of(self._instruction)
-        if self.search_mode == "oracle":
-            self._queries = oracle_search_candidates(self.text_env.goal)
-        else:
-            self._queries = search_candidates(self._instruction)
-        self._queries = tuple(q[:MAX_QUERY_LENGTH] for q in self._queries)
+        self._encoder.start(self.text_env, info["instruction"])
         return self._observe(info), self._with_terms(info, 0.0, invalid=False, text="",
                                                      penalty=0.0)
 
@@ -370,10 +199,10 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
             info = self._with_terms(copy.deepcopy(self._info), 0.0, invalid=True, text=text,
                                     penalty=penalty)
             # Only the step counter moved: refresh the step-fraction feature.
-            self._obs[2 * self.bow_dim + len(PAGE_KINDS)] = min(1.0, self._t / self.horizon)
+            self._obs[self._encoder.step_index] = min(1.0, self._t / self.horizon)
             return self._obs.copy(), penalty, self._info.get("page") == "done", False, info
         if slot < N_SEARCH:
-            self._searched.update(words(self._labels[slot]))
+            self._encoder.searched.update(words(self._labels[slot]))
         _, reward, terminated, truncated, info = self.env.step(text)
         reward = float(reward)
         obs = self._observe(info)
@@ -422,148 +251,11 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
             out.pop("exact", None)
         return out
 
-    def _coverage(self, label_words: Sequence[str]) -> tuple[float, float]:
-        if not label_words:
-            return 0.0, 0.0
-        label_set = set(label_words)
-        recall = len(label_set & self._inst_words) / len(label_set)
-        coverage = (len(label_set & self._inst_content) / len(self._inst_content)
-                    if self._inst_content else 0.0)
-        return recall, coverage
-
-    def _price_ok(self, price_text: str) -> float:
-        if self._budget is None:
-            return 1.0
-        price = _price_from_text(price_text)
-        return float(price is not None and price <= self._budget)
-
     def _observe(self, info: dict[str, Any]) -> np.ndarray:
         self._info = info
-        shop = self.text_env
-        state, nodes = shop.page_state, shop.page_nodes
-        clickables = set(info["available_actions"]["clickables"])
-        labels = [""] * self.n_slots
-        mask = np.zeros(self.n_slots, dtype=bool)
-        feats = np.zeros((self.n_slots, N_SLOT_FEATURES), dtype=np.float32)
-        inst_lower = " ".join(words(self._instruction))
-
-        if info["available_actions"]["has_search_bar"]:
-            seen: set[str] = set()
-            for i, query in enumerate(self._queries):
-                key = " ".join(words(query))
-                labels[i] = query
-                if query.strip() and key not in seen:
-                    seen.add(key)
-                    mask[i] = True
-                    feats[i, 0] = 1.0
-                    feats[i, 1:3] = self._coverage(words(query))
-                    feats[i, 5] = i / N_SEARCH
-        for j, label in enumerate(NAV_LABELS):
-            slot = self.nav_start + j
-            labels[slot] = label
-            if label in clickables and state.kind != "done":
-                mask[slot] = True
-                feats[slot, 0] = 1.0
-
-        g = np.zeros(N_GLOBAL, dtype=np.float32)
-        kind = state.kind
-        g[PAGE_KINDS.index(kind)] = 1.0
-        g[5] = min(1.0, self._t / self.horizon)
-        budget = NO_BUDGET if self._budget is None else self._budget
-        g[6] = math.log1p(budget) / math.log1p(NO_BUDGET)
-        g[7] = float(self._budget is not None)
-        catalogue = shop.catalogue
-        if kind == "results":
-            g[8] = state.page / 5.0
-            g[9] = len(state.results) / pages.MAX_RESULTS
-            links = [n for n in nodes if n.kind == "link"]
-            for rank, node in enumerate(links[:N_PRODUCTS]):
-                slot = self.product_start + rank
-                product = catalogue.products[node.ref]
-                labels[slot] = node.text.lower()
-                mask[slot] = labels[slot] in clickables
-                title_words = self._title_words(node.ref)
-                feats[slot, 0] = mask[slot]
-                feats[slot, 1:3] = self._coverage(title_words)
-                feats[slot, 3] = self._price_ok(product.price_text)
-                feats[slot, 4] = float(node.selected)
-                feats[slot, 5] = rank / N_PRODUCTS
-                feats[slot, 7] = float(" ".join(title_words) in inst_lower)
-        elif kind in ("item", "item_sub"):
-            product = catalogue.products[state.product]
-            chosen = dict(state.options)
-            title_cov = self._coverage(self._title_words(state.product))[1]
-            price_ok = self._price_ok(product.price_text)
-            groups = list(product.options)[:self.option_groups]
-            g[10] = len(product.options) / max(1, self.option_groups)
-            g[11] = len(chosen) / max(1, self.option_groups)
-            g[12] = title_cov
-            g[13] = price_ok
-            buy = self.nav_start + NAV_LABELS.index(pages.BUY_NOW.lower())
-            feats[buy, 2] = title_cov
-            feats[buy, 3] = price_ok
-            feats[buy, 6] = len(chosen) / len(product.options) if product.options else 1.0
-            if kind == "item":
-                self._option_slots(nodes, groups, chosen, clickables, labels, mask, feats,
-                                   inst_lower)
-        g[14] = float(any(n.selected for n in nodes if n.kind == "link")
-                      or kind in ("item", "item_sub"))
-        g[15] = (len(self._searched & self._inst_content) / len(self._inst_content)
-                 if self._inst_content else 0.0)
-
-        self._labels, self._mask = labels, mask
-        d = self.bow_dim
-        obs = self._obs
-        obs[:d] = self._inst_bow
-        obs[d:2 * d] = self._page_bow(state, nodes)
-        obs[2 * d:2 * d + N_GLOBAL] = g
-        obs[2 * d + N_GLOBAL:] = feats.ravel()
-        return obs.copy()
-
-    def _title_words(self, index: int) -> list[str]:
-        # Per product, for the life of the env: bounded by the catalogue's size.
-        cached = self._titles.get(index)
-        if cached is None:
-            title = self.text_env.catalogue.products[index].title
-            cached = self._titles[index] = words(pages.printable(title))
-        return cached
-
-    def _page_bow(self, state: pages.PageState, nodes: Sequence[pages.Node]) -> np.ndarray:
-        # The page text (instruction aside) is a function of these fields; chosen options and
-        # visited marks change no text before the done page. An LRU spares re-hashing.
-        key = (state.kind, state.product, state.sub_page, state.page, len(state.results),
-               state.page_results, state.score, state.options if state.kind == "done" else ())
-        bow = self._bows.get(key)
-        if bow is None:
-            page_words = [w for n in nodes if n.kind != "instruction" for w in words(n.text)]
-            bow = self._bows[key] = hashed_bow(page_words, self.bow_dim)
-            if len(self._bows) > PAGE_CACHE_SIZE:
-                self._bows.popitem(last=False)
-        else:
-            self._bows.move_to_end(key)
-        return bow
-
-    def _option_slots(self, nodes: Sequence[pages.Node], groups: list[str],
-                      chosen: dict[str, str], clickables: set[str], labels: list[str],
-                      mask: np.ndarray, feats: np.ndarray, inst_lower: str) -> None:
-        for node in nodes:
-            if node.kind != "option" or node.group not in groups:
-                continue
-            gi, vi = groups.index(node.group), node.ref
-            if vi >= self.option_values:
-                continue
-            slot = self.option_start + gi * self.option_values + vi
-            label = node.text.lower()
-            labels[slot] = label
-            mask[slot] = label in clickables
-            value_words = words(label)
-            feats[slot, 0] = mask[slot]
-            feats[slot, 1:3] = self._coverage(value_words)
-            feats[slot, 4] = float(node.selected)
-            feats[slot, 5] = vi / self.option_values
-            feats[slot, 6] = float(node.group in chosen)
-            phrase = " ".join(value_words)
-            feats[slot, 7] = float(bool(phrase) and f" {phrase} " in f" {inst_lower} ")
+        _, self._labels, self._mask = self._encoder.encode(self.text_env, info, self._t,
+                                                           out=self._obs)
+        return self._obs.copy()
 
 
 class WebShopDiscreteEnv(gym.Env):
@@ -673,7 +365,10 @@ def text_env_of(env: gym.Env) -> WebShopTextEnv:
 
 __all__ = [
     "NAV_LABELS",
+    "N_GLOBAL",
     "N_SEARCH",
+    "N_SLOT_FEATURES",
+    "PAGE_KINDS",
     "WebShopDiscrete",
     "WebShopDiscreteEnv",
     "budget_of",
@@ -684,5 +379,6 @@ __all__ = [
     "oracle_search_candidates",
     "search_candidates",
     "text_env_of",
+    "without_price",
     "words",
 ]
