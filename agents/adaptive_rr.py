@@ -52,6 +52,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.type_aliases import TrainFreq, TrainFrequencyUnit
 
 from rewardgym.agents import plasticity
+from rewardgym.agents.sac_config import check_probe_settings, check_switch_settings
 
 __all__ = [
     "CSV_COLUMNS",
@@ -156,12 +157,6 @@ class SwitchRule:
         self.checks = int(state["checks"])
 
 
-def _positive_int(who: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{who}: {name} must be an int >= 1, got {value!r}")
-    return value
-
-
 class PlasticityMonitor(BaseCallback):
     """Probe critic/actor FAU and dormant ratios every ``probe_interval`` env steps (SAC, TD3).
 
@@ -191,13 +186,12 @@ class PlasticityMonitor(BaseCallback):
                  log_dir: str | Path | None = None, report: bool = True, seed: int = 0,
                  verbose: int = 0) -> None:
         super().__init__(verbose)
-        who = type(self).__name__
-        self.probe_interval = _positive_int(who, "probe_interval", probe_interval)
-        self.probe_batches = _positive_int(who, "probe_batches", probe_batches)
-        self.probe_batch_size = _positive_int(who, "probe_batch_size", probe_batch_size)
-        if isinstance(dormant_tau, bool) or not isinstance(dormant_tau, int | float) \
-                or not dormant_tau >= 0:
-            raise ValueError(f"{who}: dormant_tau must be a number >= 0, got {dormant_tau!r}")
+        check_probe_settings(type(self).__name__, probe_interval=probe_interval,
+                             probe_batches=probe_batches, probe_batch_size=probe_batch_size,
+                             dormant_tau=dormant_tau)
+        self.probe_interval = probe_interval
+        self.probe_batches = probe_batches
+        self.probe_batch_size = probe_batch_size
         self.dormant_tau = float(dormant_tau)
         self.log_dir = None if log_dir is None else Path(log_dir)
         self.report = report
@@ -319,23 +313,13 @@ class AdaptiveReplayRatio(PlasticityMonitor):
     def __init__(self, low: float = 0.5, high: float = 2.0, check_interval: int = 10_000,
                  window: int = 5, fau_gap: float = 1e-3, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        who = type(self).__name__
-        for name, value in (("low", low), ("high", high)):
-            if isinstance(value, bool) or not isinstance(value, int | float) \
-                    or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{who}: {name} must be a positive number, got {value!r}")
-        if not high > low:
-            raise ValueError(f"{who}: high must be > low ({low}), got {high!r}")
+        check_switch_settings(type(self).__name__, low=low, high=high,
+                              check_interval=check_interval, probe_interval=self.probe_interval,
+                              window=window, fau_gap=fau_gap)
         self.low, self.high = float(low), float(high)
-        self.check_interval = _positive_int(who, "check_interval", check_interval)
-        if check_interval % self.probe_interval:
-            raise ValueError(f"{who}: check_interval must be a multiple of probe_interval "
-                             f"({self.probe_interval}), got {check_interval!r}")
+        self.check_interval = check_interval
         self.probes_per_check = check_interval // self.probe_interval
-        self.window = _positive_int(who, "window", window)
-        if window > self.probes_per_check:
-            raise ValueError(f"{who}: window must be <= check_interval // probe_interval "
-                             f"({self.probes_per_check}), got {window!r}")
+        self.window = window
         self.rule = SwitchRule(fau_gap)
         self._pending_gradient_steps: int | None = None
 

@@ -8,27 +8,72 @@ same, so ``rewardgym.agents.train`` runs both on one code path.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from rewardgym.agents.config import ConfigError, _policy_kwargs, check_run_fields
+from rewardgym.agents.run_config import (
+    ConfigSection,
+    RunConfig,
+    check_bool,
+    check_int,
+    check_number,
+    fail,
+    is_number,
+)
+
+__all__ = ["AdaptiveRRConfig", "SACConfig", "check_probe_settings", "check_switch_settings"]
 
 
-def _fail(name: str, expected: str, got: object) -> None:
-    raise ConfigError(f"SACConfig.{name}: expected {expected}, got {got!r}")
+def check_probe_settings(where: str, *, probe_interval: Any, probe_batch_size: Any,
+                         dormant_tau: Any, probe_batches: Any = 1) -> None:
+    """Validate a plasticity monitor's probe settings; errors start with ``<where>.<name>``.
+
+    The one check of both :class:`AdaptiveRRConfig` and
+    :class:`~rewardgym.agents.adaptive_rr.PlasticityMonitor`.
+    """
+    for name, value in (("probe_interval", probe_interval), ("probe_batches", probe_batches),
+                        ("probe_batch_size", probe_batch_size)):
+        check_int(f"{where}.{name}", value, 1)
+    if not is_number(dormant_tau) or dormant_tau < 0:
+        fail(f"{where}.dormant_tau", "a number >= 0", dormant_tau)
 
 
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+def check_switch_settings(where: str, *, low: Any, high: Any, check_interval: Any,
+                          probe_interval: int, window: Any, fau_gap: Any) -> None:
+    """Validate the adaptive replay ratio's switch settings (``probe_interval`` already valid).
+
+    The one check of both :class:`AdaptiveRRConfig` and
+    :class:`~rewardgym.agents.adaptive_rr.AdaptiveReplayRatio`.
+
+    Example:
+        >>> try:
+        ...     check_switch_settings("AdaptiveReplayRatio", low=0.5, high=2, check_interval=150,
+        ...                           probe_interval=100, window=1, fau_gap=1e-3)
+        ... except ValueError as err:
+        ...     print(err)
+        AdaptiveReplayRatio.check_interval: expected a multiple of probe_interval (100), got 150
+    """
+    for name, value in (("low", low), ("high", high)):
+        if not is_number(value) or not value > 0:
+            fail(f"{where}.{name}", "a positive number", value)
+    if not high > low:
+        fail(f"{where}.high", f"a number > low ({low})", high)
+    check_int(f"{where}.check_interval", check_interval, 1)
+    check_int(f"{where}.window", window, 1)
+    if check_interval % probe_interval:
+        fail(f"{where}.check_interval", f"a multiple of probe_interval ({probe_interval})",
+             check_interval)
+    if window > check_interval // probe_interval:
+        fail(f"{where}.window", "an int <= check_interval / probe_interval "
+             f"({check_interval // probe_interval})", window)
+    if not is_number(fau_gap) or fau_gap < 0:
+        fail(f"{where}.fau_gap", "a number >= 0", fau_gap)
 
 
 @dataclass(frozen=True, kw_only=True)
-class AdaptiveRRConfig:
+class AdaptiveRRConfig(ConfigSection):
     """Settings of the adaptive replay ratio (``SACConfig.adaptive_rr``; Ma et al., ICLR 2024).
 
     With ``enabled``, training starts at replay ratio ``low`` (gradient steps per env step, over
@@ -60,6 +105,8 @@ class AdaptiveRRConfig:
         SACConfig.adaptive_rr.high: expected a number > low (2.0), got 1.0
     """
 
+    prefix: ClassVar[str] = "SACConfig.adaptive_rr"
+
     enabled: bool = False
     low: float = 0.5
     high: float = 2.0
@@ -72,84 +119,38 @@ class AdaptiveRRConfig:
     report: bool = True
 
     def __post_init__(self) -> None:
-        name = "adaptive_rr"
         for flag in ("enabled", "report"):
-            if not isinstance(getattr(self, flag), bool):
-                _fail(f"{name}.{flag}", "true or false", getattr(self, flag))
-        for key in ("check_interval", "probe_interval", "window", "probe_batch_size"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                _fail(f"{name}.{key}", "an int >= 1", value)
-        for key in ("low", "high"):
-            value = getattr(self, key)
-            if not _is_number(value) or not value > 0:
-                _fail(f"{name}.{key}", "a positive number", value)
-        if not self.high > self.low:
-            _fail(f"{name}.high", f"a number > low ({self.low})", self.high)
-        for key in ("fau_gap", "dormant_tau"):
-            value = getattr(self, key)
-            if not _is_number(value) or value < 0:
-                _fail(f"{name}.{key}", "a number >= 0", value)
-        if self.check_interval % self.probe_interval:
-            _fail(f"{name}.check_interval",
-                  f"a multiple of probe_interval ({self.probe_interval})", self.check_interval)
-        if self.window > self.check_interval // self.probe_interval:
-            _fail(f"{name}.window", f"an int <= check_interval / probe_interval "
-                  f"({self.check_interval // self.probe_interval})", self.window)
+            check_bool(f"{self.prefix}.{flag}", getattr(self, flag))
+        check_probe_settings(self.prefix, probe_interval=self.probe_interval,
+                             probe_batch_size=self.probe_batch_size, dormant_tau=self.dormant_tau)
+        check_switch_settings(self.prefix, low=self.low, high=self.high,
+                              check_interval=self.check_interval,
+                              probe_interval=self.probe_interval, window=self.window,
+                              fau_gap=self.fau_gap)
 
     def callback_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of ``AdaptiveReplayRatio`` (all fields but ``enabled``)."""
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "enabled"}
 
 
-def _adaptive_rr(values: Mapping[str, Any]) -> AdaptiveRRConfig:
-    """An :class:`AdaptiveRRConfig` from a mapping (YAML or dotted overrides)."""
-    fields = {f.name: str(f.type) for f in dataclasses.fields(AdaptiveRRConfig)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        _fail(f"adaptive_rr.{unknown[0]}", f"one of the keys {list(fields)}", unknown[0])
-    coerced = {}
-    for key, value in values.items():
-        # YAML 1.1 reads 1e-3 as a string; numbers-as-strings become numbers here.
-        if isinstance(value, str) and fields[key] in ("float", "int"):
-            with contextlib.suppress(ValueError):
-                value = float(value)
-        if fields[key] == "int" and isinstance(value, float) and value.is_integer():
-            value = int(value)
-        coerced[key] = value
-    return AdaptiveRRConfig(**coerced)
-
-
 @dataclass(frozen=True, kw_only=True)
-class SACConfig:
+class SACConfig(RunConfig):
     """Hyper-parameters of an SB3 SAC run (field names follow SB3's ``SAC`` arguments).
 
+    The fields every run has (envs, seed, policy, device, shaping, ...) are
+    :class:`~rewardgym.agents.run_config.RunConfig`'s; SAC adds these.
+
     Attributes:
-        n_envs: Parallel envs (one vector env); SAC takes one gradient phase per env step.
+        n_envs: Parallel envs (one vector env; 1 by default); SAC takes one gradient phase per
+            env step.
         learning_rate: Adam step size of actor, critics and entropy coefficient.
         buffer_size: Replay buffer capacity (transitions).
         learning_starts: Transitions collected with random actions before learning.
-        batch_size: Minibatch size.
         tau: Polyak coefficient of the target critics.
-        gamma: Discount factor (must match any potential-shaping wrapper's gamma).
         train_freq: Env steps (per env) between gradient phases.
         gradient_steps: Gradient steps per phase.
         ent_coef: ``"auto"`` (learned, SB3's default), ``"auto_<x>"`` (learned from ``x``) or a
             fixed positive number.
-        total_timesteps: Env steps to train for (summed over envs).
-        policy: SB3 policy name.
-        policy_kwargs: Keyword arguments of the policy, e.g. ``{"net_arch": [256, 256]}``.
-        env_kwargs: Keyword arguments of the env constructor, e.g. ``{"reward_mode": "sparse"}``.
-        normalize: Wrap the env in SB3's ``VecNormalize``.
-        vectorization_mode: Force ``gym.make_vec``'s mode; None picks the native vector env.
-        seed: Seed of torch, numpy and the envs; None for a random run.
-        torch_threads: ``torch.set_num_threads`` during training.
-        device: Torch device.
-        shaping_potential: Name of a built-in potential to shape the training reward with
-            (``rewardgym.wrappers.BUILTIN_POTENTIALS``), or None.
-        shaping_scale: Multiplies the shaping term.
-        env_wrappers: ``"module:Wrapper"`` import paths applied to every sub-env (sync/async
-            vector envs only), as in ``PPOConfig``.
         adaptive_rr: :class:`AdaptiveRRConfig` (a mapping of its fields in YAML).
 
     Example:
@@ -168,52 +169,28 @@ class SACConfig:
     learning_rate: float = 3e-4
     buffer_size: int = 1_000_000
     learning_starts: int = 10_000
-    batch_size: int = 256
     tau: float = 0.005
-    gamma: float = 0.99
     train_freq: int = 1
     gradient_steps: int = 1
     ent_coef: float | str = "auto"
-    total_timesteps: int = 100_000
-    policy: str = "MlpPolicy"
-    policy_kwargs: dict[str, Any] = field(default_factory=dict)
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
-    normalize: bool = False
-    vectorization_mode: str | None = None
-    seed: int | None = 0
-    torch_threads: int = 1
-    device: str = "cpu"
-    shaping_potential: str | None = None
-    shaping_scale: float = 1.0
-    env_wrappers: list[str] = field(default_factory=list)
     adaptive_rr: AdaptiveRRConfig = field(default_factory=AdaptiveRRConfig)
 
     def __post_init__(self) -> None:
-        if isinstance(self.adaptive_rr, Mapping):
-            object.__setattr__(self, "adaptive_rr", _adaptive_rr(self.adaptive_rr))
-        elif not isinstance(self.adaptive_rr, AdaptiveRRConfig):
-            _fail("adaptive_rr", "a mapping of AdaptiveRRConfig fields", self.adaptive_rr)
-        for name in ("n_envs", "buffer_size", "batch_size", "train_freq", "gradient_steps",
-                     "total_timesteps", "torch_threads"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                _fail(name, "an int >= 1", value)
-        if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, int) \
-                or self.learning_starts < 0:
-            _fail("learning_starts", "an int >= 0", self.learning_starts)
-        if not _is_number(self.learning_rate) or not self.learning_rate > 0:
-            _fail("learning_rate", "a positive number", self.learning_rate)
-        for name in ("tau", "gamma"):
-            value = getattr(self, name)
-            if not _is_number(value) or not 0 < value <= 1:
-                _fail(name, "a number in (0, 1]", value)
+        super().__post_init__()
+        where = self.where
+        for name in ("buffer_size", "train_freq", "gradient_steps"):
+            check_int(where(name), getattr(self, name), 1)
+        check_int(where("learning_starts"), self.learning_starts, 0)
+        if not is_number(self.learning_rate) or not self.learning_rate > 0:
+            fail(where("learning_rate"), "a positive number", self.learning_rate)
+        check_number(where("tau"), self.tau, 0.0, 1.0, low_open=True)
         coef = self.ent_coef
         if isinstance(coef, str):
-            if not re.fullmatch(r"auto(_[0-9.eE+-]+)?", coef):
-                _fail("ent_coef", "'auto', 'auto_<number>' or a positive number", coef)
-        elif not _is_number(coef) or not coef > 0:
-            _fail("ent_coef", "'auto', 'auto_<number>' or a positive number", coef)
-        check_run_fields("SACConfig", self)
+            valid = re.fullmatch(r"auto(_[0-9.eE+-]+)?", coef) is not None
+        else:
+            valid = is_number(coef) and coef > 0
+        if not valid:
+            fail(where("ent_coef"), "'auto', 'auto_<number>' or a positive number", coef)
 
     def sac_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``stable_baselines3.SAC``."""
@@ -227,11 +204,11 @@ class SACConfig:
             "train_freq": self.train_freq,
             "gradient_steps": self.gradient_steps,
             "ent_coef": self.ent_coef,
-            "policy_kwargs": _policy_kwargs(self.policy_kwargs),
+            "policy_kwargs": self.policy_kwargs_resolved(),
             "seed": self.seed,
             "device": self.device,
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-data form (YAML/JSON-serialisable when the dict fields are)."""
-        return dataclasses.asdict(self)
+    def algo_kwargs(self) -> dict[str, Any]:
+        """The SB3 constructor's keyword arguments (:meth:`sac_kwargs`)."""
+        return self.sac_kwargs()
