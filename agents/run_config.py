@@ -274,6 +274,10 @@ class RunConfig:
         ):
             fail(where("device"), "'cpu', 'cuda', 'cuda:<n>', 'mps' or 'auto'", self.device)
 
+    def algo_kwargs(self) -> dict[str, Any]:
+        """The SB3 algorithm constructor's keyword arguments (each algorithm config defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define algo_kwargs()")
+
     def policy_kwargs_resolved(self) -> dict[str, Any]:
         """``policy_kwargs`` for SB3, an ``activation_fn`` name replaced by its torch class."""
         out = dict(self.policy_kwargs)

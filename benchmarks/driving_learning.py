@@ -13,19 +13,18 @@ uniform random actions, standing still (full brake), and the scripted pure-pursu
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rewardgym.benchmarks import harness
+from rewardgym.benchmarks import driving_eval, harness
+from rewardgym.benchmarks.driving_eval import EVAL_SEED, Policy
 from rewardgym.benchmarks.harness import Column
 
 NAME = "driving_learning"
 ENV_ID = "rewardgym/RouteDrive-v1"
-EVAL_SEED = 10_000  # evaluation episodes never share seeds with training (seeded from 0)
-Policy = Callable[[np.ndarray], np.ndarray]
 
 
 def evaluate(policy: Policy, episodes: int, *, num_envs: int = 16, seed: int = EVAL_SEED,
@@ -33,36 +32,11 @@ def evaluate(policy: Policy, episodes: int, *, num_envs: int = 16, seed: int = E
     """Mean RC, DS, success, collision and red-light rates and return over ``episodes``.
 
     Each of ``num_envs`` native worlds contributes ``episodes / num_envs`` consecutive episodes
-    from its own seed, so every policy is judged on the same episodes.
+    from its own seed, so every policy is judged on the same episodes
+    (:func:`rewardgym.benchmarks.driving_eval.evaluate`).
     """
-    from rewardgym.envs.driving import RouteDriveVectorEnv
-
-    per_env = max(1, episodes // num_envs)
-    envs = RouteDriveVectorEnv(num_envs, autoreset_mode="same_step", **(env_kwargs or {}))
-    obs, _ = envs.reset(seed=seed)
-    counts = np.zeros(num_envs, dtype=int)
-    returns = np.zeros(num_envs)
-    finished: list[dict[str, float]] = []
-    while counts.min() < per_env:
-        obs, rewards, terminated, truncated, infos = envs.step(policy(obs))
-        returns += rewards
-        done = np.flatnonzero(terminated | truncated)
-        final = infos.get("final_info", {})
-        for i in done:
-            if counts[i] < per_env:
-                finished.append({
-                    "rc": float(final["route_completion"][i]),
-                    "ds": float(final["driving_score"][i]),
-                    "success": float(final["is_success"][i]),
-                    "collision": float(final["collision"][i]),
-                    "red_light": float(final["red_light"][i]),
-                    "return": float(returns[i]),
-                })
-            counts[i] += 1
-            returns[i] = 0.0
-    envs.close()
-    return {key: float(np.mean([f[key] for f in finished])) for key in finished[0]} | {
-        "episodes": len(finished)}
+    return driving_eval.evaluate(policy, episodes, endings=("collision", "red_light"),
+                                 env_kwargs=env_kwargs, num_envs=num_envs, seed=seed)
 
 
 def reference_policies() -> dict[str, Policy]:

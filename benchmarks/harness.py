@@ -306,6 +306,52 @@ def run_interleaved(steppers: Mapping[str, Stepper], *, seconds: float, repeats:
     return {name: Summary(tuple(ms)) for name, ms in results.items()}
 
 
+def preset_timing(quick: bool, seconds: float | None = None,
+                  repeats: int | None = None) -> tuple[float, int]:
+    """``(seconds, repeats)`` of an overhead benchmark: 0.5 s x 2 quick, 2 s x 3 full.
+
+    An argument that is not None wins over the preset.
+
+    Example:
+        >>> preset_timing(True), preset_timing(False, repeats=5)
+        ((0.5, 2), (2.0, 5))
+    """
+    return (0.5 if quick else 2.0) if seconds is None else seconds, \
+        (2 if quick else 3) if repeats is None else repeats
+
+
+def overhead_rows(envs: Mapping[str, tuple[str, gym.vector.VectorEnv]], *, seconds: float,
+                  repeats: int) -> list[dict[str, Any]]:
+    """Time labelled vector envs round-robin against their group's baseline, then close them.
+
+    Args:
+        envs: label -> (group, vector env); the first env of each group is its baseline
+            (e.g. the bare env before the wrapped ones).
+        seconds: length of one timed run (:func:`run_interleaved`).
+        repeats: rounds; each row is the median over them.
+
+    Returns:
+        One row per label, in order: ``group``, ``case`` (the label), ``us_per_step`` (µs per
+        vector step), ``overhead_us`` and ``overhead_pct`` (over the group's baseline) and
+        ``env_steps_per_s``.
+    """
+    steppers = {label: vector_stepper(env) for label, (_, env) in envs.items()}
+    try:
+        summaries = run_interleaved(steppers, seconds=seconds, repeats=repeats)
+    finally:
+        for _, env in envs.values():
+            env.close()
+    rows: list[dict[str, Any]] = []
+    base_us: dict[str, float] = {}
+    for label, (group, _) in envs.items():
+        us = summaries[label].us_per_call
+        base = base_us.setdefault(group, us)
+        rows.append({"group": group, "case": label, "us_per_step": us,
+                     "overhead_us": us - base, "overhead_pct": 100.0 * (us - base) / base,
+                     "env_steps_per_s": summaries[label].wall_rate})
+    return rows
+
+
 def latest_env_id(name: str) -> str:
     """The newest registered ``rewardgym/<name>-v<N>`` (ids are bumped when results change).
 

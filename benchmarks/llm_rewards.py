@@ -101,8 +101,7 @@ def _component_times(env_id: str, n: int, repeats: int) -> dict[str, float]:
 def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
         seconds: float | None = None, repeats: int | None = None) -> list[dict[str, Any]]:
     """Measure every case and write the results; returns the rows."""
-    seconds = seconds if seconds is not None else (0.5 if quick else 2.0)
-    repeats = repeats if repeats is not None else (2 if quick else 3)
+    seconds, repeats = harness.preset_timing(quick, seconds, repeats)
     rows: list[dict[str, Any]] = []
     for env_id, n in (("rewardgym/DoorKey-8x8-v0", n_grid),
                       ("rewardgym/HalfCheetahBackward-v1", n_loco)):
@@ -112,21 +111,18 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
                                                            n_states=64),
                 "LLMRewardVector (Python fallback)": LLMRewardVector(
                     _native(env_id, n), program, n_states=64, use_numba=False)}
-        steppers = {label: harness.vector_stepper(env) for label, env in envs.items()}
-        summaries = harness.run_interleaved(steppers, seconds=seconds, repeats=repeats)
+        timed = {row["case"]: row for row in harness.overhead_rows(
+            {label: (env_id, env) for label, env in envs.items()}, seconds=seconds,
+            repeats=repeats)}
         parts = _component_times(env_id, n, 5 if quick else 20)
-        base = summaries["bare env"].us_per_call
-        numba_us = summaries["LLMRewardVector (numba)"].us_per_call
-        for label in envs:
-            us = summaries[label].us_per_call
-            rows.append({"env_id": env_id, "case": label, "n": n, "us_per_step": us,
-                         "overhead_pct": 100.0 * (us - base) / base,
-                         "speedup_vs_python": (summaries["LLMRewardVector (Python fallback)"]
-                                               .us_per_call - base) / max(numba_us - base, 1e-9)
+        python_over = timed["LLMRewardVector (Python fallback)"]["overhead_us"]
+        numba_over = timed["LLMRewardVector (numba)"]["overhead_us"]
+        for label, row in timed.items():
+            rows.append({"env_id": env_id, "case": label, "n": n,
+                         "us_per_step": row["us_per_step"], "overhead_pct": row["overhead_pct"],
+                         "speedup_vs_python": python_over / max(numba_over, 1e-9)
                          if label == "LLMRewardVector (numba)" else None,
                          **parts})
-        for env in envs.values():
-            env.close()
     harness.record(NAME, rows, out_dir)
     columns = [Column("env", "env_id"), Column("case", "case"), Column("n", "n", harness.fmt_int),
                Column("µs/step", "us_per_step", harness.fmt_float),

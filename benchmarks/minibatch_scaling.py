@@ -49,7 +49,7 @@ HOLDS = ("minibatches", "rollout")
 N_MINIBATCHES = 4
 N_STEPS = 128
 HELDOUT_MAP_SEED = 1_000_003  # a scenario bank training never sees (training: map_seed 0)
-EVAL_SEED = 10_000
+EVAL_SEED = 10_000  # the same as driving_eval.EVAL_SEED (kept importable from here)
 ENDINGS = ("collision", "red_light", "off_road", "off_route", "wrong_way", "blocked", "timeout")
 METRICS = ("ds", "rc", "success", *ENDINGS, "ds_train_routes", "train_wall_s",
            "train_steps_per_s")
@@ -117,33 +117,13 @@ def evaluate(policy: Policy, episodes: int, *, env_kwargs: dict[str, Any], num_e
     """DS, RC, success, return and each ending's rate over ``episodes`` seeded episodes.
 
     Each of ``num_envs`` native envs runs ``episodes / num_envs`` consecutive episodes from its
-    own seed, so every policy is judged on the same episodes.
+    own seed, so every policy is judged on the same episodes
+    (:func:`rewardgym.benchmarks.driving_eval.evaluate`).
     """
-    from rewardgym.envs.driving import RouteDriveVectorEnv
+    from rewardgym.benchmarks import driving_eval
 
-    per_env = max(1, episodes // num_envs)
-    envs = RouteDriveVectorEnv(num_envs, autoreset_mode="same_step", **env_kwargs)
-    obs, _ = envs.reset(seed=seed)
-    counts = np.zeros(num_envs, dtype=int)
-    returns = np.zeros(num_envs)
-    rows: list[dict[str, float]] = []
-    while counts.min() < per_env:
-        obs, rewards, terminated, truncated, infos = envs.step(policy(obs))
-        returns += rewards
-        final = infos.get("final_info", {})
-        for i in np.flatnonzero(terminated | truncated):
-            if counts[i] < per_env:
-                row = {"rc": float(final["route_completion"][i]),
-                       "ds": float(final["driving_score"][i]),
-                       "success": float(final["is_success"][i]), "return": float(returns[i])}
-                row |= {name: float(np.asarray(final[name][i]) > 0)
-                        for name in ENDINGS if name in final}
-                rows.append(row)
-            counts[i] += 1
-            returns[i] = 0.0
-    envs.close()
-    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} | {
-        "episodes": len(rows)}
+    return driving_eval.evaluate(policy, episodes, endings=ENDINGS, env_kwargs=env_kwargs,
+                                 num_envs=num_envs, seed=seed)
 
 
 def one_run(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:

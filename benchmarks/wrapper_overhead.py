@@ -160,22 +160,9 @@ def cases(n: int) -> dict[str, tuple[str, Any]]:
 def run(quick: bool, out_dir: str, *, n: int = 4096, seconds: float | None = None,
         repeats: int | None = None) -> list[dict[str, Any]]:
     """Measure every case and write the results; returns the rows."""
-    seconds = seconds if seconds is not None else (0.5 if quick else 2.0)
-    repeats = repeats if repeats is not None else (2 if quick else 3)
-    envs = cases(n)
-    steppers = {label: harness.vector_stepper(env) for label, (_, env) in envs.items()}
-    summaries = harness.run_interleaved(steppers, seconds=seconds, repeats=repeats)
-    rows: list[dict[str, Any]] = []
-    base_us: dict[str, float] = {}
-    for label, (group, _) in envs.items():
-        us = summaries[label].us_per_call
-        base_us.setdefault(group, us)
-        rows.append({"group": group, "case": label, "n": n, "us_per_step": us,
-                     "overhead_us": us - base_us[group],
-                     "overhead_pct": 100.0 * (us - base_us[group]) / base_us[group],
-                     "env_steps_per_s": summaries[label].wall_rate})
-    for _, env in envs.values():
-        env.close()
+    seconds, repeats = harness.preset_timing(quick, seconds, repeats)
+    rows = [{**row, "n": n} for row in harness.overhead_rows(cases(n), seconds=seconds,
+                                                            repeats=repeats)]
     harness.record(NAME, rows, out_dir)
     columns = [Column("group", "group"), Column("case", "case"), Column("n", "n", harness.fmt_int),
                Column("µs/step", "us_per_step", harness.fmt_float),
