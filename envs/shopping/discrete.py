@@ -173,6 +173,11 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         """The underlying text env (for oracles and analysis)."""
         return self.env.unwrapped
 
+    @property
+    def steps(self) -> int:
+        """Slots taken since the last reset (masked no-ops included, unlike the text env's)."""
+        return self._t
+
     # ---- gymnasium API ----
 
     def reset(self, *, seed: int | None = None,

@@ -277,6 +277,7 @@ class WebShopTextEnv(gym.Env):
         self._split = self.config.split
         self._state = PageState()
         self._visited: set[int] = set()
+        self._steps = 0
         self._nodes: list[Node] = []
         self._clickables: dict[str, Node] = {}
         self._prev_obs: deque[str] = deque(maxlen=self.config.num_prev_obs)
@@ -351,6 +352,16 @@ class WebShopTextEnv(gym.Env):
         """The current page's content, in document order."""
         return tuple(self._nodes)
 
+    @property
+    def steps(self) -> int:
+        """Steps taken since the last reset (no-ops included)."""
+        return self._steps
+
+    @property
+    def visited(self) -> frozenset[int]:
+        """Catalogue indices of the products opened this episode."""
+        return frozenset(self._visited)
+
     def goals(self, split: str) -> tuple[Goal, ...]:
         """The goals of ``split`` (``"train"``, ``"eval"`` or ``"test"``)."""
         if split not in SPLITS:
@@ -397,6 +408,7 @@ class WebShopTextEnv(gym.Env):
             idx = min(int(np.searchsorted(cum, draw, side="right")), len(goals) - 1)
         self._split, self._goal_idx, self._goal = split, idx, goals[idx]
         self._visited.clear()
+        self._steps = 0
         self._prev_obs.clear()
         self._prev_actions.clear()
         self._go(PageState())
@@ -415,6 +427,7 @@ class WebShopTextEnv(gym.Env):
                              f"'click[buy now]', got {type(action).__name__} {action!r:.80}")
         if self._goal is None:
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
+        self._steps += 1
         parsed = parse_action(action)
         reward, extra = 0.0, {}
         valid = parsed is not None and self._state.kind != "done"
