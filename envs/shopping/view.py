@@ -165,15 +165,17 @@ def _text_env(env: Any) -> WebShopTextEnv:
 def fill_row(env: Any, row: np.ndarray) -> None:
     """Write the features of one (possibly wrapped) shop into ``row`` (layout :data:`FEATURES`).
 
-    Raises:
-        gymnasium.error.ResetNeeded: before the first reset (there is no goal yet).
+    Before the first reset there is no goal and no page: the row is all zeros.
     """
     shop = _text_env(env)
-    goal = shop.goal
+    row[:] = 0.0
+    try:
+        goal = shop.goal
+    except gym.error.ResetNeeded:
+        return
     state = shop.page_state
     catalogue = shop.catalogue
     kind = state.kind
-    row[:] = 0.0
     row[INDEX["page_kind"]] = PAGE_KINDS.index(kind)
     row[INDEX["on_search"]] = kind == "search"
     row[INDEX["on_results"]] = kind == "results"

@@ -172,6 +172,48 @@ CARDS["rewardgym/AntLieDown-v1"] = TaskCard(
     success="torso_z < 0.4 m with up_z >= 0.9 for 20 consecutive steps (info['is_success']).")
 
 
+
+def _shop_slots() -> tuple[str, ...]:
+    """What each slot of WebShopDiscrete's default layout clicks (its live labels vary)."""
+    from rewardgym.envs.shopping.instruction import N_SEARCH
+    from rewardgym.envs.shopping.slots import N_PRODUCTS, NAV_LABELS, SlotEncoder
+
+    layout = SlotEncoder(bow_dim=1)  # the slot env's default option grid
+    search = tuple(f"search with candidate query {k + 1} built from the instruction "
+                   "(search page only)" for k in range(N_SEARCH))
+    nav = tuple(f"click the '{label}' button" for label in NAV_LABELS)
+    links = tuple(f"open product {k + 1} of the results page" for k in range(N_PRODUCTS))
+    options = tuple(f"choose value {v + 1} of option group {g + 1} on the item page"
+                    for g in range(layout.option_groups) for v in range(layout.option_values))
+    return search + nav + links + options
+
+
+SHOP_CARD_VERSION = 1
+"""Version of the shopping card's wording (bump on any change; it enters the card hash)."""
+
+CARDS["rewardgym/WebShopDiscrete-v1"] = TaskCard(
+    env_id="rewardgym/WebShopDiscrete-v1", family="shopping", title="WebShop (slot actions)",
+    description=("A web shop after WebShop (Yao et al., NeurIPS 2022): the agent reads an "
+                 "instruction (a product type, attributes such as 'dishwasher safe', options "
+                 "such as 'color: navy blue' and a price limit), searches a catalogue (10 "
+                 "results per page, at most 50), opens products, reads their detail pages, "
+                 "chooses options and buys one product. Actions are slots: a masked slot is a "
+                 "no-op that still costs a step."),
+    actions=_shop_slots(), dt=None,
+    termination=("The episode terminates when the agent clicks 'buy now' (on_done becomes 1) "
+                 "and is truncated after max_steps steps. The env's own reward is 0 on every "
+                 "step except the purchase, which pays WebShop's score."),
+    frames=("Prices are in US dollars; fractions and scores are in [0, 1]; counts are plain "
+            "numbers. Features about the product in view are 0 when no product is in view. "
+            "The features compare the product in view with the hidden goal (privileged: the "
+            "agent only sees the pages). WebShop's score of buying the product in view is "
+            "type_match * (attr_matches + option_matches + price_ok) / "
+            "(goal_attrs + goal_options + 1)."),
+    task=("Buy a product that fits the instruction: the right product type, every goal "
+          "attribute and option, within the budget, in few steps."),
+    success="purchase_score == 1 (WebShop's reward of the purchase is 1; info['is_success']).",
+    version=SHOP_CARD_VERSION)
+
 def card_for(env_id: str) -> TaskCard:
     """The card of a registered env id.
 

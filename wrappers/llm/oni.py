@@ -85,8 +85,69 @@ def locomotion_captioner(view: RewardView, heights: Sequence[float] = (0.3, 0.5,
     return caption
 
 
+
+def shopping_captioner(view: RewardView) -> Captioner:
+    """Captions of shopping page events: searches, products opened, options chosen, purchases.
+
+    Each caption names what happened and how it relates to the goal, in a few fixed phrasings
+    (so ONI's per-caption labels and counts stay meaningful): the search listing the wanted
+    product or not, the opened product being the wanted one, of the right type with the wanted
+    attributes, of the right type, or unrelated, an option chosen that the goal asks for or not,
+    and the purchase matching fully, partly or poorly.
+    """
+    i = {name: view[name].start for name in (
+        "on_search", "on_results", "on_item", "on_sub_page", "on_done", "results_page",
+        "goal_in_results", "is_goal_product", "type_match", "attr_match", "option_matches",
+        "options_chosen", "purchase_score")}
+
+    def caption(before: np.ndarray, after: np.ndarray) -> str:
+        def rose(name: str) -> bool:
+            return after[i[name]] > before[i[name]]
+
+        if rose("on_done"):
+            score = after[i["purchase_score"]]
+            if score >= 1.0:
+                return "bought a product that matches the goal"
+            return ("bought a product that partly matches the goal" if score >= 0.5
+                    else "bought a product that does not match the goal")
+        if after[i["on_results"]] and before[i["on_search"]]:
+            return ("searched and the results list the wanted product"
+                    if after[i["goal_in_results"]] else
+                    "searched and the results miss the wanted product")
+        if after[i["on_results"]] and before[i["on_results"]]:
+            if rose("results_page"):
+                return "went to the next results page"
+            if after[i["results_page"]] < before[i["results_page"]]:
+                return "went back a results page"
+        if after[i["on_item"]] and before[i["on_results"]]:
+            if after[i["is_goal_product"]]:
+                return "opened the wanted product"
+            if after[i["type_match"]] >= 1.0:
+                return ("opened a product of the wanted type with the wanted attributes"
+                        if after[i["attr_match"]] >= 1.0 else
+                        "opened a product of the wanted type")
+            return "opened an unrelated product"
+        if after[i["on_results"]] and (before[i["on_item"]] or before[i["on_sub_page"]]):
+            return "went back to the results"
+        if rose("on_sub_page"):
+            return "read a product detail page"
+        if after[i["on_item"]] and before[i["on_item"]]:
+            if rose("option_matches"):
+                return "chose an option the goal asks for"
+            if after[i["option_matches"]] < before[i["option_matches"]]:
+                return "replaced a wanted option with an unwanted one"
+            if rose("options_chosen"):
+                return "chose an option the goal does not ask for"
+        if rose("on_search"):
+            return "went back to search"
+        return ""
+
+    return caption
+
 def captioner_for(view: RewardView) -> Captioner:
     """The built-in captioner of a view's family."""
+    if view.family == "shopping":
+        return shopping_captioner(view)
     return grid_captioner(view) if view.family == "grid" else locomotion_captioner(view)
 
 

@@ -1,8 +1,9 @@
 """Reward views of the env families, as reward programs see them.
 
 A reward program reads features BY NAME from an env family's reward view (the locomotion view of
-``rewardgym.envs.locomotion.view``, the grid view of ``rewardgym.envs.grid.view``); this module
-gives the program checker and the wrappers one interface over them: the layout (names, fixed
+``rewardgym.envs.locomotion.view``, the grid view of ``rewardgym.envs.grid.view``, the shopping
+view of ``rewardgym.envs.shopping.view`` on the slot env, whose actions are slot indices); this
+module gives the program checker and the wrappers one interface over them: the layout (names, fixed
 indices, units, ``describe()``), the rows of a single or vector env, and the kind of action.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 
 
@@ -86,6 +88,8 @@ class RewardView:
         # The families' public batch views (a single env is a batch of one).
         if self.family == "locomotion":
             from rewardgym.envs.locomotion import features_batch
+        elif self.family == "shopping":
+            from rewardgym.envs.shopping.view import features_batch
         else:
             from rewardgym.envs.grid.view import features_batch
         return np.asarray(features_batch(env).values, dtype=np.float64)
@@ -97,6 +101,8 @@ class RewardView:
             from rewardgym.envs.locomotion import LocomotionEnv
 
             return LocomotionEnv(config=base.config)
+        if self.family == "shopping":
+            return _shop_copy(env)
         from rewardgym.envs.grid import GridEnv
 
         return GridEnv(config=base.config)
@@ -131,6 +137,48 @@ def view_of(env: Any) -> RewardView:
 
         return RewardView("locomotion", features_batch(env).layout, discrete_actions=False,
                           action_size=int(np.prod(space.shape)))
+    shop = _shop_view(env)
+    if shop is not None:
+        return shop
     raise ValueError(f"no reward view for {type(base).__name__}: LLM reward programs support "
-                     "the grid and locomotion families (rewardgym.envs.grid, "
-                     "rewardgym.envs.locomotion)")
+                     "the grid, locomotion and shopping families (rewardgym.envs.grid, "
+                     "rewardgym.envs.locomotion, rewardgym.envs.shopping)")
+
+
+def _shop_view(env: Any) -> RewardView | None:
+    """The shopping view of a slot env (single or vector), None for other families.
+
+    Raises:
+        ValueError: for the text shop, whose string actions a program cannot take.
+    """
+    from rewardgym.envs.shopping import WebShopDiscreteEnv, WebShopTextEnv
+    from rewardgym.envs.shopping.vector_env import WebShopDiscreteVectorEnv, WebShopTextVectorEnv
+
+    base = env.unwrapped
+    if isinstance(base, WebShopTextEnv | WebShopTextVectorEnv):
+        from rewardgym.envs.shopping.discrete import discrete_view
+
+        try:
+            discrete_view(env)  # a WebShopDiscrete wrapper over a text shop takes slots
+        except TypeError:
+            raise ValueError(f"no reward view for {type(base).__name__}: its actions are text, "
+                             "which a reward program cannot take; use the slot env "
+                             "rewardgym/WebShopDiscrete-v1 (actions are slot indices)") from None
+    elif not isinstance(base, WebShopDiscreteEnv | WebShopDiscreteVectorEnv):
+        return None
+    from rewardgym.envs.shopping.view import LAYOUT
+
+    return RewardView("shopping", LAYOUT, discrete_actions=True, action_size=1)
+
+
+def _shop_copy(env: Any) -> Any:
+    """A fresh copy of a (possibly wrapped) shop, or of a vector env's first shop, by pickling.
+
+    Pickling ships a generated shop's seeds, not its catalogue (``WebShopTextEnv.__getstate__``),
+    and keeps the wrappers, so the copy has the same time limit.
+    """
+    import pickle
+
+    base = env.unwrapped
+    one = base.envs[0] if isinstance(base, gym.vector.VectorEnv) else env
+    return pickle.loads(pickle.dumps(one))
