@@ -7,6 +7,7 @@ import pytest
 from rewardgym.cli import main
 from rewardgym.wrappers.distance import (
     DISPLAY_TOLERANCE,
+    epic_canonical,
     epic_distance,
     format_distance,
     pearson_distance,
@@ -155,6 +156,90 @@ def test_pearson_distance_is_stable_near_perfect_correlation():
         rho = np.corrcoef(x, y)[0, 1]
         assert pearson_distance(x, y) == pytest.approx(np.sqrt((1 - rho) / 2), abs=1e-12)
     assert pearson_distance(np.ones(5), np.arange(5.0)) == pytest.approx(0.5 ** 0.5)
+
+
+def test_pearson_distance_of_a_constant_side():
+    """Either side constant: 0 if both are, else the distance of uncorrelated vectors, 1/sqrt 2."""
+    small = 0.1 * np.arange(5.0)  # spread (norm 0.32) below 1: not mistaken for a constant
+    assert pearson_distance(small, np.ones(5)) == pytest.approx(0.5 ** 0.5, abs=1e-15)
+    assert pearson_distance(np.ones(5), small) == pytest.approx(0.5 ** 0.5, abs=1e-15)
+    assert pearson_distance(np.full(5, 3.0), np.ones(5)) == 0.0
+
+
+def test_epic_canonical_is_centred_and_drops_constants_and_shaping():
+    """``C(R)`` has mean 0 over uniform (s, a, s'), is 0 for a constant reward, for any γ, and
+    equal for R and any potential shaping of R (EPIC's Prop. 4.2)."""
+    rng = np.random.default_rng(3)
+    rewards = rng.normal(size=(4, 3, 4))
+    phi = rng.normal(size=4)
+    for gamma in (0.0, 0.5, 1.0):
+        shaped = rewards + gamma * phi[None, None, :] - phi[:, None, None]
+        canon = epic_canonical(rewards, gamma)
+        assert abs(canon.mean()) < 1e-14
+        np.testing.assert_allclose(epic_canonical(shaped, gamma), canon, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(epic_canonical(np.full((4, 3, 4), 2.5), gamma), 0.0,
+                                   rtol=0, atol=1e-15)
+
+
+def test_epic_accepts_gamma_one_and_starc_refuses_it():
+    """EPIC is defined for undiscounted episodic tasks; STARC's value solve needs γ < 1."""
+    rng = np.random.default_rng(4)
+    rewards = rng.normal(size=(4, 2, 4))
+    phi = rng.normal(size=4)
+    shaped = rewards + phi[None, None, :] - phi[:, None, None]
+    assert epic_distance(rewards, shaped, 1.0) < 1e-12
+    with pytest.raises(ValueError, match=r"gamma must be in \[0, 1\]"):
+        epic_distance(rewards, shaped, 1.5)
+    transitions = np.full((4, 2, 4), 0.25)
+    with pytest.raises(ValueError, match=r"gamma must be in \[0, 1\)"):
+        starc_distance(rewards, shaped, transitions, 1.0)
+
+
+def test_starc_refuses_transitions_of_another_shape():
+    rng = np.random.default_rng(5)
+    rewards = rng.normal(size=(3, 2, 3))
+    for shape in ((2, 2, 2), (3, 2, 4), (4, 2, 4)):
+        transitions = np.full(shape, 1.0 / shape[2])
+        with pytest.raises(ValueError, match="transitions have shape"):
+            starc_distance(rewards, rewards, transitions, 0.9)
+
+
+def test_starc_of_rewards_with_zero_canonical_form():
+    """A constant-free zero reward has canonical form 0: distance 0 to itself, 1/2 to others."""
+    rng = np.random.default_rng(6)
+    transitions = rng.random((3, 2, 3))
+    transitions /= transitions.sum(axis=2, keepdims=True)
+    zero = np.zeros((3, 2, 3))
+    other = rng.normal(size=(3, 2, 3))
+    assert starc_distance(zero, zero, transitions, 0.9) == 0.0
+    assert starc_distance(zero, other, transitions, 0.9) == pytest.approx(0.5, abs=1e-15)
+
+
+def test_sample_epic_equals_tabular_epic_on_exhaustive_samples():
+    """With every (s, a, s') in the batch and every (a, s') once as the samples (uniform laws),
+    the sample-based estimate is the tabular EPIC distance. States and actions are one-hot
+    rows, so a mis-tiled batch of samples fails loudly instead of reading the first column."""
+    rng = np.random.default_rng(7)
+    n_s, n_a = 4, 3
+    r1, r2 = rng.normal(size=(2, n_s, n_a, n_s))
+    eye_s, eye_a = np.eye(n_s, dtype=np.int64), np.eye(n_a, dtype=np.int64)
+    s, a, s2 = (x.ravel() for x in np.meshgrid(np.arange(n_s), np.arange(n_a), np.arange(n_s),
+                                               indexing="ij"))
+    batch = (eye_s[s], eye_a[a], eye_s[s2])
+    pa, ps = (x.ravel() for x in np.meshgrid(np.arange(n_a), np.arange(n_s), indexing="ij"))
+    samples = (eye_a[pa], eye_s[ps])
+
+    def lookup(table):
+        def reward(states, actions, next_states):
+            return table[states @ np.arange(n_s), actions @ np.arange(n_a),
+                         next_states @ np.arange(n_s)]
+        return reward
+
+    for gamma in (0.0, 0.9, 1.0):
+        expected = epic_distance(r1, r2, gamma)
+        assert expected > 0.1
+        assert sample_epic_distance(lookup(r1), lookup(r2), batch, samples, gamma) == \
+            pytest.approx(expected, abs=1e-12)
 
 
 def test_format_distance_hides_float_dust_only():
