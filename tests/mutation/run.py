@@ -22,6 +22,7 @@ leave a mutant in the source file: ``git diff`` shows it, ``git checkout FILE`` 
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -46,7 +47,12 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         ("shape_rewards", "PotentialShaping.step", "PotentialShaping.reset",
          "PotentialShapingVector.step", "PotentialShapingVector.reset", "_replace_rows",
          "PotentialShapingParallel.step", "shaped_reward_tensor"),
-        "tests/wrappers/test_potential.py tests/wrappers/test_distance.py",
+        "tests/wrappers/test_potential.py " + " ".join(
+            f"tests/wrappers/test_distance.py::test_{name}" for name in (
+                "noterm_shaping_is_caught_by_epic_on_door_key",
+                "non_potential_changes_are_at_positive_distance",
+                "shaping_leaves_optimal_policy_unchanged",
+                "potential_shaping_is_at_distance_zero")),
     ),
     "distance": (
         "wrappers/distance.py",
@@ -76,12 +82,38 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         # PPO and subprocess (async) runs cost most of the time and add no done/terminal check.
         "tests/agents/test_sb3_adapter.py -k 'not ppo_runs and not async'",
     ),
+    # Every grid mutant recompiles the family's kernels (~20 s), so only the lines of the step
+    # that set the reward, the episode-end flags and the step count are mutated; the lockstep
+    # test plays MiniGrid itself side by side and compares reward, terminated and truncated.
+    "grid_reward": (
+        "envs/grid/kernels.py",
+        (r"_transition@step_count\[i\] \+=|terminated = |success = |reward = |truncated = "
+         r"|== c\.GOAL|== c\.LAVA",),
+        "tests/envs/grid/test_minigrid_lockstep.py tests/envs/grid/test_grid_env.py "
+        "-k 'not parallel_kernel and not numba_threads'",
+    ),
+    # The static checker of LLM-written reward programs: what it lets through is exec'd later.
+    "llm_checker": (
+        "wrappers/llm/program.py",
+        # The allowlist of statements, expressions, names, attributes and calls; the loop-bound
+        # helpers are left out (the dry run's rlimits stop an unbounded loop in any case).
+        ("_Checker.module", "_Checker.statement", "_Checker.expr", "_Checker.constant",
+         "_Checker.name_ok", "_Checker.load_name", "_Checker.attribute", "_Checker.call",
+         "_Checker.expr_no_report"),
+        "tests/wrappers/llm/test_checker.py",
+    ),
 }
 
 
 def _ranges(module: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Line ranges (inclusive) of the named functions and methods."""
-    tree = ast.parse(module.read_text(encoding="utf-8"))
+    """Line ranges (inclusive) of the named functions and methods.
+
+    A name ``"function@REGEX"`` keeps only the function's lines that match ``REGEX`` (a kernel
+    whose every mutant costs a recompile is scoped to its reward and episode-end lines).
+    """
+    source = module.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    tree = ast.parse(source)
     found: dict[str, tuple[int, int]] = {}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef):
@@ -90,10 +122,22 @@ def _ranges(module: Path, names: tuple[str, ...]) -> list[tuple[int, int]]:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef):
                     found[f"{node.name}.{item.name}"] = (item.lineno, item.end_lineno)
-    missing = [n for n in names if n not in found]
+    wanted = [name.partition("@") for name in names]
+    missing = [name for name, _, _ in wanted if name not in found]
     if missing:
         raise SystemExit(f"tests/mutation/run.py: {module} has no {missing}")
-    return [found[n] for n in names]
+    ranges = []
+    for name, _, pattern in wanted:
+        lo, hi = found[name]
+        if not pattern:
+            ranges.append((lo, hi))
+            continue
+        matching = [n for n in range(lo, hi + 1) if re.search(pattern, lines[n - 1])]
+        if not matching:
+            raise SystemExit(f"tests/mutation/run.py: no line of {module}:{name} matches "
+                             f"{pattern!r}")
+        ranges += [(n, n) for n in matching]
+    return ranges
 
 
 def _config(key: str) -> Path:
