@@ -166,6 +166,19 @@ def test_pearson_distance_of_a_constant_side():
     assert pearson_distance(np.full(5, 3.0), np.ones(5)) == 0.0
 
 
+def test_pearson_distance_never_leaves_its_range():
+    """Opposite vectors are at distance 1, never above: the unit-vector formula can round to
+    1 + 2e-16 (some of these vectors do), and the distance is clamped to [0, 1]."""
+    rng = np.random.default_rng(0)
+    overshoots = 0
+    for _ in range(200):
+        x = rng.normal(size=int(rng.integers(2, 50)))
+        x_hat = (x - x.mean()) / np.linalg.norm(x - x.mean())
+        overshoots += 0.5 * np.linalg.norm(x_hat + x_hat) > 1.0
+        assert 0.0 <= pearson_distance(x, -x) <= 1.0
+    assert overshoots >= 1  # the clamp is exercised
+
+
 def test_epic_canonical_is_centred_and_drops_constants_and_shaping():
     """``C(R)`` has mean 0 over uniform (s, a, s'), is 0 for a constant reward, for any γ, and
     equal for R and any potential shaping of R (EPIC's Prop. 4.2)."""
