@@ -32,6 +32,20 @@ SESSIONS = ROOT / "tests" / "mutation" / "sessions"
 PY = sys.executable
 CR = str(Path(sys.executable).parent / "cosmic-ray")
 
+def _fast_first(test_file: str, slow: tuple[str, ...]) -> str:
+    """Every test function of ``test_file`` as node ids, the ``slow`` ones (names without
+    ``test_``) last; tests added to the file later are picked up (first) without editing here."""
+    tree = ast.parse((ROOT / test_file).read_text(encoding="utf-8"))
+    names = [node.name for node in tree.body
+             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+    last = [f"test_{name}" for name in slow]
+    missing = [name for name in last if name not in names]
+    if missing:
+        raise SystemExit(f"tests/mutation/run.py: {test_file} has no {missing}")
+    ordered = [name for name in names if name not in last] + last
+    return " ".join(f"{test_file}::{name}" for name in ordered)
+
+
 # key: (module path, functions/methods in scope ("Class.method" or "function"), test command)
 SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
     "infractions": (
@@ -59,11 +73,7 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         ("pearson_distance", "format_distance", "epic_canonical", "epic_distance",
          "val_canonical", "starc_distance", "sample_epic_distance"),
         # Fast unit tests first: with ``-x`` most mutants die in the first seconds.
-        " ".join(f"tests/wrappers/test_distance.py::test_{name}" for name in (
-            "metric_properties_on_random_rewards",
-            "pearson_distance_is_stable_near_perfect_correlation",
-            "format_distance_hides_float_dust_only",
-            "sample_based_epic_is_exactly_shaping_invariant",
+        _fast_first("tests/wrappers/test_distance.py", slow=(
             "noterm_shaping_is_caught_by_epic_on_door_key",
             "non_potential_changes_are_at_positive_distance",
             "shaping_leaves_optimal_policy_unchanged", "potential_shaping_is_at_distance_zero",
