@@ -277,6 +277,29 @@ def test_parallel_twin_shapes_each_agent_with_terminal_rules():
         PotentialShapingParallel(_Race(), "nope", gamma=0.5)
 
 
+class _LostSight(_Race):
+    """``slow`` is paid on step 2 but gets no observation (PettingZoo warns, but allows it)."""
+
+    def step(self, actions):
+        obs, rewards, term, trunc, infos = super().step(actions)
+        if self.t == 2:
+            del obs["slow"]
+        return obs, rewards, term, trunc, infos
+
+
+def test_parallel_twin_takes_potential_zero_without_an_observation():
+    env = PotentialShapingParallel(_LostSight(), _agent_potential, gamma=0.5, scale=2.0)
+    env.reset(seed=0)
+    env.step({"fast": 1, "slow": 1})  # slow at position 1: Φ = 1
+    _, _, term, trunc, infos = env.step({"fast": 1, "slow": 1})
+    assert not term["slow"]
+    assert not trunc["slow"]
+    # No observation, no potential: Φ(s') = 0, so the shaping is 2 * (0.5 * 0 - 1).
+    assert infos["slow"]["reward_terms"]["shaping"] == -2.0
+    _, _, _, _, infos = env.step({"fast": 1, "slow": 1})  # back in sight at position 3
+    assert infos["slow"]["reward_terms"]["shaping"] == 2.0 * (0.5 * 3.0 - 0.0)
+
+
 def test_parallel_twin_passes_pettingzoo_api_test():
     parallel_api_test(PotentialShapingParallel(_Race(), _agent_potential, gamma=0.9),
                       num_cycles=50)
