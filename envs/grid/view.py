@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from rewardgym.envs.grid import constants as c
-from rewardgym.envs.grid.potential import _bfs, _find, subgoal_distance
+from rewardgym.envs.grid.potential import _bfs, _find, _passable, subgoal_distance
 
 # (name, unit, meaning); every feature is one float.
 FEATURES: tuple[tuple[str, str, str], ...] = (
@@ -199,6 +199,307 @@ def compute_features(cells, agent, carrying, target, step_count, max_steps, out)
                                                  target[i, 1])
         row[STEP_COUNT] = step_count[i]
         row[MAX_STEPS] = max_steps
+
+
+# Targets of the cached distance fields, and the fields' two variants (objects block / not).
+_T_KEY, _T_DOOR, _T_GOAL = 0, 1, 2
+_NEVER = -2  # "no step seen": forces a rebuild on the first read
+
+
+@njit(cache=True)
+def _field(grid, tx, ty, adjacent, through_objects, field, queue):
+    """Moves from every cell to (next to) a target, by BFS from the target (-1: unreachable).
+
+    The reverse of :func:`~rewardgym.envs.grid.potential._bfs_once`: moves between passable
+    cells are symmetric, so the moves from a cell to the target equal the moves from the target
+    to the cell. Only passable cells get a value (the agent's own cell is handled by
+    :func:`_moves`, which the forward search never checks either).
+    """
+    w, h = grid.shape[0], grid.shape[1]
+    field[:, :] = -1
+    tail = 0
+    if tx < 0:
+        return
+    for x in range(w):
+        for y in range(h):
+            is_source = (abs(x - tx) + abs(y - ty) == 1) if adjacent else (x == tx and y == ty)
+            if is_source and _passable(grid[x, y, 0], grid[x, y, 1], through_objects):
+                field[x, y] = 0
+                queue[tail] = x * h + y
+                tail += 1
+    head = 0
+    while head < tail:
+        x, y = divmod(queue[head], h)
+        head += 1
+        for k in range(4):
+            nx, ny = x + c.DIR_DX[k], y + c.DIR_DY[k]
+            if nx < 0 or ny < 0 or nx >= w or ny >= h or field[nx, ny] >= 0:
+                continue
+            if not _passable(grid[nx, ny, 0], grid[nx, ny, 1], through_objects):
+                continue
+            field[nx, ny] = field[x, y] + 1
+            queue[tail] = nx * h + ny
+            tail += 1
+
+
+@njit(cache=True, inline="always")
+def _moves(field, ax, ay, tx, ty, adjacent):
+    """Moves from the agent's cell given a target's field (-1: unreachable).
+
+    0 on the target, else 1 + the best passable neighbour: exactly what the forward search from
+    the agent finds.
+    """
+    if tx < 0:
+        return -1
+    if (abs(ax - tx) + abs(ay - ty) == 1) if adjacent else (ax == tx and ay == ty):
+        return 0
+    w, h = field.shape[0], field.shape[1]
+    best = -1
+    for k in range(4):
+        nx, ny = ax + c.DIR_DX[k], ay + c.DIR_DY[k]
+        if 0 <= nx < w and 0 <= ny < h and field[nx, ny] >= 0 and (
+                best < 0 or field[nx, ny] + 1 < best):
+            best = field[nx, ny] + 1
+    return best
+
+
+@njit(cache=True, inline="always")
+def _both(fields, i, t, ax, ay, tx, ty, adjacent):
+    """:func:`_moves` with the forward search's fallback: objects block unless no way is left."""
+    moves = _moves(fields[i, t, 0], ax, ay, tx, ty, adjacent)
+    if moves < 0:
+        moves = _moves(fields[i, t, 1], ax, ay, tx, ty, adjacent)
+    return moves
+
+
+@njit(cache=True)
+def _rebuild(cells, carrying, i, grid, places, fields, need_key, need_door, need_goal, queue):
+    """Copy env ``i``'s grid, find its door, key and goal, rebuild the needed fields."""
+    g = cells[i]
+    w, h = g.shape[0], g.shape[1]
+    for x in range(w):
+        for y in range(h):
+            grid[i, x, y, 0] = g[x, y, 0]
+            grid[i, x, y, 1] = g[x, y, 2]
+    dx, dy = _find(g, c.DOOR, 0, 0, False, False)
+    if dx >= 0:
+        color = g[dx, dy, 1]
+        kx, ky = _find(g, c.KEY, color, 0, True, False)
+    else:
+        color = -1
+        kx, ky = _find(g, c.KEY, 0, 0, False, False)
+    gx, gy = _find(g, c.GOAL, 0, 0, False, False)
+    places[i, 0], places[i, 1], places[i, 2] = dx, dy, color
+    places[i, 3], places[i, 4], places[i, 5], places[i, 6] = kx, ky, gx, gy
+    for v in range(2):
+        if need_key:
+            _field(grid[i], kx, ky, True, v == 1, fields[i, _T_KEY, v], queue)
+        if need_door:
+            _field(grid[i], dx, dy, True, v == 1, fields[i, _T_DOOR, v], queue)
+        if need_goal:
+            _field(grid[i], gx, gy, False, v == 1, fields[i, _T_GOAL, v], queue)
+
+
+@njit(cache=True)
+def _same_grid(cells, grid, i):
+    g = cells[i]
+    for x in range(g.shape[0]):
+        for y in range(g.shape[1]):
+            if g[x, y, 0] != grid[i, x, y, 0] or g[x, y, 2] != grid[i, x, y, 1]:
+                return False
+    return True
+
+
+@njit(cache=True)
+def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_tracked,
+                  max_steps, need, last_step, grid, places, fields, queue, out):
+    """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
+
+    Grids change only at resets and in the cell in front of the agent (pick up, drop, toggle
+    leave the agent where it is), so after exactly one step (``step_count == last + 1``) the
+    cache stays valid unless that cell differs from the cached copy; with no step since the last
+    read the whole grid is compared; otherwise (a reset, or steps the reader did not see) the
+    env's fields are rebuilt. Distances come from BFS fields rooted at the key, door and goal,
+    so a step costs a few lookups per env instead of three or four searches.
+    ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a full search when needed.
+    """
+    n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
+    unreachable = float(w * h)
+    need_key, need_door, need_goal = need[DIST_KEY], need[DIST_DOOR], need[DIST_GOAL]
+    for i in range(n):
+        ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
+        fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
+        inside = 0 <= fx < w and 0 <= fy < h
+        s = step_count[i]
+        if s == last_step[i] + 1:
+            valid = not inside or (cells[i, fx, fy, 0] == grid[i, fx, fy, 0]
+                                   and cells[i, fx, fy, 2] == grid[i, fx, fy, 1])
+        elif s == last_step[i]:
+            valid = _same_grid(cells, grid, i)
+        else:
+            valid = False
+        if not valid:
+            _rebuild(cells, carrying, i, grid, places, fields, need_key, need_door, need_goal,
+                     queue)
+        last_step[i] = s
+        row = out[i]
+        dx, dy, color = places[i, 0], places[i, 1], places[i, 2]
+        kx, ky, gx, gy = places[i, 3], places[i, 4], places[i, 5], places[i, 6]
+        if dx >= 0:
+            has_key = carrying[i, 0] == c.KEY and carrying[i, 1] == color
+        else:
+            has_key = carrying[i, 0] == c.KEY
+        if need[AGENT_X]:
+            row[AGENT_X] = ax
+        if need[AGENT_Y]:
+            row[AGENT_Y] = ay
+        if need[AGENT_DIR]:
+            row[AGENT_DIR] = d
+        if need[FRONT_X]:
+            row[FRONT_X] = fx
+        if need[FRONT_Y]:
+            row[FRONT_Y] = fy
+        if need[FRONT_OBJECT]:
+            row[FRONT_OBJECT] = cells[i, fx, fy, 0] if inside else c.WALL
+        if need[CARRYING_KEY]:
+            row[CARRYING_KEY] = 1.0 if has_key else 0.0
+        if need[CARRYING_OBJECT]:
+            row[CARRYING_OBJECT] = carrying[i, 0]
+        if need[DOOR_X]:
+            row[DOOR_X] = dx
+        if need[DOOR_Y]:
+            row[DOOR_Y] = dy
+        if need[DOOR_OPEN]:
+            row[DOOR_OPEN] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.OPEN else 0.0
+        if need[DOOR_LOCKED]:
+            row[DOOR_LOCKED] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.LOCKED else 0.0
+        if need[KEY_X]:
+            row[KEY_X] = kx
+        if need[KEY_Y]:
+            row[KEY_Y] = ky
+        if need[GOAL_X]:
+            row[GOAL_X] = gx
+        if need[GOAL_Y]:
+            row[GOAL_Y] = gy
+        if need[AT_GOAL]:
+            row[AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
+        if need_key:
+            if has_key:
+                row[DIST_KEY] = 0.0
+            else:
+                row[DIST_KEY] = _distance(_both(fields, i, _T_KEY, ax, ay, kx, ky, True),
+                                          unreachable) if kx >= 0 else unreachable
+        if need_door:
+            row[DIST_DOOR] = _distance(_both(fields, i, _T_DOOR, ax, ay, dx, dy, True),
+                                       unreachable) if dx >= 0 else unreachable
+        if need_goal:
+            row[DIST_GOAL] = _distance(_both(fields, i, _T_GOAL, ax, ay, gx, gy, False),
+                                       unreachable) if gx >= 0 else unreachable
+        if need[SUBGOAL_DISTANCE]:
+            row[SUBGOAL_DISTANCE] = subgoal[i] if subgoal_tracked else subgoal_distance(
+                cells[i], ax, ay, carrying[i], target[i, 0], target[i, 1])
+        if need[STEP_COUNT]:
+            row[STEP_COUNT] = s
+        if need[MAX_STEPS]:
+            row[MAX_STEPS] = max_steps
+
+
+class GridViewReader:
+    """Feature rows of one grid env (single or vector), kept up to date cheaply step by step.
+
+    :func:`features_batch` searches the grid three or four times per env on every call; a
+    reader keeps BFS distance fields rooted at the key, door and goal per env and rebuilds them
+    only when the grid changed (see :func:`read_features`), and writes only the columns in
+    ``names`` (a reward program's features; the others stay NaN). Call :meth:`read` after every
+    ``reset`` and ``step`` of the env (a step the reader does not see is detected by the step
+    counter and costs a rebuild, never a stale distance).
+
+    Args:
+        env: a (possibly wrapped) ``GridEnv`` or ``GridVectorEnv``.
+        names: the features to compute (default: all).
+
+    Example:
+        >>> from rewardgym.envs.grid import GridVectorEnv
+        >>> envs = GridVectorEnv(3, layout="door_key", size=5)
+        >>> _ = envs.reset(seed=0)
+        >>> reader = GridViewReader(envs, ("dist_key", "carrying_key"))
+        >>> rows = reader.read()
+        >>> bool(np.allclose(rows[:, DIST_KEY], features_batch(envs).dist_key))
+        True
+        >>> bool(np.isnan(rows[:, AGENT_X]).all())  # not asked for
+        True
+    """
+
+    def __init__(self, env: Any, names: Any = None) -> None:
+        self.env = env
+        base = env.unwrapped
+        state = base._state
+        n, w, h = state.cells.shape[0], state.cells.shape[1], state.cells.shape[2]
+        self.need = np.zeros(SIZE, dtype=np.bool_)
+        for name in LAYOUT.names if names is None else names:
+            self.need[LAYOUT[name].start] = True
+        self.names = tuple(f.name for f in LAYOUT.features if self.need[f.start])
+        self._last = np.full(n, _NEVER, dtype=np.int64)
+        self._grid = np.zeros((n, w, h, 2), dtype=np.uint8)
+        self._places = np.full((n, 7), -1, dtype=np.int64)
+        self._fields = np.full((n, 3, 2, w, h), -1, dtype=np.int32)
+        self._queue = np.empty(w * h, dtype=np.int64)
+        self._tracked = bool(base.config.subgoal_distance_in_info)
+        self._max_steps = base.config.max_steps_resolved
+        self._snapshot: tuple[np.ndarray, ...] | None = None
+
+    def new_rows(self) -> np.ndarray:
+        """An ``(n, SIZE)`` buffer for :meth:`read` (NaN in the columns never written)."""
+        return np.full((self._last.shape[0], SIZE), np.nan)
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The rows of the env's current state, written into ``out`` (or a new buffer)."""
+        out = self.new_rows() if out is None else out
+        s = self.env.unwrapped._state
+        read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.subgoal,
+                      self._tracked, self._max_steps, self.need, self._last, self._grid,
+                      self._places, self._fields, self._queue, out)
+        return out
+
+
+    def before_step(self) -> None:
+        """Keep the state the next step starts from (``SAME_STEP`` only: see :meth:`final_rows`)."""
+        s = self.env.unwrapped._state
+        if self._snapshot is None:
+            self._snapshot = tuple(np.empty_like(a) for a in (s.cells, s.agent, s.carrying,
+                                                              s.target, s.step_count))
+        for dst, src in zip(self._snapshot, (s.cells, s.agent, s.carrying, s.target,
+                                             s.step_count), strict=True):
+            np.copyto(dst, src)
+
+    def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
+        """Rows of the states the ``done`` envs' episodes ended in (``SAME_STEP`` autoreset).
+
+        The env has already reset those envs, so each one's last transition is replayed from
+        the state kept by :meth:`before_step` (grid transitions draw no randomness, so the
+        replay ends exactly where the env did) and its full row is computed.
+        """
+        if self._snapshot is None:
+            raise RuntimeError("GridViewReader.final_rows: call before_step() before the step")
+        from rewardgym.envs.grid import kernels
+
+        base = self.env.unwrapped
+        cells, agent, carrying, target, step_count = self._snapshot
+        w, h = cells.shape[1], cells.shape[2]
+        scratch = kernels.new_state(1, w, h, base.config.agent_view_size)
+        row = np.empty((1, SIZE))
+        for i in np.flatnonzero(done):
+            scratch.cells[0] = cells[i]
+            scratch.agent[0] = agent[i]
+            scratch.carrying[0] = carrying[i]
+            scratch.target[0] = target[i]
+            scratch.step_count[0] = step_count[i]
+            kernels.transition(scratch, 0, base._params, int(actions[i]))
+            compute_features(scratch.cells, scratch.agent, scratch.carrying, scratch.target,
+                             scratch.step_count, self._max_steps, row)
+            out[i] = row[0]
+        return out
 
 
 def _rows(env: Any) -> np.ndarray:

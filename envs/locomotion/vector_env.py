@@ -147,6 +147,9 @@ class LocomotionVectorEnv(VectorEnv):
                 terms[name] = np.where(done, terms[name], 0.0)
             for key in ("is_success", "diverged"):
                 final_info[key] = final_info[key] & done
+            # The reward view of the states the episodes ended in (reward wrappers read it).
+            final_info["features"] = core.feat.copy()
+            final_info["_features"] = done.copy()
             core.reset_rows(done, self._rngs)
             self._elapsed[done] = 0
             infos = core.infos()

@@ -118,10 +118,10 @@ class TaskCard:
         return [{"role": "system", "content": system},
                 {"role": "user", "content": self.render(env, compact=compact)}]
 
-    def hash(self, env: gym.Env) -> str:
+    def hash(self, env: gym.Env, *, compact: bool = False) -> str:
         """SHA-256 of the rendered messages and the card version (goes into artefacts)."""
-        body = json.dumps({"version": self.version, "messages": self.messages(env)},
-                          sort_keys=True)
+        body = json.dumps({"version": self.version,
+                           "messages": self.messages(env, compact=compact)}, sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()
 
 

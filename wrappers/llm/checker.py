@@ -20,6 +20,7 @@ from rewardgym.wrappers.llm.program import (
     Limits,
     ProgramRejected,
     extract_code,
+    features_read,
     rewrite,
     source_hash,
     static_check,
@@ -48,6 +49,7 @@ class ValidationReport:
     source_hash: str
     program_hash: str | None = None
     terms: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
     issues: list[Issue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     term_stats: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -79,6 +81,7 @@ class ValidationReport:
         """A JSON-able dict (issues as dicts)."""
         out = asdict(self)
         out["terms"] = list(self.terms)
+        out["features"] = list(self.features)
         return out
 
     @classmethod
@@ -87,6 +90,7 @@ class ValidationReport:
         data = dict(data)
         data["issues"] = [Issue(**i) for i in data.get("issues", [])]
         data["terms"] = tuple(data.get("terms", ()))
+        data["features"] = tuple(data.get("features", ()))
         return cls(**data)
 
     def to_json(self) -> str:
@@ -138,6 +142,7 @@ def check_program(text: str, view: RewardView, states: States, *, limits: Limits
         report.issues = static.issues
         return CheckResult(report, source, None)
     report.terms = static.terms
+    report.features = features_read(static.tree, view)
     code = rewrite(static, view)
     report.program_hash = source_hash(code)
     k = len(static.terms)

@@ -634,6 +634,36 @@ def static_check(source: str, view: RewardView, limits: Limits | None = None) ->
     return result
 
 
+def features_read(tree: ast.Module, view: RewardView) -> tuple[str, ...]:
+    r"""The view features a checked program reads (``obs.x`` / ``next_obs.x``), in row order.
+
+    A bare ``obs`` or ``next_obs`` (the whole row, e.g. passed to a function) counts as
+    reading every feature, so a caller that computes only these features never feeds the
+    program a column it did not compute.
+
+    Example:
+        >>> from rewardgym.envs.grid import GridEnv
+        >>> from rewardgym.wrappers.llm.views import view_of
+        >>> view = view_of(GridEnv(layout="door_key", size=5))
+        >>> tree = ast.parse("def compute_reward(obs, action, next_obs):\n"
+        ...                  "    d = obs.dist_key - next_obs.dist_key\n    return d, {'d': d}")
+        >>> features_read(tree, view)
+        ('dist_key',)
+    """
+    named: set[str] = set()
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                node.value.id in ("obs", "next_obs") and node.attr in view:
+            named.add(node.attr)
+            inside.add(id(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in ("obs", "next_obs") and \
+                isinstance(node.ctx, ast.Load) and id(node) not in inside:
+            return view.names
+    return tuple(name for name in view.names if name in named)
+
+
 # -- rewrite to the specific (array) form -----------------------------------------------------
 
 class _Rewriter(ast.NodeTransformer):

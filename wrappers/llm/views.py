@@ -10,7 +10,7 @@ indices, units, ``describe()``), the rows of a single or vector env, and the kin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -94,6 +94,14 @@ class RewardView:
             from rewardgym.envs.grid.view import features_batch
         return np.asarray(features_batch(env).values, dtype=np.float64)
 
+    def reader(self, env: Any, names: Any = None) -> ViewReader:
+        """A :class:`ViewReader` of ``env`` that computes only the features in ``names``."""
+        if self.family == "grid":
+            from rewardgym.envs.grid.view import GridViewReader
+
+            return GridViewReader(env, names)
+        return _CopyReader(self, env)
+
     def single_env(self, env: Any) -> Any:
         """A fresh single env with ``env``'s configuration (for sampling validation states)."""
         base = env.unwrapped
@@ -113,6 +121,66 @@ class RewardView:
         if self.discrete_actions:
             return arr.reshape(n)
         return arr.reshape(n, self.action_size)
+
+
+class ViewReader(Protocol):
+    """Reads the feature rows of one env after each reset and step (wrappers own one each).
+
+    ``read(out)`` writes the ``(n, size)`` rows of the env's current state into ``out`` (or a
+    new buffer) and returns it; a reader may keep state between calls (the grid reader caches
+    distance fields) and may leave columns a program does not read as NaN.
+    """
+
+    def new_rows(self) -> np.ndarray:
+        """A buffer for :meth:`read`."""
+        ...
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The rows of the env's current state."""
+        ...
+
+    def before_step(self) -> None:
+        """Called before each step of a ``SAME_STEP`` env (what :meth:`final_rows` needs)."""
+        ...
+
+    def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
+        """Write into ``out[done]`` the rows of the states the finished episodes ended in."""
+        ...
+
+
+class _CopyReader:
+    """A reader for families whose env keeps the feature rows itself (locomotion): a copy."""
+
+    def __init__(self, view: RewardView, env: Any) -> None:
+        self.view = view
+        self.env = env
+        self._n = view.rows(env).shape[0]
+
+    def new_rows(self) -> np.ndarray:
+        return np.zeros((self._n, self.view.size))
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray:
+        rows = self.view.rows(self.env)
+        if out is None:
+            return rows
+        np.copyto(out, rows)
+        return out
+
+    def before_step(self) -> None:
+        pass
+
+    def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
+        # The locomotion vector env keeps the finished envs' feature rows in final_info.
+        final = infos.get("final_info", {})
+        if "features" not in final:
+            raise ValueError(f"{type(self.env.unwrapped).__name__}: SAME_STEP final_info has no "
+                             "'features' rows, so the last step of a finished episode cannot be "
+                             "paid; use NEXT_STEP autoreset")
+        rows = np.asarray(final["features"], dtype=np.float64)
+        out[done] = rows[done]
+        return out
 
 
 def view_of(env: Any) -> RewardView:

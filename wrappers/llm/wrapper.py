@@ -38,6 +38,7 @@ from rewardgym.wrappers.llm.program import (
 from rewardgym.wrappers.llm.runtime import CompiledProgram
 from rewardgym.wrappers.llm.sandbox import States
 from rewardgym.wrappers.llm.views import RewardView, view_of
+from rewardgym.wrappers.vector_infos import reset_rows
 
 MODES = ("replace", "add")
 
@@ -153,7 +154,10 @@ class LLMReward(gym.Wrapper, RecordConstructorArgs):
         self.mode = mode
         self.coef = float(coef)
         self.nonfinite_count = 0
-        self._rows = np.zeros((1, self.view.size))
+        # Only the features the program reads are computed (the others stay NaN).
+        self._reader = self.view.reader(env, self.program.report.features)
+        self._rows = self._reader.new_rows()
+        self._next = self._reader.new_rows()
         self._active = np.ones(1, dtype=np.bool_)
 
     @property
@@ -164,16 +168,16 @@ class LLMReward(gym.Wrapper, RecordConstructorArgs):
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         """Reset and remember the features of the first state."""
         obs, info = self.env.reset(**kwargs)
-        self._rows = self.view.rows(self.env)
+        self._reader.read(self._rows)
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Step, then pay the program on (features before, action, features after)."""
         obs, reward, terminated, truncated, info = self.env.step(action)
-        after = self.view.rows(self.env)
+        after = self._reader.read(self._next)
         totals, terms, bad = self.program.evaluate(self._rows, self.view.actions(action, 1), after,
                                                    self._active)
-        self._rows = after
+        self._rows, self._next = after, self._rows
         self.nonfinite_count += int(bad.sum())
         llm = self.coef * float(totals[0])
         info = dict(info)
@@ -194,10 +198,14 @@ class LLMReward(gym.Wrapper, RecordConstructorArgs):
 class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
     """:class:`LLMReward` for native vector envs: one compiled call pays every sub-env.
 
-    ``NEXT_STEP`` (the reset step of a finished env pays nothing) and ``DISABLED`` autoreset are
-    supported. ``SAME_STEP`` is refused: the finished episode's last state is gone by the time
-    the step returns, so wrap each sub-env in :class:`LLMReward` instead
-    (``gym.make_vec(id, n, vectorization_mode="sync", wrappers=[...])``).
+    All three autoreset modes are supported. ``NEXT_STEP``: the reset step of a finished env
+    pays nothing. ``SAME_STEP`` (what SB3 needs): the finishing step is paid on the state the
+    episode ended in (the grid view replays the last transition from the state before the step,
+    the locomotion env keeps the rows in ``final_info["features"]``), and that step's
+    ``base_reward``, ``reward_terms`` and ``llm_reward_nonfinite`` are also written into
+    ``infos["final_info"]`` (masked to the finished rows), where SAME_STEP consumers read them.
+    ``DISABLED``: resets come through ``reset(options={"reset_mask": ...})``. The reader
+    computes only the features the program reads (``report.features``).
 
     Example:
         >>> import gymnasium as gym, rewardgym
@@ -222,13 +230,7 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
                                        n_states=n_states, seed=seed, use_numba=use_numba)
         VectorWrapper.__init__(self, env)
         _check_args("LLMRewardVector", mode, coef, n_states)
-        autoreset = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
-        if autoreset == AutoresetMode.SAME_STEP:
-            raise ValueError("LLMRewardVector: SAME_STEP autoreset loses the last state of a "
-                             "finished episode before the reward can read it; use NEXT_STEP or "
-                             "DISABLED, or wrap each sub-env in LLMReward (make_vec(..., "
-                             "vectorization_mode='sync', wrappers=[...]))")
-        self.autoreset_mode = autoreset
+        self.autoreset_mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         self.view = view_of(env)
         self.program = _program("LLMRewardVector", program, env, self.view, n_states, seed,
                                 use_numba, limits)
@@ -236,7 +238,9 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         self.coef = float(coef)
         self.nonfinite_count = 0
         n = self.num_envs
-        self._rows = np.zeros((n, self.view.size))
+        self._reader = self.view.reader(env, self.program.report.features)
+        self._rows = self._reader.new_rows()
+        self._next = self._reader.new_rows()
         self._pending = np.zeros(n, dtype=np.bool_)
 
     @property
@@ -248,45 +252,66 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset (all envs, or those in ``options["reset_mask"]``) and remember their features."""
         obs, infos = self.env.reset(seed=seed, options=options)
-        rows = self.view.rows(self.env)
-        mask = np.ones(self.num_envs, dtype=np.bool_) if not options or \
-            "reset_mask" not in options else np.asarray(options["reset_mask"], dtype=np.bool_)
+        rows = self._reader.read(self._next)
+        mask = reset_rows(options, self.num_envs)
         self._rows[mask] = rows[mask]
         self._pending[mask] = False
         return obs, infos
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step every env and pay the program on the envs that did not just reset."""
+        same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        if same_step:
+            self._reader.before_step()
         obs, rewards, terminated, truncated, infos = self.env.step(actions)
         n = self.num_envs
-        after = self.view.rows(self.env)
-        active = ~self._pending
-        totals, terms, bad = self.program.evaluate(self._rows, self.view.actions(actions, n),
-                                                   after, active)
-        self._rows = after
+        after = self._reader.read(self._next)
+        acts = self.view.actions(actions, n)
+        done = np.asarray(terminated | truncated, dtype=np.bool_)
+        paid = after
+        if same_step and done.any():
+            paid = self._reader.final_rows(infos, acts, done, after.copy())
+        totals, terms, bad = self.program.evaluate(self._rows, acts, paid, ~self._pending)
+        self._rows, self._next = after, self._rows
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self._pending = np.asarray(terminated | truncated, dtype=np.bool_)
+            self._pending = done
         self.nonfinite_count += int(bad.sum())
         base = np.asarray(rewards, dtype=np.float64)
-        infos = dict(infos)
-        infos["base_reward"] = base
-        infos["_base_reward"] = np.ones(n, dtype=np.bool_)
         prefix = "llm_" if self.mode == "add" else ""
-        new_terms: dict[str, np.ndarray] = {}
-        for name, values in self.program.term_arrays(totals, terms, self.coef, prefix).items():
-            new_terms[name] = values
-            new_terms[f"_{name}"] = np.ones(n, dtype=np.bool_)
+        named = self.program.term_arrays(totals, terms, self.coef, prefix)
         llm = self.coef * totals
-        if self.mode == "add":
-            infos["reward_terms"] = {**infos.get("reward_terms", {}), **new_terms}
-            shaped = base + llm
-        else:
-            infos["reward_terms"] = new_terms
-            shaped = llm
-        infos["_reward_terms"] = np.ones(n, dtype=np.bool_)
-        infos["llm_reward_nonfinite"] = bad
-        infos["_llm_reward_nonfinite"] = np.ones(n, dtype=np.bool_)
+        shaped = base + llm if self.mode == "add" else llm
+        infos = _with_llm_terms(dict(infos), base, named, bad, self.mode, np.ones(n, np.bool_))
+        if same_step and done.any():
+            # The finished step's info lives in final_info under SAME_STEP: pay it there too.
+            final = dict(infos.get("final_info", {}))
+            infos["final_info"] = _with_llm_terms(final, base, named, bad, self.mode, done)
         return obs, shaped, terminated, truncated, infos
+
+
+def _with_llm_terms(infos: dict[str, Any], base: np.ndarray, named: dict[str, np.ndarray],
+                    bad: np.ndarray, mode: str, rows: np.ndarray) -> dict[str, Any]:
+    """``infos`` with ``base_reward``, the program's terms and ``llm_reward_nonfinite``.
+
+    Masks are ``rows``; values are 0 outside them.
+    """
+    def masked(values: np.ndarray) -> np.ndarray:
+        return values if rows.all() else np.where(rows, values, 0)
+
+    new_terms: dict[str, np.ndarray] = {}
+    for name, values in named.items():
+        new_terms[name] = masked(values)
+        new_terms[f"_{name}"] = rows.copy()
+    infos["base_reward"] = masked(base)
+    infos["_base_reward"] = rows.copy()
+    if mode == "add":
+        infos["reward_terms"] = {**infos.get("reward_terms", {}), **new_terms}
+    else:
+        infos["reward_terms"] = new_terms
+    infos["_reward_terms"] = rows.copy()
+    infos["llm_reward_nonfinite"] = masked(bad)
+    infos["_llm_reward_nonfinite"] = rows.copy()
+    return infos
 
 
 class LLMRewardParallel(BaseParallelWrapper):

@@ -2,9 +2,11 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
 
 from rewardgym.envs.grid import GridVectorEnv
-from rewardgym.envs.grid.view import LAYOUT, SIZE, features, features_batch
+from rewardgym.envs.grid.view import LAYOUT, SIZE, GridViewReader, features, features_batch
 
 
 def test_view_matches_env_state_along_a_rollout():
@@ -40,3 +42,55 @@ def test_batch_rows_equal_single_rows():
     assert batch.values.shape == (3, SIZE)
     for i, e in enumerate(singles):
         np.testing.assert_array_equal(batch.values[i], features(e).values)
+
+
+# Action weights that pick up, drop and toggle often, so grids change under the reader.
+_BUSY = np.array([0.15, 0.15, 0.3, 0.15, 0.1, 0.15, 0.0])
+
+
+@pytest.mark.parametrize(("env_id", "autoreset", "tracked"), [
+    ("DoorKey-6x6", AutoresetMode.NEXT_STEP, False),
+    ("DoorKey-6x6", AutoresetMode.SAME_STEP, True),
+    ("KeyCorridorS3R2", AutoresetMode.NEXT_STEP, True),
+    ("MultiRoom-N2-S4", AutoresetMode.SAME_STEP, False),
+    ("LavaGapS5", AutoresetMode.NEXT_STEP, False),
+])
+def test_reader_equals_full_search_every_step(env_id, autoreset, tracked):
+    # The cached fields give exactly the rows of the full BFS, through pickups, drops, toggles,
+    # resets of both autoreset modes, and sub-goal distances tracked by the env or not.
+    envs = gym.make_vec(f"rewardgym/{env_id}-v0", 8, vectorization_mode="vector_entry_point",
+                        autoreset_mode=autoreset, subgoal_distance_in_info=tracked,
+                        max_steps=60)
+    envs.reset(seed=1)
+    reader = GridViewReader(envs)
+    rng = np.random.default_rng(0)
+    rebuilt_grids = 0
+    for _ in range(300):
+        _, _, term, trunc, _ = envs.step(rng.choice(7, 8, p=_BUSY))
+        np.testing.assert_array_equal(reader.read(), features_batch(envs).values)
+        rebuilt_grids += int((term | trunc).sum())
+    assert rebuilt_grids > 8  # episodes ended (the reset path ran)
+
+
+def test_reader_skipped_steps_and_partial_resets_rebuild():
+    envs = GridVectorEnv(4, layout="door_key", size=6, autoreset_mode=AutoresetMode.DISABLED)
+    envs.reset(seed=2)
+    reader = GridViewReader(envs, ("dist_key", "dist_door", "dist_goal", "door_open"))
+    rng = np.random.default_rng(1)
+    cols = [LAYOUT[n].start for n in ("dist_key", "dist_door", "dist_goal", "door_open")]
+    for t in range(200):
+        envs.step(rng.choice(7, 4, p=_BUSY))
+        if t % 3 == 0:  # steps the reader does not see
+            continue
+        if t % 7 == 0:
+            envs.reset(options={"reset_mask": np.array([True, False, t % 2 == 0, False])})
+        np.testing.assert_array_equal(reader.read()[:, cols], features_batch(envs).values[:, cols])
+
+
+def test_reader_computes_only_what_is_asked():
+    envs = GridVectorEnv(2, layout="door_key", size=5)
+    envs.reset(seed=0)
+    rows = GridViewReader(envs, ("dist_goal",)).read()
+    assert np.isnan(np.delete(rows, LAYOUT["dist_goal"].start, axis=1)).all()
+    np.testing.assert_array_equal(rows[:, LAYOUT["dist_goal"].start],
+                                  features_batch(envs).dist_goal)
