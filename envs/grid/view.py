@@ -243,37 +243,39 @@ def _field(grid, tx, ty, adjacent, through_objects, field, queue):
 
 
 @njit(cache=True, inline="always")
-def _moves(field, ax, ay, tx, ty, adjacent):
+def _moves(fields, i, t, v, ax, ay, tx, ty, adjacent):
     """Moves from the agent's cell given a target's field (-1: unreachable).
 
     0 on the target, else 1 + the best passable neighbour: exactly what the forward search from
-    the agent finds.
+    the agent finds. Indexes ``fields[i, t, v, x, y]`` directly: a row view per call costs a
+    reference-count round trip (see ``kernels``' module docstring).
     """
-    if tx < 0:
-        return -1
     if (abs(ax - tx) + abs(ay - ty) == 1) if adjacent else (ax == tx and ay == ty):
         return 0
-    w, h = field.shape[0], field.shape[1]
+    w, h = fields.shape[3], fields.shape[4]
     best = -1
     for k in range(4):
         nx, ny = ax + c.DIR_DX[k], ay + c.DIR_DY[k]
-        if 0 <= nx < w and 0 <= ny < h and field[nx, ny] >= 0 and (
-                best < 0 or field[nx, ny] + 1 < best):
-            best = field[nx, ny] + 1
+        if 0 <= nx < w and 0 <= ny < h:
+            f = fields[i, t, v, nx, ny]
+            if f >= 0 and (best < 0 or f + 1 < best):
+                best = f + 1
     return best
 
 
 @njit(cache=True, inline="always")
-def _both(fields, i, t, ax, ay, tx, ty, adjacent):
+def _both(fields, i, t, ax, ay, tx, ty, adjacent, unreachable):
     """:func:`_moves` with the forward search's fallback: objects block unless no way is left."""
-    moves = _moves(fields[i, t, 0], ax, ay, tx, ty, adjacent)
+    if tx < 0:
+        return unreachable
+    moves = _moves(fields, i, t, 0, ax, ay, tx, ty, adjacent)
     if moves < 0:
-        moves = _moves(fields[i, t, 1], ax, ay, tx, ty, adjacent)
-    return moves
+        moves = _moves(fields, i, t, 1, ax, ay, tx, ty, adjacent)
+    return unreachable if moves < 0 else float(moves)
 
 
 @njit(cache=True)
-def _rebuild(cells, carrying, i, grid, places, fields, need_key, need_door, need_goal, queue):
+def _rebuild(cells, i, grid, places, fields, slots, queue):
     """Copy env ``i``'s grid, find its door, key and goal, rebuild the needed fields."""
     g = cells[i]
     w, h = g.shape[0], g.shape[1]
@@ -292,12 +294,12 @@ def _rebuild(cells, carrying, i, grid, places, fields, need_key, need_door, need
     places[i, 0], places[i, 1], places[i, 2] = dx, dy, color
     places[i, 3], places[i, 4], places[i, 5], places[i, 6] = kx, ky, gx, gy
     for v in range(2):
-        if need_key:
-            _field(grid[i], kx, ky, True, v == 1, fields[i, _T_KEY, v], queue)
-        if need_door:
-            _field(grid[i], dx, dy, True, v == 1, fields[i, _T_DOOR, v], queue)
-        if need_goal:
-            _field(grid[i], gx, gy, False, v == 1, fields[i, _T_GOAL, v], queue)
+        if slots[_T_KEY] >= 0:
+            _field(grid[i], kx, ky, True, v == 1, fields[i, slots[_T_KEY], v], queue)
+        if slots[_T_DOOR] >= 0:
+            _field(grid[i], dx, dy, True, v == 1, fields[i, slots[_T_DOOR], v], queue)
+        if slots[_T_GOAL] >= 0:
+            _field(grid[i], gx, gy, False, v == 1, fields[i, slots[_T_GOAL], v], queue)
 
 
 @njit(cache=True)
@@ -312,7 +314,7 @@ def _same_grid(cells, grid, i):
 
 @njit(cache=True)
 def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_tracked,
-                  max_steps, need, last_step, grid, places, fields, queue, out):
+                  max_steps, need, slots, last_step, grid, places, fields, queue, out):
     """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
 
     Grids change only at resets and in the cell in front of the agent (pick up, drop, toggle
@@ -326,6 +328,7 @@ def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_t
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
     unreachable = float(w * h)
     need_key, need_door, need_goal = need[DIST_KEY], need[DIST_DOOR], need[DIST_GOAL]
+    key_slot, door_slot, goal_slot = slots[_T_KEY], slots[_T_DOOR], slots[_T_GOAL]
     for i in range(n):
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
         fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
@@ -339,10 +342,8 @@ def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_t
         else:
             valid = False
         if not valid:
-            _rebuild(cells, carrying, i, grid, places, fields, need_key, need_door, need_goal,
-                     queue)
+            _rebuild(cells, i, grid, places, fields, slots, queue)
         last_step[i] = s
-        row = out[i]
         dx, dy, color = places[i, 0], places[i, 1], places[i, 2]
         kx, ky, gx, gy = places[i, 3], places[i, 4], places[i, 5], places[i, 6]
         if dx >= 0:
@@ -350,58 +351,53 @@ def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_t
         else:
             has_key = carrying[i, 0] == c.KEY
         if need[AGENT_X]:
-            row[AGENT_X] = ax
+            out[i, AGENT_X] = ax
         if need[AGENT_Y]:
-            row[AGENT_Y] = ay
+            out[i, AGENT_Y] = ay
         if need[AGENT_DIR]:
-            row[AGENT_DIR] = d
+            out[i, AGENT_DIR] = d
         if need[FRONT_X]:
-            row[FRONT_X] = fx
+            out[i, FRONT_X] = fx
         if need[FRONT_Y]:
-            row[FRONT_Y] = fy
+            out[i, FRONT_Y] = fy
         if need[FRONT_OBJECT]:
-            row[FRONT_OBJECT] = cells[i, fx, fy, 0] if inside else c.WALL
+            out[i, FRONT_OBJECT] = cells[i, fx, fy, 0] if inside else c.WALL
         if need[CARRYING_KEY]:
-            row[CARRYING_KEY] = 1.0 if has_key else 0.0
+            out[i, CARRYING_KEY] = 1.0 if has_key else 0.0
         if need[CARRYING_OBJECT]:
-            row[CARRYING_OBJECT] = carrying[i, 0]
+            out[i, CARRYING_OBJECT] = carrying[i, 0]
         if need[DOOR_X]:
-            row[DOOR_X] = dx
+            out[i, DOOR_X] = dx
         if need[DOOR_Y]:
-            row[DOOR_Y] = dy
+            out[i, DOOR_Y] = dy
         if need[DOOR_OPEN]:
-            row[DOOR_OPEN] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.OPEN else 0.0
+            out[i, DOOR_OPEN] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.OPEN else 0.0
         if need[DOOR_LOCKED]:
-            row[DOOR_LOCKED] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.LOCKED else 0.0
+            out[i, DOOR_LOCKED] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.LOCKED else 0.0
         if need[KEY_X]:
-            row[KEY_X] = kx
+            out[i, KEY_X] = kx
         if need[KEY_Y]:
-            row[KEY_Y] = ky
+            out[i, KEY_Y] = ky
         if need[GOAL_X]:
-            row[GOAL_X] = gx
+            out[i, GOAL_X] = gx
         if need[GOAL_Y]:
-            row[GOAL_Y] = gy
+            out[i, GOAL_Y] = gy
         if need[AT_GOAL]:
-            row[AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
+            out[i, AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
         if need_key:
-            if has_key:
-                row[DIST_KEY] = 0.0
-            else:
-                row[DIST_KEY] = _distance(_both(fields, i, _T_KEY, ax, ay, kx, ky, True),
-                                          unreachable) if kx >= 0 else unreachable
+            out[i, DIST_KEY] = 0.0 if has_key else _both(fields, i, key_slot, ax, ay, kx, ky,
+                                                          True, unreachable)
         if need_door:
-            row[DIST_DOOR] = _distance(_both(fields, i, _T_DOOR, ax, ay, dx, dy, True),
-                                       unreachable) if dx >= 0 else unreachable
+            out[i, DIST_DOOR] = _both(fields, i, door_slot, ax, ay, dx, dy, True, unreachable)
         if need_goal:
-            row[DIST_GOAL] = _distance(_both(fields, i, _T_GOAL, ax, ay, gx, gy, False),
-                                       unreachable) if gx >= 0 else unreachable
+            out[i, DIST_GOAL] = _both(fields, i, goal_slot, ax, ay, gx, gy, False, unreachable)
         if need[SUBGOAL_DISTANCE]:
-            row[SUBGOAL_DISTANCE] = subgoal[i] if subgoal_tracked else subgoal_distance(
+            out[i, SUBGOAL_DISTANCE] = subgoal[i] if subgoal_tracked else subgoal_distance(
                 cells[i], ax, ay, carrying[i], target[i, 0], target[i, 1])
         if need[STEP_COUNT]:
-            row[STEP_COUNT] = s
+            out[i, STEP_COUNT] = s
         if need[MAX_STEPS]:
-            row[MAX_STEPS] = max_steps
+            out[i, MAX_STEPS] = max_steps
 
 
 class GridViewReader:
@@ -442,7 +438,13 @@ class GridViewReader:
         self._last = np.full(n, _NEVER, dtype=np.int64)
         self._grid = np.zeros((n, w, h, 2), dtype=np.uint8)
         self._places = np.full((n, 7), -1, dtype=np.int64)
-        self._fields = np.full((n, 3, 2, w, h), -1, dtype=np.int32)
+        # One int16 field pair per target the program needs (memory traffic is the cost here).
+        self._slots = np.full(3, -1, dtype=np.int64)
+        for t, name in ((_T_KEY, "dist_key"), (_T_DOOR, "dist_door"), (_T_GOAL, "dist_goal")):
+            if self.need[LAYOUT[name].start]:
+                self._slots[t] = int(self._slots.max()) + 1
+        self._fields = np.full((n, max(int(self._slots.max()) + 1, 1), 2, w, h), -1,
+                               dtype=np.int16)
         self._queue = np.empty(w * h, dtype=np.int64)
         self._tracked = bool(base.config.subgoal_distance_in_info)
         self._max_steps = base.config.max_steps_resolved
@@ -457,7 +459,8 @@ class GridViewReader:
         out = self.new_rows() if out is None else out
         s = self.env.unwrapped._state
         read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.subgoal,
-                      self._tracked, self._max_steps, self.need, self._last, self._grid,
+                      self._tracked, self._max_steps, self.need, self._slots, self._last,
+                      self._grid,
                       self._places, self._fields, self._queue, out)
         return out
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from rewardgym.wrappers.llm.program import facades, source_hash
 
@@ -55,6 +56,26 @@ def reward_batch(obs, actions, next_obs, active, totals, terms):
                 terms[i, j] = 0.0
 '''
 _LOCK = threading.Lock()
+
+
+@njit(cache=True)
+def guard_rows(totals: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """Zero every row whose total or a term is not finite; True where that happened.
+
+    One pass in place (the wrappers' NaN/inf guard; ``np.isfinite`` on both arrays costs two
+    passes and three temporaries per step).
+    """
+    bad = np.zeros(totals.shape[0], dtype=np.bool_)
+    for i in range(totals.shape[0]):
+        ok = np.isfinite(totals[i])
+        for j in range(terms.shape[1]):
+            ok = ok and np.isfinite(terms[i, j])
+        if not ok:
+            bad[i] = True
+            totals[i] = 0.0
+            for j in range(terms.shape[1]):
+                terms[i, j] = 0.0
+    return bad
 
 
 def cache_dir() -> Path:

@@ -35,7 +35,7 @@ from rewardgym.wrappers.llm.program import (
     source_hash,
     static_check,
 )
-from rewardgym.wrappers.llm.runtime import CompiledProgram
+from rewardgym.wrappers.llm.runtime import CompiledProgram, guard_rows
 from rewardgym.wrappers.llm.sandbox import States
 from rewardgym.wrappers.llm.views import RewardView, view_of
 from rewardgym.wrappers.vector_infos import reset_rows
@@ -86,11 +86,7 @@ class _Program:
     def evaluate(self, before: np.ndarray, actions: np.ndarray, after: np.ndarray,
                  active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         totals, terms = self.compiled(before, actions, after, active)
-        bad = ~(np.isfinite(totals) & np.isfinite(terms).all(axis=1))
-        if bad.any():
-            totals[bad] = 0.0
-            terms[bad] = 0.0
-        return totals, terms, bad
+        return totals, terms, guard_rows(totals, terms)
 
     def term_arrays(self, totals: np.ndarray, terms: np.ndarray, coef: float,
                     prefix: str) -> dict[str, np.ndarray]:

@@ -130,13 +130,87 @@ def test_vector_equals_single_envs(use_numba):
             i2["_reward_terms"], i2["reward_terms"]["key"], 0.0), atol=1e-12)
 
 
-def test_vector_refuses_same_step():
-    envs = gym.make_vec(ENV, 2, vectorization_mode="vector_entry_point",
+# Pays the step counter: a SAME_STEP env has already reset (step_count 0) when the step returns,
+# so only the state the episode ended in gives the right value on the finishing step.
+ENDING = '''
+def compute_reward(obs, action, next_obs):
+    key = 0.1 * (obs.dist_key - next_obs.dist_key)
+    late = 0.01 * next_obs.step_count
+    goal = 1.0 if next_obs.at_goal > 0.5 else 0.0
+    return key + late + goal, {"key": key, "late": late, "goal": goal}
+'''
+
+
+@pytest.mark.parametrize("mode", ["replace", "add"])
+def test_vector_same_step_equals_single_envs_through_episode_ends(mode):
+    n = 4
+    envs = gym.make_vec(ENV, n, vectorization_mode="vector_entry_point", max_steps=12,
                         autoreset_mode=AutoresetMode.SAME_STEP)
-    with pytest.raises(ValueError, match="SAME_STEP"):
-        LLMRewardVector(envs, PROGRAM)
+    envs = LLMRewardVector(envs, ENDING, n_states=32, mode=mode)
+    assert envs.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    sync = gym.make_vec(ENV, n, vectorization_mode="sync",
+                        vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+                        wrappers=[lambda e: LLMReward(e, ENDING, n_states=32, mode=mode)],
+                        max_steps=12)
+    envs.reset(seed=5)
+    sync.reset(seed=5)
+    rng = np.random.default_rng(3)
+    ends = 0
+    for _ in range(60):
+        a = rng.integers(0, 7, n)
+        _, r1, t1, u1, i1 = envs.step(a)
+        _, r2, t2, u2, i2 = sync.step(a)
+        np.testing.assert_array_equal(t1, t2)
+        np.testing.assert_array_equal(u1, u2)
+        np.testing.assert_allclose(r1, r2, rtol=1e-12, atol=1e-12)
+        done = t1 | u1
+        live = ~done
+        name = "llm_late" if mode == "add" else "late"
+        if live.any():
+            np.testing.assert_allclose(i1["reward_terms"][name][live],
+                                       i2["reward_terms"][name][live], atol=1e-12)
+        if done.any():
+            ends += int(done.sum())
+            f1, f2 = i1["final_info"], i2["final_info"]
+            for term in f2["reward_terms"]:
+                if term.startswith("_"):
+                    continue
+                np.testing.assert_allclose(f1["reward_terms"][term][done],
+                                           f2["reward_terms"][term][done], atol=1e-12)
+            np.testing.assert_array_equal(f1["base_reward"][done], f2["base_reward"][done])
+            np.testing.assert_array_equal(f1["_reward_terms"], done)
+            # The finishing step paid the episode's last step count, not the reset's 0.
+            late = f1["reward_terms"][name][done]
+            np.testing.assert_allclose(late, 0.12)
+    assert ends >= 2 * n
 
 
+@pytest.mark.slow
+def test_vector_same_step_locomotion_pays_final_features():
+    program = '''
+def compute_reward(obs, action, next_obs):
+    x = next_obs.torso_x
+    return x, {"x": x}
+'''
+    env_id = "rewardgym/HalfCheetahBackward-v0"
+    envs = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point",
+                        autoreset_mode=AutoresetMode.SAME_STEP, max_episode_steps=5)
+    envs = LLMRewardVector(envs, program, n_states=16)
+    sync = gym.make_vec(env_id, 2, vectorization_mode="sync", max_episode_steps=5,
+                        vector_kwargs={"autoreset_mode": AutoresetMode.SAME_STEP},
+                        wrappers=[lambda e: LLMReward(e, program, n_states=16)])
+    envs.reset(seed=1)
+    sync.reset(seed=1)
+    rng = np.random.default_rng(0)
+    for t in range(11):
+        a = rng.uniform(-1, 1, (2, 6))
+        _, r1, _, u1, i1 = envs.step(a)
+        _, r2, _, u2, _ = sync.step(a)
+        np.testing.assert_array_equal(u1, u2)
+        np.testing.assert_allclose(r1, r2, rtol=1e-9, atol=1e-12)
+        assert u1.all() == (t % 5 == 4)
+        if u1.all():
+            np.testing.assert_array_equal(i1["final_info"]["_features"], [True, True])
 class _Layout:
     class F:
         def __init__(self, name, start):
