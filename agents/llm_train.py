@@ -2,8 +2,9 @@
 
 ``train_candidate(config, run_dir) -> dict`` follows the sweep runner's contract
 (:mod:`rewardgym.benchmarks.sweep`), so refine rounds can run through it. The env pays the
-program (:class:`~rewardgym.wrappers.llm.LLMReward`, ``replace`` mode) in every sub-env of a
-same-step sync vector env; a recorder outside it logs each training episode: the per-term totals,
+program (:class:`~rewardgym.wrappers.llm.LLMRewardVector`, ``replace`` mode) on a native
+``SAME_STEP`` vector env, one compiled call for every sub-env, and a recorder outside it logs
+each training episode (the finishing step read from ``final_info``): the per-term totals,
 the env's own return, the length, whether the env's success predicate held, and the final
 feature row. The result carries what Eureka's reflection and Auto MC-Reward's trajectory analysis
 need: each series in ten chunks of training, the success rate of a deterministic evaluation on
@@ -14,50 +15,79 @@ episodes ended.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, SupportsFloat
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import VectorEnv, VectorWrapper
 from stable_baselines3 import PPO
 
-from rewardgym.agents.sb3_adapter import VectorEnvToSB3
-from rewardgym.wrappers.llm import LLMReward, view_of
-from rewardgym.wrappers.potential import PotentialShaping
+from rewardgym.agents.sb3_adapter import make_sb3_vec_env
+from rewardgym.wrappers.llm import LLMRewardVector, view_of
+from rewardgym.wrappers.potential import PotentialShapingVector
 
 
-class _Recorder(gym.Wrapper):
-    """Log each episode's term totals, base return, length, success and final features."""
+class _Recorder(VectorWrapper):
+    """Log each finished episode: term totals, base return, length, success, final features.
 
-    def __init__(self, env: gym.Env, log: list[dict[str, Any]]) -> None:
+    A vector wrapper over a ``SAME_STEP`` vector env: the finishing step's terms and success are
+    read from ``infos["final_info"]`` and the final features from the view reader's replay of
+    the last transition (:meth:`ViewReader.final_rows`).
+    """
+
+    def __init__(self, env: VectorEnv, log: list[dict[str, Any]]) -> None:
         super().__init__(env)
         self.log = log
         self.view = view_of(env)
-        self._reset_episode()
-
-    def _reset_episode(self) -> None:
-        self._terms: dict[str, float] = {}
-        self._base = 0.0
-        self._length = 0
-        self._success = False
+        self._reader = self.view.reader(env)
+        self._rows = self._reader.new_rows()
+        n = self.num_envs
+        self._terms: list[dict[str, float]] = [{} for _ in range(n)]
+        self._base = np.zeros(n)
+        self._length = np.zeros(n, dtype=np.int64)
+        self._success = np.zeros(n, dtype=np.bool_)
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        self._reset_episode()
+        self._terms = [{} for _ in range(self.num_envs)]
+        self._base[:] = 0.0
+        self._length[:] = 0
+        self._success[:] = False
         return self.env.reset(**kwargs)
 
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        for name, value in info.get("reward_terms", {}).items():
-            self._terms[name] = self._terms.get(name, 0.0) + float(value)
-        self._base += float(info.get("base_reward", reward))
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        self._reader.before_step()
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        done = np.asarray(terminated | truncated, dtype=np.bool_)
+        final = infos.get("final_info", {}) if done.any() else {}
+        for source, rows in ((infos, ~done), (final, done)):
+            if not rows.any():
+                continue
+            terms = source.get("reward_terms", {})
+            for name, values in terms.items():
+                if name.startswith("_"):
+                    continue
+                mask = rows & np.asarray(terms.get(f"_{name}", rows), dtype=np.bool_)
+                for i in np.flatnonzero(mask):
+                    self._terms[i][name] = self._terms[i].get(name, 0.0) + float(values[i])
+            base = np.asarray(source.get("base_reward", rewards), dtype=np.float64)
+            self._base[rows] += base[rows]
+            if "is_success" in source:
+                self._success[rows] |= np.asarray(source["is_success"], dtype=np.bool_)[rows]
         self._length += 1
-        self._success |= bool(info.get("is_success", False))
-        if terminated or truncated:
-            self.log.append({"terms": dict(self._terms), "base_return": self._base,
-                             "length": self._length, "success": self._success,
-                             "final": self.view.rows(self.env)[0].tolist()})
-        return obs, reward, terminated, truncated, info
+        if done.any():
+            rows = self._reader.read(self._rows)
+            rows = self._reader.final_rows(infos, self.view.actions(actions, self.num_envs), done,
+                                           rows)
+            for i in np.flatnonzero(done):
+                self.log.append({"terms": self._terms[i], "base_return": float(self._base[i]),
+                                 "length": int(self._length[i]),
+                                 "success": bool(self._success[i]), "final": rows[i].tolist()})
+                self._terms[i] = {}
+            self._base[done] = 0.0
+            self._length[done] = 0
+            self._success[done] = False
+        return obs, rewards, terminated, truncated, infos
 
 
 def _chunks(values: list[float], points: int = 10) -> list[float]:
@@ -113,7 +143,7 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     default ``reward="program"``), or ``reward="sparse"`` (locomotion ``reward_mode="sparse"``,
     the grid's own success reward) or ``reward="expert"`` (locomotion's dense reference reward,
     sub-goal potential shaping on grids); optional ``n_envs`` (4), ``eval_episodes`` (10),
-    ``n_steps`` (128).
+    ``n_steps`` (128), ``env_kwargs`` (for training and evaluation envs).
     """
     env_id = config["env_id"]
     reward = config.get("reward", "program")
@@ -130,24 +160,25 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     log: list[dict[str, Any]] = []
     view = view_of(gym.make(env_id))
     # Grid policies read the flat view (one-hot heading included): an MLP, not a CNN on 7x7.
-    kwargs = {"obs_mode": "flat"} if view.family == "grid" else {}
+    kwargs: dict[str, Any] = {"obs_mode": "flat"} if view.family == "grid" else {}
+    kwargs.update(config.get("env_kwargs") or {})
+    eval_kwargs = dict(kwargs)
 
-    def make() -> gym.Env:
+    def pay(env: VectorEnv) -> VectorEnv:
+        # The batched wrappers pay every sub-env in one call (SAME_STEP: what SB3 needs).
         if reward == "program":
-            env = LLMReward(gym.make(env_id, **kwargs), program, n_states=64, seed=seed)
-        elif reward == "sparse":
-            env = gym.make(env_id, **kwargs) if view.family == "grid" else \
-                gym.make(env_id, reward_mode="sparse")
-        elif view.family == "grid":
-            env = PotentialShaping(gym.make(env_id, subgoal_distance_in_info=True, **kwargs),
-                                   "grid_subgoal_distance", gamma=0.99)
-        else:
-            env = gym.make(env_id)
-        return _Recorder(env, log)
+            return LLMRewardVector(env, program, n_states=64, seed=seed)
+        if reward == "expert" and view.family == "grid":
+            return PotentialShapingVector(env, "grid_subgoal_distance", gamma=0.99)
+        return env
 
-    venv = VectorEnvToSB3(SyncVectorEnv([make] * n_envs,
-                                        autoreset_mode=AutoresetMode.SAME_STEP))
-    venv.seed(seed)
+    if reward == "sparse" and view.family != "grid":
+        kwargs["reward_mode"] = "sparse"
+    if reward == "expert" and view.family == "grid":
+        kwargs["subgoal_distance_in_info"] = True
+    venv = make_sb3_vec_env(env_id, n_envs, seed=seed, env_kwargs=kwargs,
+                            vectorization_mode="vector_entry_point",
+                            vector_wrappers=[pay, lambda e: _Recorder(e, log)])
     policy = "MultiInputPolicy" if isinstance(venv.observation_space, gym.spaces.Dict) \
         else "MlpPolicy"
     model = PPO(policy, venv, n_steps=int(config.get("n_steps", 128)), batch_size=128,
@@ -157,7 +188,7 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     venv.close()
     success_rate, base_return = evaluate_success(env_id, model,
                                                  int(config.get("eval_episodes", 10)), seed,
-                                                 kwargs)
+                                                 eval_kwargs)
     names = sorted({n for e in log for n in e["terms"]})
     # One name per row entry; vector entries are left out of the summary (None).
     scalar_names = tuple(n for f in view.features
