@@ -16,7 +16,6 @@ the target is absent or unreachable, ``0`` for the key once it is carried.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from numba import njit
 
 from rewardgym.envs.grid import constants as c
 from rewardgym.envs.grid.potential import _bfs, _find, _passable, subgoal_distance
+from rewardgym.envs.native.view import Feature, FeatureRows, ViewLayout
 
 # (name, unit, meaning); every feature is one float.
 FEATURES: tuple[tuple[str, str, str], ...] = (
@@ -58,20 +58,10 @@ SIZE = len(FEATURES)
  DIST_DOOR, DIST_GOAL, SUBGOAL_DISTANCE, STEP_COUNT, MAX_STEPS) = range(SIZE)
 
 
-@dataclass(frozen=True)
-class Feature:
-    """One named entry of the feature row (every grid feature is a scalar)."""
-
-    name: str
-    start: int
-    size: int
-    unit: str
-    doc: str
-    labels: tuple[str, ...] = ()
-
-
-class GridFeatureLayout:
+class GridFeatureLayout(ViewLayout):
     """Names, units and fixed indices of the grid feature row (one layout for every grid).
+
+    The grid's :class:`~rewardgym.envs.native.view.ViewLayout`: every feature is one float.
 
     Example:
         >>> layout = GridFeatureLayout()
@@ -80,34 +70,14 @@ class GridFeatureLayout:
     """
 
     def __init__(self) -> None:
-        self.features: tuple[Feature, ...] = tuple(
-            Feature(name, i, 1, unit, doc) for i, (name, unit, doc) in enumerate(FEATURES))
-        self.size = SIZE
-        self._by_name = {f.name: f for f in self.features}
-
-    def __getitem__(self, name: str) -> Feature:
-        """The :class:`Feature` called ``name`` (KeyError listing the names otherwise)."""
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"no feature {name!r}; features: {list(self._by_name)}") from None
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Feature names in row order."""
-        return tuple(f.name for f in self.features)
-
-    def describe(self) -> str:
-        """A markdown table of the features (for documentation and reward-writing prompts)."""
-        lines = ["| feature | index | unit | meaning |", "|---|---|---|---|"]
-        lines += [f"| {f.name} | {f.start} | {f.unit} | {f.doc} |" for f in self.features]
-        return "\n".join(lines)
+        super().__init__(Feature(name, i, 1, unit, doc)
+                         for i, (name, unit, doc) in enumerate(FEATURES))
 
 
 LAYOUT = GridFeatureLayout()
 
 
-class GridFeatureView:
+class GridFeatureView(FeatureRows):
     """Named access to grid feature rows: ``view.dist_key`` is a float (one row) or an array.
 
     Example:
@@ -116,20 +86,8 @@ class GridFeatureView:
         (1.0, 22.0)
     """
 
-    def __init__(self, values: np.ndarray, layout: GridFeatureLayout = LAYOUT) -> None:
-        self.values = values
-        self.layout = layout
-
-    def __getattr__(self, name: str) -> Any:
-        """The feature ``name``: a float for a single row, an array ``(n,)`` for a batch."""
-        if name in ("values", "layout"):
-            raise AttributeError(name)
-        value = self.values[..., self.layout[name].start]
-        return float(value) if value.ndim == 0 else value
-
-    def as_dict(self) -> dict[str, Any]:
-        """Every feature by name."""
-        return {name: getattr(self, name) for name in self.layout.names}
+    def __init__(self, values: np.ndarray, layout: ViewLayout = LAYOUT) -> None:
+        super().__init__(values, layout)
 
 
 @njit(cache=True)
