@@ -192,7 +192,7 @@ def compute_reward(obs, action, next_obs):
     x = next_obs.torso_x
     return x, {"x": x}
 '''
-    env_id = "rewardgym/HalfCheetahBackward-v0"
+    env_id = "rewardgym/HalfCheetahBackward-v1"
     envs = gym.make_vec(env_id, 2, vectorization_mode="vector_entry_point",
                         autoreset_mode=AutoresetMode.SAME_STEP, max_episode_steps=5)
     envs = LLMRewardVector(envs, program, n_states=16)
