@@ -14,7 +14,13 @@ from rewardgym.wrappers.llm.checker import (
     check_program,
     sample_states,
 )
-from rewardgym.wrappers.llm.oni import AnnotationService, NgramClassifier, ONIReward
+from rewardgym.wrappers.llm.oni import (
+    AnnotationService,
+    MLPClassifier,
+    NgramClassifier,
+    ONIReward,
+    ONIRewardVector,
+)
 from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extract_code
 from rewardgym.wrappers.llm.runtime import CompiledProgram
 from rewardgym.wrappers.llm.sandbox import States
@@ -30,8 +36,10 @@ __all__ = [
     "LLMRewardParallel",
     "LLMRewardVector",
     "Limits",
+    "MLPClassifier",
     "NgramClassifier",
     "ONIReward",
+    "ONIRewardVector",
     "ProgramRejected",
     "RewardView",
     "States",

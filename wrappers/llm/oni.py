@@ -19,20 +19,24 @@ by the episodic count of the caption:
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import queue
 import re
 import threading
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, SupportsFloat
+from typing import Any, Protocol, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from rewardgym.wrappers.llm.backends import LLMBackend
 from rewardgym.wrappers.llm.views import RewardView, view_of
+from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode
 
 Captioner = Callable[[np.ndarray, np.ndarray], str]
 
@@ -212,8 +216,32 @@ class AnnotationService:
         self._stop = threading.Event()
         self.errors: list[str] = []
         self.requests = 0
+        self._models: list[Distilled] = []
+        self._retrain = threading.Event()
         self._thread = threading.Thread(target=self._work, daemon=True, name="oni-annotator")
         self._thread.start()
+
+    def distil(self, model: RewardModel, steps: int = 32) -> Distilled:
+        """Train ``model`` on the labels, on the worker thread, after every labelled batch.
+
+        ONI's classification variant: ``steps`` gradient steps on all labels so far after each
+        batch of new labels, never on the step path. Returns the handle whose ``current``
+        model (None until the first fit) the wrappers predict with.
+        """
+        handle = Distilled(model, steps)
+        with self._lock:
+            self._models.append(handle)
+        if self.labels():
+            self._retrain.set()  # labels loaded from labels.json: fit them without waiting
+        return handle
+
+    def _train_models(self) -> None:
+        snapshot = self.labels()
+        with self._lock:
+            models = list(self._models)
+        for handle in models:
+            if snapshot:
+                handle.train(snapshot)
 
     def submit(self, captions: Sequence[str]) -> None:
         """Queue the captions not seen before (non-blocking)."""
@@ -236,6 +264,9 @@ class AnnotationService:
 
     def _work(self) -> None:
         while not self._stop.is_set():
+            if self._retrain.is_set():
+                self._retrain.clear()
+                self._train_models()
             try:
                 first = self._queue.get(timeout=0.05)
             except queue.Empty:
@@ -263,6 +294,7 @@ class AnnotationService:
                 tmp = self.path.with_suffix(".tmp")
                 tmp.write_text(json.dumps(snapshot, indent=1, sort_keys=True))
                 tmp.replace(self.path)
+            self._train_models()
             with self._done:
                 self._pending -= len(batch)
                 self._done.notify_all()
@@ -316,14 +348,144 @@ class NgramClassifier:
         return float(1.0 / (1.0 + np.exp(-(self.features(text) @ self.w + self.b))))
 
 
+class MLPClassifier:
+    """A small learned reward model: a one-hidden-layer MLP on hashed character 3-grams.
+
+    ONI's classification model is a network trained with cross-entropy on the LLM's labels and
+    queried for captions it never sent (Zheng et al. 2024); this is a CPU-sized version (numpy,
+    Adam): :meth:`fit` takes ``steps`` more gradient steps from the current weights, so it
+    keeps learning as labels arrive instead of starting over.
+
+    Example:
+        >>> model = MLPClassifier(seed=0)
+        >>> model.fit({"picked up the key": 1.0, "dropped the key": 0.0}, steps=200)
+        >>> bool(model.predict("picked up the yellow key") > 0.5)
+        True
+    """
+
+    def __init__(self, dim: int = 512, hidden: int = 32, lr: float = 0.01, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.hasher = NgramClassifier(dim)
+        self.params = [rng.normal(0.0, 1.0 / np.sqrt(dim), (dim, hidden)), np.zeros(hidden),
+                       rng.normal(0.0, 1.0 / np.sqrt(hidden), hidden), np.zeros(1)]
+        self.lr = lr
+        self._m = [np.zeros_like(p) for p in self.params]
+        self._v = [np.zeros_like(p) for p in self.params]
+        self._t = 0
+
+    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w1, b1, w2, b2 = self.params
+        h = np.tanh(x @ w1 + b1)
+        return h, 1.0 / (1.0 + np.exp(-(h @ w2 + b2[0])))
+
+    def fit(self, labels: dict[str, float], steps: int = 32) -> None:
+        """``steps`` Adam steps of the cross-entropy on every labelled caption."""
+        if not labels:
+            return
+        x = np.stack([self.hasher.features(c) for c in labels])
+        y = np.array(list(labels.values()))
+        for _ in range(steps):
+            w2 = self.params[2]
+            h, p = self._forward(x)
+            g_logit = (p - y) / len(y)
+            g_h = np.outer(g_logit, w2) * (1.0 - h * h)
+            grads = [x.T @ g_h, g_h.sum(axis=0), h.T @ g_logit, np.array([g_logit.sum()])]
+            self._t += 1
+            for k, (param, grad) in enumerate(zip(self.params, grads, strict=True)):
+                self._m[k] = 0.9 * self._m[k] + 0.1 * grad
+                self._v[k] = 0.999 * self._v[k] + 0.001 * grad * grad
+                m_hat = self._m[k] / (1.0 - 0.9 ** self._t)
+                v_hat = self._v[k] / (1.0 - 0.999 ** self._t)
+                param -= self.lr * m_hat / (np.sqrt(v_hat) + 1e-8)
+
+    def predict(self, text: str) -> float:
+        """P(helpful) of a caption."""
+        return float(self._forward(self.hasher.features(text)[None])[1][0])
+
+
+class RewardModel(Protocol):
+    """What :meth:`AnnotationService.distil` trains: ``fit(labels, steps)``, ``predict(text)``."""
+
+    def fit(self, labels: dict[str, float], steps: int) -> None:
+        """Train on ``{caption: label}``."""
+        ...
+
+    def predict(self, text: str) -> float:
+        """P(helpful) of a caption."""
+        ...
+
+
+class Distilled:
+    """A reward model trained by the annotation thread; ``current`` is swapped in whole.
+
+    The worker trains a copy and replaces ``current`` with it (one reference assignment), so a
+    step that predicts never sees a half-updated model and never waits for training.
+    """
+
+    def __init__(self, model: RewardModel, steps: int) -> None:
+        self._next = model
+        self.steps = steps
+        self.current: RewardModel | None = None
+        self.version = 0
+        self.fitted_on = 0
+
+    def train(self, labels: dict[str, float]) -> None:
+        """Fit on ``labels`` (worker thread) and publish the result."""
+        model = copy.deepcopy(self._next)
+        model.fit(labels, self.steps)
+        self._next = model
+        self.current = copy.deepcopy(model)
+        self.fitted_on = len(labels)
+        self.version += 1
+
+
+class _Labeller:
+    """The label a caption pays: the LLM's own (hash) or a distilled model's thresholded guess."""
+
+    def __init__(self, name: str, service: AnnotationService, model: str, threshold: float,
+                 steps: int) -> None:
+        if model not in MODELS:
+            raise ValueError(f"{name}: model must be one of {MODELS}, got {model!r}")
+        self.service = service
+        self.model = model
+        self.threshold = threshold
+        self.handle = None if model == "hash" else service.distil(
+            NgramClassifier() if model == "cls" else MLPClassifier(), steps)
+        self._cache: dict[str, float] = {}
+        self._version = -1
+
+    def __call__(self, caption: str) -> float:
+        if self.handle is None:
+            return self.service.labels().get(caption, 0.0)
+        current, version = self.handle.current, self.handle.version
+        if current is None:
+            return 0.0
+        if version != self._version:
+            self._cache, self._version = {}, version
+        if caption not in self._cache:
+            self._cache[caption] = 1.0 if current.predict(caption) > self.threshold else 0.0
+        return self._cache[caption]
+
+
+def _check(name: str, c_ext: float, c_int: float, beta: float) -> None:
+    for key, value in (("c_ext", c_ext), ("c_int", c_int), ("beta", beta)):
+        if not np.isfinite(value) or (key == "beta" and value < 0):
+            raise ValueError(f"{name}: {key} must be finite (beta >= 0), got {value!r}")
+
+
+MODELS = ("hash", "cls", "mlp")
+
+
 class ONIReward(gym.Wrapper):
     """Add ONI's count-decayed intrinsic reward from model-labelled event captions.
 
     Args:
         env: a grid or locomotion env.
         service: the :class:`AnnotationService` (shared by several envs if wanted).
-        model: ``"hash"`` (label lookup, unlabelled = 0) or ``"cls"`` (:class:`NgramClassifier`
-            refitted every ``refit_every`` new labels; reward = 1 when P > ``threshold``).
+        model: ``"hash"`` (the LLM's label, unlabelled = 0), ``"cls"`` (:class:`NgramClassifier`,
+            logistic regression) or ``"mlp"`` (:class:`MLPClassifier`): a model distilled from
+            the labels on the annotation thread (``train_steps`` per labelled batch), which
+            also labels captions the LLM has not seen; reward 1 when P > ``threshold``.
         c_ext, c_int, beta: ``r = c_ext * r_ext + c_int * label / N_ep(caption) ** beta``.
         captioner: ``captioner(before_row, after_row) -> str`` (default: the family's).
 
@@ -341,23 +503,16 @@ class ONIReward(gym.Wrapper):
 
     def __init__(self, env: gym.Env, service: AnnotationService, *, model: str = "hash",
                  c_ext: float = 1.0, c_int: float = 0.1, beta: float = 3.0,
-                 threshold: float = 0.5, refit_every: int = 1,
+                 threshold: float = 0.5, train_steps: int = 32,
                  captioner: Captioner | None = None) -> None:
         super().__init__(env)
-        if model not in ("hash", "cls"):
-            raise ValueError(f"ONIReward: model must be 'hash' or 'cls', got {model!r}")
-        for name, value in (("c_ext", c_ext), ("c_int", c_int), ("beta", beta)):
-            if not np.isfinite(value) or (name == "beta" and value < 0):
-                raise ValueError(f"ONIReward: {name} must be finite (beta >= 0), got {value!r}")
+        _check("ONIReward", c_ext, c_int, beta)
         self.view = view_of(env)
         self.service = service
         self.model = model
         self.c_ext, self.c_int, self.beta = float(c_ext), float(c_int), float(beta)
-        self.threshold = threshold
-        self.refit_every = refit_every
+        self._label = _Labeller("ONIReward", service, model, threshold, train_steps)
         self.captioner = captioner if captioner is not None else captioner_for(self.view)
-        self.classifier = NgramClassifier()
-        self._fitted_on = 0
         self._counts: dict[str, int] = {}
         self._row = np.zeros(self.view.size)
 
@@ -367,17 +522,6 @@ class ONIReward(gym.Wrapper):
         self._counts = {}
         self._row = self.view.rows(self.env)[0]
         return obs, info
-
-    def _label(self, caption: str) -> float:
-        labels = self.service.labels()
-        if self.model == "hash":
-            return labels.get(caption, 0.0)
-        if len(labels) - self._fitted_on >= self.refit_every:
-            self.classifier.fit(labels)
-            self._fitted_on = len(labels)
-        if not self._fitted_on:
-            return 0.0
-        return 1.0 if self.classifier.predict(caption) > self.threshold else 0.0
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Step, caption the transition, queue it for labelling, pay the decayed label."""
@@ -397,3 +541,152 @@ class ONIReward(gym.Wrapper):
         info["reward_terms"] = terms
         info["caption"] = caption
         return obs, self.c_ext * float(reward) + intrinsic, terminated, truncated, info
+
+
+class ONIRewardVector(VectorWrapper):
+    """:class:`ONIReward` for native vector envs (one service, one model, every sub-env).
+
+    ``NEXT_STEP`` (the reset step pays nothing) and ``SAME_STEP`` autoreset (the finishing step
+    is captioned on the state the episode ended in, see
+    :meth:`~rewardgym.wrappers.llm.views.ViewReader.final_rows`, and its terms and caption are
+    also written into ``final_info``) are supported. Captions are made per env in Python (a
+    few string comparisons; the rows come from one batched read), so it suits training-sized
+    batches. ``infos["caption"]`` is an object array of captions (``""`` for none).
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> from rewardgym.wrappers.llm.backends import ScriptedBackend
+        >>> service = AnnotationService(ScriptedBackend(lambda m, i: "1: YES"), "open the door")
+        >>> envs = gym.make_vec("rewardgym/DoorKey-5x5-v0", 2,
+        ...                     vectorization_mode="vector_entry_point")
+        >>> envs = ONIRewardVector(envs, service)
+        >>> _ = envs.reset(seed=0)
+        >>> _, rewards, _, _, infos = envs.step(np.array([2, 2]))
+        >>> infos["reward_terms"]["intrinsic"].tolist(), infos["caption"].tolist()
+        ([0.0, 0.0], ['', ''])
+        >>> service.close()
+    """
+
+    def __init__(self, env: VectorEnv, service: AnnotationService, *, model: str = "hash",
+                 c_ext: float = 1.0, c_int: float = 0.1, beta: float = 3.0,
+                 threshold: float = 0.5, train_steps: int = 32,
+                 captioner: Captioner | None = None) -> None:
+        super().__init__(env)
+        _check("ONIRewardVector", c_ext, c_int, beta)
+        self.autoreset_mode = stepping_autoreset_mode(env, "ONIRewardVector")
+        self.view = view_of(env)
+        self.service = service
+        self.model = model
+        self.c_ext, self.c_int, self.beta = float(c_ext), float(c_int), float(beta)
+        self._label = _Labeller("ONIRewardVector", service, model, threshold, train_steps)
+        self.captioner = captioner if captioner is not None else captioner_for(self.view)
+        self._reader = self.view.reader(env)
+        self._rows = self._reader.new_rows()
+        self._next = self._reader.new_rows()
+        n = self.num_envs
+        self._counts: list[dict[str, int]] = [{} for _ in range(n)]
+        self._pending = np.zeros(n, dtype=np.bool_)
+
+    def reset(self, *, seed: int | list[int] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        """Reset; the reset envs' episodic caption counts start again."""
+        obs, infos = self.env.reset(seed=seed, options=options)
+        rows = self._reader.read(self._next)
+        mask = reset_rows(options, self.num_envs)
+        self._rows[mask] = rows[mask]
+        self._pending[mask] = False
+        for i in np.flatnonzero(mask):
+            self._counts[i] = {}
+        return obs, infos
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Step, caption every env's transition, queue new captions, pay the decayed labels."""
+        same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
+        if same_step:
+            self._reader.before_step()
+        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+        n = self.num_envs
+        done = np.asarray(terminated | truncated, dtype=np.bool_)
+        after = self._reader.read(self._next)
+        paid = after
+        if same_step and done.any():
+            paid = self._reader.final_rows(infos, self.view.actions(actions, n), done,
+                                           after.copy())
+        captions = np.full(n, "", dtype=object)
+        intrinsic = np.zeros(n)
+        for i in range(n):
+            if self._pending[i]:
+                self._counts[i] = {}  # this step started a new episode (NEXT_STEP)
+                continue
+            caption = self.captioner(self._rows[i], paid[i])
+            if caption:
+                captions[i] = caption
+                self._counts[i][caption] = self._counts[i].get(caption, 0) + 1
+                intrinsic[i] = self.c_int * self._label(caption) / \
+                    self._counts[i][caption] ** self.beta
+        new = [c for c in captions if c]
+        if new:
+            self.service.submit(new)
+        self._rows, self._next = after, self._rows
+        if same_step:
+            for i in np.flatnonzero(done):
+                self._counts[i] = {}
+        else:
+            self._pending = done
+        base = np.asarray(rewards, dtype=np.float64)
+        infos = _with_intrinsic(dict(infos), base, intrinsic, captions, self.c_ext,
+                                np.ones(n, dtype=np.bool_))
+        if same_step and done.any():
+            infos["final_info"] = _with_intrinsic(dict(infos.get("final_info", {})), base,
+                                                  intrinsic, captions, self.c_ext, done)
+        return obs, self.c_ext * base + intrinsic, terminated, truncated, infos
+
+
+def _with_intrinsic(infos: dict[str, Any], base: np.ndarray, intrinsic: np.ndarray,
+                    captions: np.ndarray, c_ext: float, rows: np.ndarray) -> dict[str, Any]:
+    """``infos`` with the base reward, scaled env terms plus ``intrinsic``, and the caption.
+
+    The new keys are masked to ``rows``.
+    """
+    terms: dict[str, np.ndarray] = {}
+    for name, values in infos.get("reward_terms", {}).items():
+        terms[name] = values if name.startswith("_") else c_ext * np.asarray(values, np.float64)
+    terms["intrinsic"] = np.where(rows, intrinsic, 0.0)
+    terms["_intrinsic"] = rows.copy()
+    infos["reward_terms"], infos["_reward_terms"] = terms, rows.copy()
+    infos["base_reward"], infos["_base_reward"] = np.where(rows, base, 0.0), rows.copy()
+    infos["caption"] = np.where(rows, captions, "")
+    infos["_caption"] = rows.copy()
+    return infos
+
+
+_SERVICES: dict[tuple[str, ...], AnnotationService] = {}
+
+
+def oni_from_environment(env: gym.Env) -> ONIReward:
+    """:class:`ONIReward` configured from environment variables (a ``env_wrappers`` entry).
+
+    ``rewardgym train ENV --set 'env_wrappers=[rewardgym.wrappers.llm.oni:oni_from_environment]'``
+    trains with ONI's intrinsic reward: ``ONI_GOAL`` (the goal the labeller judges against,
+    required), ``LLM_BASE_URL``/``LLM_MODEL``/``LLM_API_KEY`` (the OpenAI-compatible server),
+    ``ONI_LABELS`` (the ``labels.json`` to load and keep; default ``oni_labels.json``),
+    ``ONI_MODEL`` (``hash``, ``cls`` or ``mlp``; default ``mlp``), ``ONI_C_INT`` (default 0.1).
+    Every sub-env of a process shares one :class:`AnnotationService` (one annotation thread,
+    one label file, one distilled model per sub-env wrapper).
+
+    Raises:
+        ValueError: when ``ONI_GOAL`` is not set.
+    """
+    from rewardgym.wrappers.llm.backends import OpenAICompatBackend
+
+    goal = os.environ.get("ONI_GOAL")
+    if not goal:
+        raise ValueError("oni_from_environment: set ONI_GOAL to the goal the labeller judges "
+                         "against (and LLM_BASE_URL/LLM_MODEL for the server)")
+    backend = OpenAICompatBackend()
+    path = os.environ.get("ONI_LABELS", "oni_labels.json")
+    key = (backend.base_url, backend.model, goal, str(Path(path).resolve()))
+    if key not in _SERVICES:
+        _SERVICES[key] = AnnotationService(backend, goal, path=path)
+    return ONIReward(env, _SERVICES[key], model=os.environ.get("ONI_MODEL", "mlp"),
+                     c_int=float(os.environ.get("ONI_C_INT", "0.1")))

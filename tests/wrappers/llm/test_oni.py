@@ -8,12 +8,15 @@ import time
 import gymnasium as gym
 import numpy as np
 import pytest
+from gymnasium.vector import AutoresetMode
 
 from rewardgym.wrappers.llm.backends import OpenAICompatBackend
 from rewardgym.wrappers.llm.oni import (
     AnnotationService,
+    MLPClassifier,
     NgramClassifier,
     ONIReward,
+    ONIRewardVector,
     grid_captioner,
     locomotion_captioner,
     parse_labels,
@@ -98,22 +101,101 @@ def test_classifier_model_generalises_to_unseen_captions():
     assert model.predict("closed the red door") < 0.5
 
 
-def test_cls_mode_pays_for_unlabelled_variant():
-    class Fixed:
-        name, model = "fixed", "fixed"
+class _NoRequests:
+    name, model = "fixed", "fixed"
 
-        def complete(self, messages, **kw):
-            raise AssertionError("no request expected")
+    def complete(self, messages, **kw):
+        raise AssertionError("no request expected")
 
-    service = AnnotationService(Fixed(), "goal")
-    service._labels = {"picked up the key": 1.0, "closed the door": 0.0}
-    service._seen = set(service._labels) | {"picked up the blue key"}
-    env = ONIReward(gym.make(ENV), service, model="cls", c_int=1.0,
+
+def _until(predicate, timeout=10.0):
+    end = time.perf_counter() + timeout
+    while not predicate():
+        assert time.perf_counter() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_mlp_classifier_generalises_to_unseen_captions():
+    model = MLPClassifier(seed=0)
+    model.fit({"picked up the key": 1.0, "closed the door": 0.0, "dropped the key": 0.0},
+              steps=300)
+    assert model.predict("picked up the yellow key") > 0.5
+    assert model.predict("closed the red door") < 0.5
+
+
+@pytest.mark.parametrize("model", ["cls", "mlp"])
+def test_distilled_model_pays_for_unlabelled_variant(tmp_path, model):
+    # Labels loaded from labels.json are distilled on the annotation thread (never in step);
+    # the model then pays a caption the LLM never labelled.
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps({"picked up the key": 1.0, "closed the door": 0.0}))
+    service = AnnotationService(_NoRequests(), "goal", path=path)
+    service._seen.add("picked up the blue key")  # never sent to the (absent) model
+    env = ONIReward(gym.make(ENV), service, model=model, c_int=1.0, train_steps=300,
                     captioner=scripted_captions(["picked up the blue key"]))
     env.reset(seed=0)
+    _until(lambda: env._label.handle.current is not None)
+    assert env._label.handle.fitted_on == 2
     _, _, _, _, info = env.step(2)
     assert info["reward_terms"]["intrinsic"] == 1.0
     service.close()
+
+
+GRID_CAPTIONS = ("reached the goal", "opened the door", "closed the door", "picked up the key",
+                 "dropped the key", "picked up an object")
+
+
+@pytest.mark.parametrize("autoreset", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_twin_equals_single_wrappers(tmp_path, autoreset):
+    # Every grid caption is labelled already (no label arrives mid-run), so the vector twin and
+    # per-env wrappers must pay exactly the same, episode ends included.
+    path = tmp_path / "labels.json"
+    path.write_text(json.dumps({c: float("key" in c or "door" in c) for c in GRID_CAPTIONS}))
+    service = AnnotationService(_NoRequests(), "goal", path=path)
+    n = 3
+    native = gym.make_vec(ENV, n, vectorization_mode="vector_entry_point", max_steps=15,
+                          autoreset_mode=autoreset)
+    vec = ONIRewardVector(native, service, c_int=0.5, beta=1.0)
+    sync = gym.make_vec(ENV, n, vectorization_mode="sync", max_steps=15,
+                        vector_kwargs={"autoreset_mode": autoreset},
+                        wrappers=[lambda e: ONIReward(e, service, c_int=0.5, beta=1.0)])
+    vec.reset(seed=3)
+    sync.reset(seed=3)
+    rng = np.random.default_rng(0)
+    paid = ends = 0
+    for _ in range(90):
+        a = rng.choice(7, n, p=[0.1, 0.1, 0.3, 0.2, 0.1, 0.2, 0.0])
+        _, r1, t1, u1, _i1 = vec.step(a)
+        _, r2, t2, u2, _i2 = sync.step(a)
+        np.testing.assert_array_equal(t1 | u1, t2 | u2)
+        np.testing.assert_allclose(r1, r2, atol=1e-12)
+        paid += int((r1 > 0).sum())
+        ends += int((t1 | u1).sum())
+    assert paid > 0
+    assert ends >= n
+    service.close()
+
+
+def test_vector_twin_step_never_waits_and_distils(tmp_path):
+    with ChatServer(lambda body: judge(body, delay=1.5), model="judge") as server:
+        backend = OpenAICompatBackend(server.base_url, "judge", max_retries=0)
+        service = AnnotationService(backend, "goal", path=tmp_path / "labels.json")
+        envs = ONIRewardVector(gym.make_vec(ENV, 2, vectorization_mode="vector_entry_point"),
+                               service, model="mlp", c_int=1.0, train_steps=200,
+                               captioner=scripted_captions(["picked up the key",
+                                                           "closed the door"]))
+        envs.reset(seed=0)
+        worst = 0.0
+        for _ in range(15):
+            start = time.perf_counter()
+            _, _, _, _, _infos = envs.step(np.array([1, 1]))
+            worst = max(worst, time.perf_counter() - start)
+        assert worst < 0.5  # the server takes 1.5 s per batch
+        assert service.wait(timeout=10.0)
+        _until(lambda: envs._label.handle.fitted_on == 2)
+        assert json.loads((tmp_path / "labels.json").read_text()) == {
+            "closed the door": 0.0, "picked up the key": 1.0}
+        service.close()
 
 
 def test_builtin_captioners():
@@ -138,3 +220,36 @@ def test_builtin_captioners():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="model"):
         ONIReward(gym.make(ENV), None, model="rank")
+
+
+@pytest.mark.slow
+def test_rewardgym_train_with_oni_env_wrapper(tmp_path, monkeypatch):
+    # `rewardgym train ... --set env_wrappers=[...oni:oni_from_environment]` trains with the
+    # intrinsic reward: the labels of a loopback server land in labels.json.
+    import argparse
+
+    from rewardgym.agents.cli import add_train_command
+
+    with ChatServer(lambda body: judge(body, delay=0.2), model="judge") as server:
+        labels = tmp_path / "labels.json"
+        for key, value in (("LLM_BASE_URL", server.base_url), ("LLM_MODEL", "judge"),
+                           ("ONI_GOAL", "pick up the key"), ("ONI_LABELS", str(labels)),
+                           ("ONI_MODEL", "mlp")):
+            monkeypatch.setenv(key, value)
+        parser = argparse.ArgumentParser(prog="rewardgym")
+        add_train_command(parser.add_subparsers(dest="command", required=True))
+        args = parser.parse_args([
+            "train", ENV, "--log-dir", str(tmp_path / "runs"), "--no-progress", "--seed", "0",
+            "--eval-episodes", "1", "--total-timesteps", "512", "--set", "n_envs=2",
+            "n_steps=128", "batch_size=64", "n_epochs=1",
+            "env_kwargs={obs_mode: flat, max_steps: 8}",
+            "env_wrappers=[rewardgym.wrappers.llm.oni:oni_from_environment]"])
+        assert args.func(args) == 0
+        _until(lambda: labels.exists())
+        assert set(json.loads(labels.read_text())) <= set(GRID_CAPTIONS)
+        assert server.requests
+    from rewardgym.wrappers.llm import oni
+
+    for service in oni._SERVICES.values():
+        service.close()
+    oni._SERVICES.clear()
