@@ -56,6 +56,8 @@ def add_llm_reward_command(subparsers: Any) -> None:
     ref.add_argument("--rounds", type=int, default=3)
     ref.add_argument("--timesteps", type=int, default=20_000)
     ref.add_argument("--train-seeds", type=int, nargs="+", default=[0])
+    ref.add_argument("--final-seeds", type=int, nargs="+", default=[],
+                     help="retrain the winner on these seeds; report success mean and 95%% CI")
     ref.add_argument("--runner", choices=("local", "sweep"), default="local")
     ref.add_argument("--observed", default=None, help="human feedback: what the policy did")
     ref.add_argument("--feedback", default=None, help="human feedback: what to change")
@@ -135,6 +137,8 @@ def _progress(console: Any) -> Any:
             console.print(f"[bold]round {data['round'] + 1}/{data['rounds']}[/bold]")
         elif event == "train":
             console.print(f"  training {data['jobs']} run(s) ...")
+        elif event == "final":
+            console.print(f"retraining {data['candidate'].id} on seeds {list(data['seeds'])} ...")
         elif event == "round_done" and data.get("best") is not None:
             console.print(f"  best so far: {data['best'].id} (fitness {data['best'].fitness:.3g})")
 
@@ -226,6 +230,7 @@ def sweep_runner(out: Path, *, backend: str = "local", workers: int = 1) -> Any:
 
 def _cmd_refine(args: argparse.Namespace) -> int:
     from rewardgym.agents.llm_train import train_candidate
+    from rewardgym.benchmarks.sweep_report import confidence_interval
     from rewardgym.wrappers.llm.refine import RefineConfig, local_runner, refine
 
     console = _console()
@@ -241,16 +246,25 @@ def _cmd_refine(args: argparse.Namespace) -> int:
     config = RefineConfig(k=args.k, rounds=args.rounds, max_repairs=args.max_repairs,
                           temperature=args.temperature, max_tokens=args.max_tokens,
                           seed=args.seed, n_states=args.states, timesteps=args.timesteps,
-                          train_seeds=tuple(args.train_seeds))
+                          train_seeds=tuple(args.train_seeds),
+                          final_seeds=tuple(args.final_seeds))
     with _backend(args) as backend:
         console.print(f"refining with {backend.name} ({backend.model}): {args.k} candidates x "
                       f"{args.rounds} rounds, {args.timesteps} PPO steps each")
         result = refine(backend, card.messages(env), view, states, env_id=args.env_id,
                         card_hash=card.hash(env), runner=runner, archive_dir=out,
-                        config=config, progress=_progress(console), human_feedback=feedback)
+                        config=config, progress=_progress(console), human_feedback=feedback,
+                        interval=confidence_interval)
     if result.best is None:
         console.print(f"no program passed the checker; archive in {result.archive.resolve()}")
         return 1
+    if result.final:
+        f = result.final
+        ci = f.get("success_ci", [None, None])
+        interval = "" if ci[0] is None else f" [95% CI {ci[0]:.3g}, {ci[1]:.3g}]"
+        console.print(f"{result.best.id} retrained on seeds {f['seeds']}: success "
+                      f"{f['success_mean']:.3g}{interval} by the env's predicate; base return "
+                      f"{f['base_return_mean']:.3g}")
     console.print(f"best: {result.best.id} (success rate {result.best.fitness:.3g}); program "
                   f"{(result.archive / 'programs' / (result.best.id + '.py')).resolve()}; "
                   f"archive in {result.archive.resolve()}")

@@ -15,6 +15,9 @@ rewriting tips. The conversation keeps only the elite (``[system, user, best rep
 reflection]``), as Eureka does. Everything goes into an archive folder (manifest with backend,
 model, card hash, seeds; one JSON line per candidate; each program and report), and with a
 :class:`~rewardgym.wrappers.llm.backends.RecordingBackend` the whole run replays from cassettes.
+With ``final_seeds`` the elite is trained again on those seeds and its success rate is reported
+as mean and confidence interval (``manifest["final"]``): the number to quote, since the
+selection's own fitness is the best of K.
 
 This module sits on the wrappers floor: it never imports a trainer. The default trainer is
 ``rewardgym.agents.llm_train.train_candidate``; the CLI wires it in.
@@ -65,6 +68,7 @@ class RefineConfig:
     timesteps: int = 20_000
     train_seeds: tuple[int, ...] = (0,)
     all_failed_retries: int = 1
+    final_seeds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("k", "rounds", "max_tokens", "n_states", "timesteps"):
@@ -74,6 +78,8 @@ class RefineConfig:
             raise ValueError("RefineConfig.max_repairs and all_failed_retries must be >= 0")
         if not self.train_seeds:
             raise ValueError("RefineConfig.train_seeds must name at least one seed")
+        if len(set(self.final_seeds)) != len(self.final_seeds):
+            raise ValueError(f"RefineConfig.final_seeds repeat a seed: {self.final_seeds}")
 
 
 @dataclass
@@ -236,12 +242,44 @@ class Archive:
 
 @dataclass
 class RefineResult:
-    """The best candidate (None if no program ever passed), all candidates, the archive."""
+    """The best candidate (None if no program ever passed), all candidates, the archive.
+
+    ``final`` is the elite retrained on ``RefineConfig.final_seeds`` (empty when none): the
+    seeds, each run's success rate (the env's own predicate) and base return, their means and,
+    with an ``interval`` function, the confidence interval of the success rate.
+    """
 
     best: Candidate | None
     candidates: list[Candidate]
     archive: Path
     messages: list[Message]
+    final: dict[str, Any] = field(default_factory=dict)
+
+
+Interval = Callable[[Sequence[float]], tuple[float, float | None, float | None]]
+
+
+def retrain(best: Candidate, env_id: str, seeds: Sequence[int], timesteps: int, runner: Runner,
+            archive: Path, interval: Interval | None = None) -> dict[str, Any]:
+    """Train the elite again on ``seeds`` and summarise success (mean, CI) and base return.
+
+    Selection used the refine rounds' seeds, so its fitness is optimistic (the best of K); the
+    retrain on fresh seeds is the number to report.
+    """
+    jobs = [({"env_id": env_id, "program": best.source, "seed": s, "timesteps": timesteps,
+              "candidate": best.id}, archive / "runs" / f"final-{best.id}-s{s}") for s in seeds]
+    results = runner(jobs)
+    rates = [float(r.get("success_rate", 0.0)) for r in results]
+    returns = [float(r.get("base_return", 0.0)) for r in results]
+    out: dict[str, Any] = {"candidate": best.id, "seeds": list(seeds), "timesteps": timesteps,
+                           "success_rates": rates, "base_returns": returns,
+                           "success_mean": float(np.mean(rates)),
+                           "base_return_mean": float(np.mean(returns)),
+                           "errors": [r["error"] for r in results if r.get("error")]}
+    if interval is not None:
+        _, lo, hi = interval(rates)
+        out["success_ci"] = [lo, hi]
+    return out
 
 
 def local_runner(fn: Callable[[dict[str, Any], Path], dict[str, Any]]) -> Runner:
@@ -260,7 +298,8 @@ def refine(backend: LLMBackend, messages: Sequence[Message], view: RewardView, s
            *, env_id: str, card_hash: str, runner: Runner, archive_dir: str | Path,
            config: RefineConfig | None = None, limits: Limits | None = None,
            progress: Progress | None = None,
-           human_feedback: tuple[str, str] | None = None) -> RefineResult:
+           human_feedback: tuple[str, str] | None = None,
+           interval: Interval | None = None) -> RefineResult:
     """Run the refine loop (see the module docstring); returns the elite and the archive.
 
     ``human_feedback=(description, feedback)`` adds a Text2Reward turn after the last round:
@@ -323,8 +362,16 @@ def refine(backend: LLMBackend, messages: Sequence[Message], view: RewardView, s
         if best is not None and r < config.rounds - 1:
             convo = [*base, {"role": "assistant", "content": best.reply},
                      {"role": "user", "content": reflection(best)}]
+    final: dict[str, Any] = {}
+    if best is not None and config.final_seeds:
+        if progress is not None:
+            progress("final", candidate=best, seeds=config.final_seeds)
+        final = retrain(best, env_id, config.final_seeds, config.timesteps, runner,
+                        archive.directory, interval)
     manifest = json.loads((archive.directory / "manifest.json").read_text())
     manifest["best"] = None if best is None else {"id": best.id, "fitness": best.fitness,
                                                   "program_hash": best.report.program_hash}
+    if final:
+        manifest["final"] = final
     archive.write_manifest(manifest)
-    return RefineResult(best, everyone, archive.directory, convo)
+    return RefineResult(best, everyone, archive.directory, convo, final)

@@ -89,6 +89,34 @@ def test_refine_loop_repairs_reflects_and_selects(grid, tmp_path):
     assert (result.archive / "programs" / "r1a0c1.py").exists()
 
 
+def test_winner_retrained_on_final_seeds_with_interval(grid, tmp_path):
+    from rewardgym.benchmarks.sweep_report import confidence_interval
+
+    def seeded(config, run_dir):
+        out = fake_trainer(config, run_dir)
+        out["success_rate"] *= 1.0 - 0.1 * config["seed"]
+        return out
+
+    env, view, states = grid
+    card = card_for(ENV)
+    result = refine(ScriptedBackend(script_for), card.messages(env), view, states, env_id=ENV,
+                    card_hash=card.hash(env), runner=local_runner(seeded),
+                    archive_dir=tmp_path / "final", interval=confidence_interval,
+                    config=RefineConfig(k=2, rounds=2, max_repairs=1, timesteps=100,
+                                        final_seeds=(5, 6, 7)))
+    final = result.final
+    assert final["candidate"] == result.best.id == "r1a0c1"
+    np.testing.assert_allclose(final["success_rates"], [0.45, 0.36, 0.27])
+    assert final["success_mean"] == pytest.approx(0.36)
+    lo, hi = final["success_ci"]
+    assert lo < 0.36 < hi
+    assert (result.archive / "runs" / "final-r1a0c1-s7" / "done").exists()
+    manifest = json.loads((result.archive / "manifest.json").read_text())
+    assert manifest["final"]["seeds"] == [5, 6, 7]
+    with pytest.raises(ValueError, match="final_seeds"):
+        RefineConfig(final_seeds=(1, 1))
+
+
 def test_human_feedback_turn(grid, tmp_path):
     backend = ScriptedBackend(script_for)
     result = run(backend, grid, tmp_path, "h", human_feedback=("it circles the key",
