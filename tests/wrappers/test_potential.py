@@ -15,6 +15,7 @@ from rewardgym.wrappers.potential import (
     PotentialShapingParallel,
     PotentialShapingVector,
     shape_rewards,
+    shaped_reward_tensor,
 )
 
 ENV_ID = "rewardgym/Empty-Random-5x5-v0"  # random walks reach the goal: both endings occur
@@ -169,6 +170,47 @@ def test_next_step_reset_steps_carry_no_shaping():
         assert np.all(infos["reward_terms"]["shaping"][pending] == 0.0)
         assert np.all(rewards[pending] == 0.0)
         pending = term | trunc
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_finishing_steps_are_decomposed_where_their_info_lives(mode):
+    """SAME_STEP: a finished env's base reward and shaping are in ``final_info`` (masked to the
+    finished rows), its other rows carry the reset; NEXT_STEP: the step's own info holds them and
+    the wrapper adds no ``final_info``."""
+    envs = PotentialShapingVector(
+        gym.make_vec(ENV_ID, 3, vectorization_mode="vector_entry_point", autoreset_mode=mode,
+                     max_episode_steps=4), facing_potential, gamma=0.9)
+    envs.reset(seed=0)
+    rng = np.random.default_rng(0)
+    finished = quiet = 0
+    for _ in range(30):
+        _, rewards, term, trunc, infos = envs.step(rng.integers(0, 3, 3))
+        done = term | trunc
+        if mode == AutoresetMode.NEXT_STEP or not done.any():
+            assert "final_info" not in infos
+            quiet += not done.any()
+            continue
+        final = infos["final_info"]
+        np.testing.assert_array_equal(final["_base_reward"], done)
+        np.testing.assert_array_equal(final["reward_terms"]["_shaping"], done)
+        shaping = infos["reward_terms"]["shaping"]
+        np.testing.assert_array_equal(final["reward_terms"]["shaping"][done], shaping[done])
+        np.testing.assert_array_equal(final["base_reward"][done], infos["base_reward"][done])
+        np.testing.assert_array_equal(rewards[done], (final["base_reward"] + shaping)[done])
+        finished += int(done.sum())
+    assert quiet >= 5
+    assert finished >= 5 or mode == AutoresetMode.NEXT_STEP
+
+
+def test_shaped_reward_tensor_scale_by_keyword_and_zero_terminal_keyword_only():
+    rewards = np.arange(8.0).reshape(2, 2, 2)
+    potential = np.array([1.0, 3.0])
+    terminal = np.array([False, True])
+    shaped = shaped_reward_tensor(rewards, potential, terminal, 0.5, scale=2.0)
+    # s=0 -> s'=0: 2 * (0.5 * 1 - 1) = -1; s=0 -> s'=1 (terminal, Φ := 0): 2 * (0 - 1) = -2.
+    np.testing.assert_array_equal(shaped[0], rewards[0] + np.array([[-1.0, -2.0], [-1.0, -2.0]]))
+    with pytest.raises(TypeError):
+        shaped_reward_tensor(rewards, potential, terminal, 0.5, 2.0, False)
 
 
 @pytest.mark.parametrize("change", [{"gamma": 0.5}, {"scale": 2.0}, {"potential": other_potential}])
