@@ -39,7 +39,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
-from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode, with_final_rows
+from rewardgym.envs.native.masks import reset_mask
+from rewardgym.wrappers.vector_infos import stepping_autoreset_mode, with_final_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,7 +233,7 @@ class InfractionPenaltyVector(VectorWrapper):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset and clear held penalties of the reset envs."""
         obs, infos = self.env.reset(seed=seed, options=options)
-        mask = reset_rows(options, self.num_envs)
+        mask = reset_mask(options, self.num_envs, type(self).__name__)
         self._countdown[mask] = 0
         self._held[mask] = 1.0
         self._pending_reset[mask] = False

@@ -34,7 +34,8 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from numba import njit
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
-from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode, with_final_rows
+from rewardgym.envs.native.masks import reset_mask
+from rewardgym.wrappers.vector_infos import stepping_autoreset_mode, with_final_rows
 
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
@@ -195,7 +196,7 @@ class PotentialShapingVector(VectorWrapper, RecordConstructorArgs):
         """Reset and cache ``Φ(s_0)`` of every env (or of the envs in ``reset_mask``)."""
         obs, infos = self.env.reset(seed=seed, options=options)
         values = _values(self.potential, obs, infos, self.num_envs)
-        mask = reset_rows(options, self.num_envs)
+        mask = reset_mask(options, self.num_envs, type(self).__name__)
         self._phi = np.where(mask, values, self._phi)
         self._pending_reset[mask] = False
         return obs, infos

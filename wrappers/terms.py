@@ -25,7 +25,8 @@ import numpy as np
 from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode
+from rewardgym.envs.native.masks import reset_mask
+from rewardgym.wrappers.vector_infos import stepping_autoreset_mode
 
 #: The term that holds the reward of an env whose info has no ``reward_terms``.
 BASE_TERM = "base"
@@ -110,7 +111,7 @@ class RecordRewardTermsVector(VectorWrapper):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Reset and zero the totals of the reset envs."""
         obs, infos = self.env.reset(seed=seed, options=options)
-        mask = reset_rows(options, self.num_envs)
+        mask = reset_mask(options, self.num_envs, type(self).__name__)
         for totals in self._totals.values():
             totals[mask] = 0.0
         self._pending_reset[mask] = False

@@ -8,13 +8,6 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 
 
-def reset_rows(options: dict[str, Any] | None, num_envs: int) -> np.ndarray:
-    """Which envs a vector ``reset(options=...)`` resets: ``reset_mask``, or all of them."""
-    if options is not None and "reset_mask" in options:
-        return np.asarray(options["reset_mask"], dtype=np.bool_)
-    return np.ones(num_envs, dtype=np.bool_)
-
-
 def stepping_autoreset_mode(env: VectorEnv, wrapper: str) -> AutoresetMode:
     """The env's autoreset mode, refused unless it is NEXT_STEP or SAME_STEP."""
     mode = env.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)

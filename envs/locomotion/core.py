@@ -1,10 +1,12 @@
 """The batch engine both shells drive: N ``MjData`` of one model, stepped and scored together.
 
-:class:`LocomotionEnv` is a core with one env, :class:`LocomotionVectorEnv` a core with N, so the
-single env, ``SyncVectorEnv`` of it and the native vector env run the same code and agree bit for
-bit. Physics is MuJoCo's own ``mj_step`` on each ``MjData`` (exact, and it keeps each env's solver
-warm start); everything after it (features, observation, reward terms, success) is one numba call
-over the whole batch.
+:class:`Core` is the family's :class:`~rewardgym.envs.native.core.NativeCore` (its autoreset is
+the kit's :class:`~rewardgym.envs.native.core.RowAutoreset`): :class:`LocomotionEnv` is the kit's
+single shell over a core with one env, :class:`LocomotionVectorEnv` its vector shell over N, so
+the single env, ``SyncVectorEnv`` of it and the native vector env run the same code and agree bit
+for bit. Physics is MuJoCo's own ``mj_step`` on each ``MjData`` (exact, and it keeps each env's
+solver warm start); everything after it (features, observation, reward terms, success) is one
+numba call over the whole batch.
 
 Robustness, by documented choice:
 
@@ -20,13 +22,16 @@ Robustness, by documented choice:
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import gymnasium as gym
 import mujoco
 import numpy as np
 from numba import njit
 
 from rewardgym.envs.locomotion import tasks
 from rewardgym.envs.locomotion.config import LocomotionConfig
+from rewardgym.envs.locomotion.render import Camera
 from rewardgym.envs.locomotion.robots import load_model
 from rewardgym.envs.locomotion.view import (
     FeatureLayout,
@@ -34,6 +39,9 @@ from rewardgym.envs.locomotion.view import (
     compute_features,
     compute_obs,
 )
+from rewardgym.envs.native.checks import check_box_actions
+from rewardgym.envs.native.core import RowAutoreset
+from rewardgym.envs.native.seeding import seed_generators
 
 RUNAWAY_QVEL = 1e4  # |qvel| above this (rad/s or m/s) counts as diverged
 # Finite observation bounds (Gymnasium's checker rejects infinite ones); a live state stays far
@@ -56,10 +64,12 @@ def _diverged(rows, qpos, qvel, warnings, out):
         out[i] = bad
 
 
-class Core:
+class Core(RowAutoreset):
     """``n`` envs of one task: MuJoCo state, feature rows, observations and step outputs."""
 
-    def __init__(self, config: LocomotionConfig, n: int, physics_threads: int = 1) -> None:
+    def __init__(self, config: LocomotionConfig, n: int, physics_threads: int = 1,
+                 max_episode_steps: int | None = None, width: int = 320,
+                 height: int = 240) -> None:
         if isinstance(physics_threads, bool) or not isinstance(physics_threads, int) \
                 or physics_threads < 1:
             raise ValueError(f"physics_threads must be an int >= 1, got {physics_threads!r}")
@@ -90,10 +100,22 @@ class Core:
         self.success = np.zeros(n, dtype=np.bool_)
         self.terminated = np.zeros(n, dtype=np.bool_)
         self.diverged = np.zeros(n, dtype=np.bool_)
+        self.truncated = self.diverged  # the kit's name: a diverged step truncates
         self._warnings = np.zeros(n, dtype=np.int64)
+        self.num_envs = n
+        self.label = f"({cfg.task})"
+        self.rngs: list[np.random.Generator | None] = [None] * n
+        low = model.actuator_ctrlrange[:, 0].astype(np.float64)
+        high = model.actuator_ctrlrange[:, 1].astype(np.float64)
+        self.single_action_space = gym.spaces.Box(low, high, dtype=np.float64)
+        self.single_observation_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (self.obs_dim,),
+                                                       dtype=np.float64)
+        self._camera: Camera | None = None  # made on the first render, never pickled
+        self._frame = (width, height)
+        self.init_rows(max_episode_steps)
 
-    def reset_rows(self, rows: np.ndarray, rngs: list[np.random.Generator]) -> None:
-        """Reset the envs with ``rows`` True, drawing noise (and goals) from ``rngs[i]``.
+    def reset_state(self, rows: np.ndarray) -> None:
+        """Reset the envs with ``rows`` True, drawing noise (and goals) from ``self.rngs[i]``.
 
         Draw order per env, which the single and vector shells share: ``qpos`` noise (uniform),
         ``qvel`` noise (uniform or normal, per robot, as Gymnasium's v5 env of that robot), then
@@ -101,7 +123,7 @@ class Core:
         """
         model, robot, cfg = self.model, self.robot, self.config
         for i in np.flatnonzero(rows):
-            data, rng = self.datas[i], rngs[i]
+            data, rng = self.datas[i], self.rngs[i]
             mujoco.mj_resetData(model, data)
             data.qpos[:] = model.qpos0 + rng.uniform(-robot.pos_noise, robot.pos_noise, model.nq)
             if robot.vel_noise_kind == "normal":
@@ -124,7 +146,7 @@ class Core:
         self.terminated[rows] = False
         self.diverged[rows] = False
 
-    def step_rows(self, rows: np.ndarray, actions: np.ndarray) -> None:
+    def step_state(self, rows: np.ndarray, actions: np.ndarray) -> None:
         """Step the envs with ``rows`` True by ``actions`` (finite, clipped, shape ``(n, nu)``)."""
         kin = self.kin
         active = np.flatnonzero(rows)
@@ -161,8 +183,8 @@ class Core:
             kin.gather(i, data)
 
     def __getstate__(self) -> dict:
-        """Pickle without the thread pool (recreated on the next threaded step)."""
-        return {**self.__dict__, "_pool": None}
+        """Pickle without the thread pool and the camera (both made again when needed)."""
+        return {**self.__dict__, "_pool": None, "_camera": None}
 
     def _features(self, rows: np.ndarray) -> None:
         kin = self.kin
@@ -173,22 +195,53 @@ class Core:
         compute_obs(rows, kin.qpos, kin.qvel, self.robot.obs_skip, self.qvel_clip, self.feat,
                     self.tail, self.obs)
 
-    def infos(self, rows: np.ndarray | None = None) -> dict:
-        """Step info of every env as Gymnasium's vector envs batch it (``_key`` masks all True)."""
-        n = self.n
-        ones = np.ones(n, dtype=np.bool_)
+    def seed_rows(self, mask: np.ndarray, seeds: list[int | None]) -> None:
+        """A ``numpy`` Generator per env, seeded as ``gym.Env.reset(seed=...)`` seeds one."""
+        seed_generators(self.rngs, seeds, mask)
+
+    def check_actions(self, name: str, actions: Any, num_envs: int | None) -> np.ndarray:
+        """Finite float actions, clipped to the motors' range (the suite's Box policy).
+
+        Clipping (rather than refusing) finite out-of-range actions is deliberate: Gaussian
+        policies (SAC, PPO) emit them routinely and MuJoCo clamps controls to ``ctrlrange``
+        anyway; clipping first makes the control cost see what the motors got.
+        """
+        space = self.single_action_space
+        shape = space.shape if num_envs is None else (num_envs, *space.shape)
+        act = check_box_actions(name, actions, shape, space.low, space.high)
+        return act[None, :] if num_envs is None else act
+
+    def ready(self, name: str) -> None:
+        """A diverged env must be reset before it steps again."""
+        if self.diverged[0]:
+            raise gym.error.ResetNeeded(f"{name}: call reset() before step() (after a "
+                                        "diverged step too)")
+
+    def batch_obs(self) -> np.ndarray:
+        """Every env's observation (a copy)."""
+        return self.obs.copy()
+
+    def obs_row(self, i: int) -> np.ndarray:
+        """Env ``i``'s observation (a copy)."""
+        return self.obs[i].copy()
+
+    def infos(self, mask: np.ndarray) -> dict:
+        """Infos of the envs in ``mask`` as Gymnasium's vector envs batch them (zeros elsewhere)."""
         terms = {}
         for j, name in enumerate(self.config.terms):
-            terms[name] = self.terms[:, j].copy()
-            terms[f"_{name}"] = ones.copy()
-        info = {"reward_terms": terms, "_reward_terms": ones.copy(),
-                "is_success": self.success.copy(), "_is_success": ones.copy(),
-                "diverged": self.diverged.copy(), "_diverged": ones.copy()}
-        if rows is not None:
-            for key in ("reward_terms", "is_success", "diverged"):
-                info[f"_{key}"] = rows.copy()
-            for name in self.config.terms:
-                info["reward_terms"][f"_{name}"] = rows.copy()
+            terms[name] = np.where(mask, self.terms[:, j], 0.0)
+            terms[f"_{name}"] = mask.copy()
+        return {"reward_terms": terms, "_reward_terms": mask.copy(),
+                "is_success": self.success & mask, "_is_success": mask.copy(),
+                "diverged": self.diverged & mask, "_diverged": mask.copy()}
+
+    def ended_infos(self, done: np.ndarray) -> dict:
+        """``final_info`` of the finished envs, with the reward view of their last states.
+
+        ``features`` holds every row's view; reward wrappers read the rows of ``done``.
+        """
+        info = self.infos(done)
+        info["features"], info["_features"] = self.feat.copy(), done.copy()
         return info
 
     def info(self, i: int) -> dict:
@@ -196,3 +249,14 @@ class Core:
         return {"reward_terms": {name: float(self.terms[i, j])
                                  for j, name in enumerate(self.config.terms)},
                 "is_success": bool(self.success[i]), "diverged": bool(self.diverged[i])}
+
+    def render(self, i: int) -> np.ndarray:
+        """An RGB frame of env ``i`` from a camera tracking the torso."""
+        if self._camera is None:
+            self._camera = Camera(self, *self._frame)
+        return self._camera.render(i)
+
+    def close(self) -> None:
+        """Free the renderer's GL context."""
+        if self._camera is not None:
+            self._camera.close()

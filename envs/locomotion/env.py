@@ -1,44 +1,16 @@
-"""The single locomotion env: a Gymnasium shell over :class:`Core` with a batch of one."""
+"""The single locomotion env: the kit's single shell over :class:`Core` with a batch of one."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, SupportsFloat
-
-import gymnasium as gym
-import numpy as np
+from typing import Any
 
 from rewardgym.envs.locomotion.config import LocomotionConfig
-from rewardgym.envs.locomotion.core import OBS_BOUND, Core
-from rewardgym.envs.locomotion.render import Camera
+from rewardgym.envs.locomotion.core import Core
+from rewardgym.envs.native.single import NativeEnv
 
 
-def check_actions(name: str, actions: Any, shape: tuple[int, ...], low: np.ndarray,
-                  high: np.ndarray) -> np.ndarray:
-    """Finite float actions of ``shape``, clipped to ``[low, high]``; ValueError naming ``name``.
-
-    Clipping (rather than refusing) finite out-of-range actions is deliberate: Gaussian policies
-    (SAC, PPO) emit them routinely and MuJoCo clamps controls to ``ctrlrange`` anyway; clipping
-    first makes the control cost see what the motors got.
-    """
-    try:
-        array = np.asarray(actions, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: action must be a float array of shape {shape}, "
-                         f"got {actions!r}") from None
-    if array.shape != shape:
-        raise ValueError(f"{name}: action must have shape {shape}, got shape {array.shape} "
-                         f"({actions!r})")
-    finite = np.isfinite(array)
-    if not finite.all():
-        where = ""
-        if array.ndim == 2:
-            where = f" at env indices {np.flatnonzero(~finite.all(axis=1)).tolist()}"
-        raise ValueError(f"{name}: action must be finite{where}, got {actions!r}")
-    return np.clip(array, low, high)
-
-
-class LocomotionEnv(gym.Env):
+class LocomotionEnv(NativeEnv):
     """MuJoCo locomotion behaviours with machine-checkable success (Text2Reward, VLM-RM).
 
     ## Description
@@ -84,33 +56,16 @@ class LocomotionEnv(gym.Env):
         (<class 'float'>, False, False)
     """
 
-    # "clip": finite actions outside the action space are clipped, not refused (see check_actions
-    # and envs/action_policy.py).
+    # "clip": finite actions outside the action space are clipped, not refused (see
+    # Core.check_actions and envs/action_policy.py).
     metadata = {"render_modes": ["rgb_array"], "render_fps": 25, "action_policy": "clip"}
 
     def __init__(self, config: LocomotionConfig | None = None, render_mode: str | None = None,
                  width: int = 320, height: int = 240, **overrides: Any) -> None:
         base = LocomotionConfig() if config is None else config
         self.config = dataclasses.replace(base, **overrides)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"LocomotionEnv: render_mode {render_mode!r} not in "
-                             f"{self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        self._core = Core(self.config, 1)
-        self.metadata = {**type(self).metadata, "render_fps": round(1.0 / self.config.dt)}
-        model = self._core.model
-        low = model.actuator_ctrlrange[:, 0].astype(np.float64)
-        high = model.actuator_ctrlrange[:, 1].astype(np.float64)
-        self.action_space = gym.spaces.Box(low, high, dtype=np.float64)
-        self.observation_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (self._core.obs_dim,),
-                                                dtype=np.float64)
-        self._rows = np.ones(1, dtype=np.bool_)
-        self._camera = Camera(self._core, width, height)
-        self._needs_reset = True
-
-    @property
-    def _name(self) -> str:
-        return self.spec.id if self.spec is not None else f"LocomotionEnv({self.config.task})"
+        super().__init__(Core(self.config, 1, width=width, height=height), render_mode)
+        self.metadata["render_fps"] = round(1.0 / self.config.dt)
 
     @property
     def model(self) -> Any:
@@ -121,36 +76,3 @@ class LocomotionEnv(gym.Env):
     def data(self) -> Any:
         """The MuJoCo data of this env."""
         return self._core.datas[0]
-
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Reset to the model's initial pose plus noise as Gymnasium v5 (and a new goal)."""
-        super().reset(seed=seed)
-        self._core.reset_rows(self._rows, [self.np_random])
-        self._needs_reset = False
-        return self._core.obs[0].copy(), self._core.info(0)
-
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Advance ``frame_skip`` physics steps; see the class docstring for the outputs."""
-        core = self._core
-        act = check_actions(self._name, action, self.action_space.shape, self.action_space.low,
-                            self.action_space.high)
-        if self._needs_reset:
-            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step() (after a "
-                                        "diverged step too)")
-        core.step_rows(self._rows, act[None, :])
-        diverged = bool(core.diverged[0])
-        self._needs_reset = diverged
-        return (core.obs[0].copy(), float(core.reward[0]), bool(core.terminated[0]), diverged,
-                core.info(0))
-
-    def render(self) -> np.ndarray | None:
-        """An RGB frame from a camera tracking the torso."""
-        if self.render_mode is None:
-            gym.logger.warn("LocomotionEnv.render() called without a render_mode")
-            return None
-        return self._camera.render(0)
-
-    def close(self) -> None:
-        """Free the renderer's GL context."""
-        self._camera.close()

@@ -1,7 +1,17 @@
 """The kit every native (numba-kernel) env family shares.
 
-- :mod:`~rewardgym.envs.native.shell`: compiled entry points, pickling, seeding of per-env streams,
-  autoreset modes, reset masks and the compile progress line (re-exported here);
+A family supplies config, kernels, a core and its view; the kit supplies the rest:
+
+- :mod:`~rewardgym.envs.native.core`: the core protocol (:class:`NativeCore`) and
+  :class:`RowAutoreset`, autoreset written once for cores stepped row by row from Python;
+- :mod:`~rewardgym.envs.native.single` / :mod:`~rewardgym.envs.native.vector`: the shells
+  (:class:`NativeEnv`, :class:`NativeVectorEnv`): seeding, reset masks, autoreset modes,
+  ``final_obs``/``final_info``, rendering, action policy, pickling;
+- :mod:`~rewardgym.envs.native.checks`: action and argument checks (one wording);
+- :mod:`~rewardgym.envs.native.seeding`: seed lists and per-env Generator seeding;
+- :mod:`~rewardgym.envs.native.masks`: the one reset-mask rule (vector envs and wrappers);
+- :mod:`~rewardgym.envs.native.shell`: compiled entry points, pickling, autoreset codes, reset
+  masks and the compile progress line (re-exported here);
 - :mod:`~rewardgym.envs.native.rng`: the per-env counter-based random streams kernels draw from;
 - :mod:`~rewardgym.envs.native.cache_guard`: drops a package's cached kernels when any source they
   can inline changed. Every numba package (each family, the wrappers, this kit) calls it first
@@ -13,6 +23,10 @@ from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
 # Before any kernel module is imported: drop cached kernels compiled from older sources.
 invalidate_if_sources_changed(__name__)
 
+from rewardgym.envs.native.core import NativeCore, RowAutoreset  # noqa: E402
+from rewardgym.envs.native.masks import reset_mask  # noqa: E402
+from rewardgym.envs.native.rng import seed_counter_streams, seed_streams  # noqa: E402
+from rewardgym.envs.native.seeding import seed_generators, seed_list  # noqa: E402
 from rewardgym.envs.native.shell import (  # noqa: E402
     AUTORESET_CODES,
     NEXT_STEP,
@@ -24,9 +38,9 @@ from rewardgym.envs.native.shell import (  # noqa: E402
     compile_progress,
     compiled,
     parse_autoreset_mode,
-    reset_mask,
-    seed_streams,
 )
+from rewardgym.envs.native.single import NativeEnv  # noqa: E402
+from rewardgym.envs.native.vector import NativeVectorEnv, check_vector_args  # noqa: E402
 
 __all__ = [
     "AUTORESET_CODES",
@@ -34,12 +48,20 @@ __all__ = [
     "NO_AUTORESET",
     "SAME_STEP",
     "SEED_MOD",
+    "NativeCore",
+    "NativeEnv",
+    "NativeVectorEnv",
     "PicklableKernel",
+    "RowAutoreset",
     "call_on_threads",
+    "check_vector_args",
     "compile_progress",
     "compiled",
     "invalidate_if_sources_changed",
     "parse_autoreset_mode",
     "reset_mask",
+    "seed_counter_streams",
+    "seed_generators",
+    "seed_list",
     "seed_streams",
 ]

@@ -1,11 +1,9 @@
-"""What every native (numba-kernel) env shell shares (re-exported by :mod:`rewardgym.envs.native`).
+"""Mechanics under every native shell (re-exported by :mod:`rewardgym.envs.native`).
 
-Compiled entry points, pickling, seeding of per-env streams, autoreset modes and reset masks, and
+Compiled entry points, pickling of kernel entry points, autoreset modes, and
 :func:`compile_progress`, which shows a line while numba compiles a kernel (cold cache only).
-
-The grid, driving and locomotion families keep their state in arrays stepped by kernels; their
-Gymnasium, vector and PettingZoo shells differ only in spaces and infos, so the mechanics live
-here once.
+The shells themselves are in :mod:`~rewardgym.envs.native.single` and
+:mod:`~rewardgym.envs.native.vector`.
 """
 
 from __future__ import annotations
@@ -14,11 +12,10 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 import numba
-import numpy as np
 from gymnasium.vector import AutoresetMode
 from numba.core import event as numba_event
 
@@ -176,40 +173,3 @@ def parse_autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
             return member
     raise ValueError(f"autoreset_mode {mode!r} is not one of "
                      f"{[m.name.lower() for m in AutoresetMode]}")
-
-
-def reset_mask(options: dict[str, Any] | None, num_envs: int, name: str) -> np.ndarray:
-    """The envs to reset: ``options["reset_mask"]`` (validated) or all of them."""
-    if options is None or "reset_mask" not in options:
-        return np.ones(num_envs, dtype=np.bool_)
-    mask = np.asarray(options["reset_mask"])
-    if mask.dtype != np.bool_ or mask.shape != (num_envs,) or not mask.any():
-        raise ValueError(f"{name}: options['reset_mask'] must be a bool array of shape "
-                         f"({num_envs},) with at least one True, got {mask!r}")
-    return mask
-
-
-def seed_streams(rng: np.ndarray, seeded: np.ndarray, seed: int | Sequence[int | None] | None,
-                 mask: np.ndarray, name: str, seed_to_state: Any) -> None:
-    """Seed the stream of every env in ``mask`` as ``SyncVectorEnv`` seeds its sub-envs.
-
-    An int ``seed`` gives env ``i`` the seed ``seed + i``; a list gives each env its own (None
-    keeps its stream); no seed draws fresh entropy for envs never seeded. ``seeded`` records
-    which envs have a stream.
-    """
-    num_envs = len(rng)
-    if seed is None:
-        seeds: list[int | None] = [None] * num_envs
-    elif isinstance(seed, int | np.integer):
-        seeds = [int(seed) + i for i in range(num_envs)]
-    else:
-        seeds = list(seed)
-        if len(seeds) != num_envs:
-            raise ValueError(f"{name}: got {len(seeds)} seeds for {num_envs} envs")
-    for i in np.flatnonzero(mask):
-        if seeds[i] is not None:
-            rng[i] = seed_to_state(int(seeds[i]) % SEED_MOD)
-        elif not seeded[i]:
-            # Like a sub-env's own np_random drawn from fresh entropy.
-            rng[i] = seed_to_state(int(np.random.default_rng().integers(2**63)))
-        seeded[i] = True

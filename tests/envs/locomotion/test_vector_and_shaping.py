@@ -38,10 +38,30 @@ def test_same_step_autoreset_matches_sync_with_terminations():
 def test_vector_rejects_bad_options():
     with pytest.raises(ValueError, match="num_envs"):
         LocomotionVectorEnv(0, task="ant_goal")
-    with pytest.raises(ValueError, match="DISABLED"):
-        LocomotionVectorEnv(2, task="ant_goal", autoreset_mode="disabled")
     with pytest.raises(ValueError, match="physics_threads"):
         LocomotionVectorEnv(2, task="ant_goal", physics_threads=0)
+
+
+def test_disabled_autoreset_resets_only_the_masked_envs():
+    # The kit's vector shell gives every family DISABLED (locomotion once refused it): stepping
+    # never resets; reset(options={"reset_mask": m}) resets exactly the envs of m.
+    envs = LocomotionVectorEnv(3, task="hopper_jump", autoreset_mode="disabled",
+                               max_episode_steps=4)
+    reference = LocomotionEnv(task="hopper_jump")
+    obs, _ = envs.reset(seed=5)
+    zeros = np.zeros((3, *envs.single_action_space.shape))
+    for _ in range(4):
+        obs, _, _, truncated, _ = envs.step(zeros)
+    assert truncated.all()
+    stepped, *_ = envs.step(zeros)  # no autoreset: every env keeps its episode
+    assert not np.array_equal(stepped, obs)
+    mask = np.array([False, True, False])
+    after, infos = envs.reset(seed=[None, 9, None], options={"reset_mask": mask})
+    np.testing.assert_array_equal(after[1], reference.reset(seed=9)[0])
+    np.testing.assert_array_equal(after[[0, 2]], stepped[[0, 2]])
+    assert infos["_is_success"].tolist() == [False, True, False]
+    with pytest.raises(ValueError, match="reset_mask"):
+        envs.reset(options={"reset_mask": np.zeros(3, dtype=bool)})
 
 
 def test_goal_potential_is_minus_the_distance():

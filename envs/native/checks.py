@@ -1,0 +1,102 @@
+"""Argument and action checks every native shell shares (one wording, one policy per space kind).
+
+Actions follow the suite's policy per action-space kind (:mod:`rewardgym.envs.action_policy`):
+``Discrete`` actions outside ``[0, n)`` raise, finite ``Box`` actions are clipped, anything
+non-finite or of the wrong shape or type raises; every ``ValueError`` names the env (and, for a
+batch, the env indices) and is raised before any state changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numba
+import numpy as np
+
+
+def _where(bad: np.ndarray, batched: bool) -> str:
+    """`` at env indices [..]`` for a batch (rows with any bad entry), else nothing."""
+    if not batched:
+        return ""
+    rows = bad.reshape(bad.shape[0], -1).any(axis=1)
+    return f" at env indices {np.flatnonzero(rows).tolist()}"
+
+
+def check_discrete_actions(name: str, actions: Any, n: int, num_envs: int | None,
+                           names: Sequence[str] = ()) -> np.ndarray:
+    """``actions`` as a fresh C-contiguous int64 array of shape ``(num_envs,)`` (``(1,)``: single).
+
+    ``num_envs`` is None for a single env (one int action). ``names`` (optional) lists what each
+    action does, for the error message.
+
+    Raises:
+        ValueError: naming the env and the action when its shape, dtype or range is wrong.
+    """
+    if num_envs is None and isinstance(actions, int | np.integer) and not isinstance(
+            actions, bool | np.bool_) and 0 <= actions < n:
+        return np.array((actions,), dtype=np.int64)  # the common case, without the checks below
+    arr = np.asarray(actions)
+    expected = () if num_envs is None else (num_envs,)
+    if arr.shape != expected:
+        raise ValueError(f"{name}: action {actions!r} has shape {arr.shape}, expected "
+                         f"{expected} of ints in [0, {n - 1}]")
+    if arr.dtype.kind not in "iu":
+        meaning = f" ({', '.join(names)})" if names else ""
+        raise ValueError(f"{name}: action {actions!r} has dtype {arr.dtype}, expected integers "
+                         f"in [0, {n - 1}]{meaning}")
+    bad = (arr < 0) | (arr >= n)
+    if np.any(bad):
+        where = _where(bad.reshape(-1, 1), True) if num_envs is not None else ""
+        raise ValueError(f"{name}: action {actions!r} out of range{where}, expected ints in "
+                         f"[0, {n - 1}]")
+    # The shells call compiled kernel entry points that trust their argument types.
+    return np.array(arr.reshape(-1), dtype=np.int64, order="C")
+
+
+def check_box_actions(name: str, actions: Any, shape: tuple[int, ...], low: Any, high: Any,
+                      out: np.ndarray | None = None) -> np.ndarray:
+    """Finite float64 actions of ``shape``, clipped to ``[low, high]`` (into ``out`` if given).
+
+    Raises:
+        ValueError: naming the env (and the env indices of a batch) when the action is not
+            numeric, has the wrong shape, or is not finite.
+    """
+    try:
+        arr = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: action {actions!r} is not numeric (expected a float array "
+                         f"of shape {shape})") from None
+    if arr.shape != shape:
+        raise ValueError(f"{name}: action must have shape {shape}, got shape {arr.shape} "
+                         f"({actions!r})")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise ValueError(f"{name}: action must be finite{_where(~finite, arr.ndim == 2)}, got "
+                         f"{actions!r}")
+    if out is None:
+        return np.clip(arr, low, high)
+    return np.clip(arr.reshape(out.shape), low, high, out=out)
+
+
+def check_count(name: str, field: str, value: Any, allow_none: bool = False) -> None:
+    """``value`` must be a positive int (or None where ``allow_none``)."""
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        none = " or None" if allow_none else ""
+        raise ValueError(f"{name}: {field} must be a positive int{none}, got {value!r}")
+
+
+def check_num_threads(name: str, num_threads: Any) -> None:
+    """``num_threads`` must be in ``[1, NUMBA_NUM_THREADS]``."""
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int | np.integer) \
+            or not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(f"{name}: num_threads must be in [1, {numba.config.NUMBA_NUM_THREADS}] "
+                         f"(NUMBA_NUM_THREADS), got {num_threads!r}")
+
+
+def check_render_mode(name: str, render_mode: str | None, modes: Sequence[str]) -> None:
+    """``render_mode`` must be None or one of ``modes``."""
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"{name}: render_mode {render_mode!r} not in {list(modes)}")

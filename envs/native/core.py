@@ -1,0 +1,216 @@
+"""The core protocol: what a native env family implements behind the kit's shells.
+
+A core holds ``num_envs`` envs of one family in arrays and steps them all at once. The shells
+(:class:`~rewardgym.envs.native.single.NativeEnv`, :class:`~rewardgym.envs.native.vector.
+NativeVectorEnv`) do everything else once for every family: argument checks, seeding, reset
+masks, autoreset modes, ``final_obs``/``final_info`` packaging, rendering, pickling.
+
+A family either autoresets inside its numba kernel (grid, driving: :meth:`NativeCore.step`
+gets the autoreset code and fills :attr:`NativeCore.done` and its final buffers), or subclasses
+:class:`RowAutoreset`, which implements ``step`` once from the family's ``reset_state`` and
+``step_state`` (locomotion's MuJoCo physics, the tiny test family).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from rewardgym.envs.native.shell import NEXT_STEP, SAME_STEP
+
+
+class NativeCore(ABC):
+    """``num_envs`` envs of one family, stepped together; the shells' only view of a family.
+
+    Step outputs live in preallocated arrays of length ``num_envs`` that every :meth:`step`
+    overwrites: :attr:`rewards` (float64), :attr:`terminations`, :attr:`truncations` and
+    :attr:`done` (bool; under ``SAME_STEP`` the envs whose episode ended in this step and that
+    were reset already). The shells copy what they return.
+    """
+
+    num_envs: int
+    single_observation_space: spaces.Space
+    single_action_space: spaces.Space
+    #: Appended to the shell's class name in messages when the env has no spec (``"(door_key)"``).
+    label: str = ""
+
+    @property
+    @abstractmethod
+    def rewards(self) -> np.ndarray:
+        """This step's rewards, float64 ``(num_envs,)``."""
+
+    @property
+    @abstractmethod
+    def terminations(self) -> np.ndarray:
+        """This step's terminations, bool ``(num_envs,)``."""
+
+    @property
+    @abstractmethod
+    def truncations(self) -> np.ndarray:
+        """This step's truncations, bool ``(num_envs,)``."""
+
+    @property
+    @abstractmethod
+    def done(self) -> np.ndarray:
+        """``SAME_STEP``: envs whose episode ended this step (already reset); else all False."""
+
+    @abstractmethod
+    def seed_rows(self, mask: np.ndarray, seeds: list[int | None]) -> None:
+        """Seed the random stream of every env in ``mask`` (``seeds[i]``; None keeps it)."""
+
+    @abstractmethod
+    def reset_rows(self, mask: np.ndarray) -> None:
+        """Start a new episode in every env in ``mask``; their infos become reset infos."""
+
+    @abstractmethod
+    def check_actions(self, name: str, actions: Any, num_envs: int | None) -> Any:
+        """Checked actions in the form :meth:`step` takes (``num_envs`` None: one action).
+
+        Raises:
+            ValueError: naming ``name`` for an action outside the space's policy.
+        """
+
+    @abstractmethod
+    def step(self, actions: Any, autoreset: int) -> None:
+        """Step every env; ``autoreset`` is ``NO_AUTORESET``, ``NEXT_STEP`` or ``SAME_STEP``."""
+
+    @abstractmethod
+    def batch_obs(self) -> Any:
+        """Every env's observation, batched (fresh arrays)."""
+
+    @abstractmethod
+    def obs_row(self, i: int) -> Any:
+        """Env ``i``'s observation (a fresh copy)."""
+
+    @abstractmethod
+    def final_obs(self, rows: np.ndarray) -> list[Any]:
+        """``SAME_STEP``: the last observations of the episodes of ``rows`` (indices) that ended."""
+
+    @abstractmethod
+    def infos(self, mask: np.ndarray) -> dict[str, Any]:
+        """Vector infos of the envs in ``mask`` as ``SyncVectorEnv`` lays them out.
+
+        Envs outside ``mask`` hold the fill values, ``_key`` masks are ``mask``; envs reset in
+        this step report their reset info.
+        """
+
+    @abstractmethod
+    def final_infos(self, done: np.ndarray) -> dict[str, Any]:
+        """``SAME_STEP``: vector infos of the last step of the episodes in ``done``."""
+
+    @abstractmethod
+    def info(self, i: int) -> dict[str, Any]:
+        """Env ``i``'s info with Python scalars (what a single env returns)."""
+
+    def ready(self, name: str) -> None:  # noqa: B027  (an optional hook)
+        """Raise ``gym.error.ResetNeeded`` if env 0 may not step (single shells call it)."""
+
+    def render(self, i: int) -> Any:
+        """Env ``i``'s frame."""
+        raise NotImplementedError(f"{type(self).__name__} does not render")
+
+    def close(self) -> None:  # noqa: B027  (an optional hook)
+        """Release what rendering holds."""
+
+
+class RowAutoreset(NativeCore):
+    """A core whose envs reset and step in Python-visible rows: autoreset written once here.
+
+    The family implements :meth:`reset_state` and :meth:`step_state` over row masks, keeping
+    this step's per-env ``reward``, ``terminated`` and ``truncated`` arrays (cleared by a
+    reset); this class adds the time limit (``max_episode_steps``, as Gymnasium's ``TimeLimit``
+    counts it), ``NEXT_STEP`` (envs that ended last step are reset instead of stepped) and
+    ``SAME_STEP`` (ended envs are reset after their final observation and info are kept).
+    Call :meth:`init_rows` at the end of the family's ``__init__``.
+    """
+
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    max_episode_steps: int | None
+
+    def init_rows(self, max_episode_steps: int | None = None) -> None:
+        """Allocate the step outputs and the autoreset bookkeeping (once, not per step)."""
+        n = self.num_envs
+        self.max_episode_steps = max_episode_steps
+        self._rewards = np.zeros(n)
+        self._terminations = np.zeros(n, dtype=np.bool_)
+        self._truncations = np.zeros(n, dtype=np.bool_)
+        self._done = np.zeros(n, dtype=np.bool_)
+        self._pending = np.zeros(n, dtype=np.bool_)  # NEXT_STEP: reset on the next step
+        self._elapsed = np.zeros(n, dtype=np.int64)
+        self._final: tuple[list[Any], dict[str, Any]] = ([], {})
+
+    @abstractmethod
+    def reset_state(self, mask: np.ndarray) -> None:
+        """Start new episodes in the envs of ``mask`` (clear their reward and flags)."""
+
+    @abstractmethod
+    def step_state(self, mask: np.ndarray, actions: Any) -> None:
+        """Step the envs of ``mask``, writing ``reward``, ``terminated``, ``truncated``."""
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """This step's rewards."""
+        return self._rewards
+
+    @property
+    def terminations(self) -> np.ndarray:
+        """This step's terminations."""
+        return self._terminations
+
+    @property
+    def truncations(self) -> np.ndarray:
+        """This step's truncations (time limit included)."""
+        return self._truncations
+
+    @property
+    def done(self) -> np.ndarray:
+        """``SAME_STEP``: envs that ended this step and were reset."""
+        return self._done
+
+    def reset_rows(self, mask: np.ndarray) -> None:
+        """Start new episodes in ``mask`` (their step count and pending reset cleared)."""
+        self.reset_state(mask)
+        self._elapsed[mask] = 0
+        self._pending[mask] = False
+
+    def step(self, actions: Any, autoreset: int) -> None:
+        """Step every env once, with the time limit and ``autoreset`` applied."""
+        resetting = self._pending
+        stepping = ~resetting
+        if resetting.any():
+            self.reset_rows(resetting)
+        self.step_state(stepping, actions)
+        self._elapsed[stepping] += 1
+        np.logical_and(self.terminated, stepping, out=self._terminations)
+        np.logical_and(self.truncated, stepping, out=self._truncations)
+        if self.max_episode_steps is not None:
+            self._truncations |= stepping & (self._elapsed >= self.max_episode_steps)
+        done = self._terminations | self._truncations
+        self._rewards[:] = self.reward
+        self._done[:] = False
+        if autoreset == SAME_STEP and done.any():
+            rows = np.flatnonzero(done)
+            self._final = ([self.obs_row(int(i)) for i in rows], self.ended_infos(done))
+            self.reset_rows(done)
+            self._done[:] = done
+        self._pending = done if autoreset == NEXT_STEP else np.zeros_like(done)
+
+    def ended_infos(self, done: np.ndarray) -> dict[str, Any]:
+        """``final_info`` of the envs in ``done``, taken before they reset (default: infos)."""
+        return self.infos(done)
+
+    def final_obs(self, rows: np.ndarray) -> list[Any]:
+        """The observations kept before this step's ``SAME_STEP`` resets."""
+        return self._final[0]
+
+    def final_infos(self, done: np.ndarray) -> dict[str, Any]:
+        """The infos kept before this step's ``SAME_STEP`` resets."""
+        return self._final[1]
+
+
+__all__ = ["NativeCore", "RowAutoreset"]
