@@ -1,28 +1,16 @@
-"""The single RouteDrive env: a thin Gymnasium shell over the batch kernels with one world."""
+"""The single RouteDrive env: the kit's single shell over :class:`DriveCore` with one world."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, SupportsFloat
+from typing import Any
 
-import gymnasium as gym
-import numpy as np
-
-from rewardgym.envs.action_policy import action_policy
-from rewardgym.envs.driving import kernels as k
-from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
-from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.native import (
-    NO_AUTORESET,
-    SEED_MOD,
-    PicklableKernel,
-    compiled,
-)
-from rewardgym.envs.native.rng import seed_to_state
+from rewardgym.envs.driving.core import DriveAccess, DriveCore
+from rewardgym.envs.native.single import NativeEnv
 
 
-class RouteDriveEnv(PicklableKernel, gym.Env):
+class RouteDriveEnv(DriveAccess, NativeEnv):
     """Drive a route through procedurally generated traffic scenes, rewarded as CaRL rewards.
 
     ## Description
@@ -93,57 +81,7 @@ class RouteDriveEnv(PicklableKernel, gym.Env):
         if cfg.num_egos != 1:
             raise ValueError(f"RouteDriveEnv: num_egos must be 1 (got {cfg.num_egos}); use "
                              "RouteDriveParallelEnv for several egos")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"RouteDriveEnv: render_mode {render_mode!r} not in "
-                             f"{self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        self.observation_space = shell.observation_space(cfg)
-        self.action_space = shell.action_space(cfg)
-        self.metadata = {**type(self).metadata, "action_policy": action_policy(self.action_space)}
-        (self._bank, self._params, self._terms, self._world, self._out,
-         self._actions) = shell.build_world(cfg, 1)
-        self._mask = np.ones(1, dtype=np.bool_)
-        self._seeded = False
+        super().__init__(DriveCore(cfg, 1), render_mode)
 
-    def _compile_step(self) -> Any:
-        return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,
-                        NO_AUTORESET, self._out)
 
-    @property
-    def _name(self) -> str:
-        return self.spec.id if self.spec is not None else "RouteDriveEnv"
-
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """Start an episode; ``seed`` restarts this env's stream."""
-        super().reset(seed=seed)
-        if seed is not None:
-            self._world.rng[0] = seed_to_state(seed % SEED_MOD)
-        elif not self._seeded:
-            self._world.rng[0] = seed_to_state(int(self.np_random.integers(2**63)))
-        self._seeded = True
-        k.reset_rows(self._bank, self._world, self._params, self._mask, self._out)
-        return shell.single_obs(self.config, self._out, 0), shell.single_info(self._out, 0,
-                                                                             self._terms)
-
-    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Drive one tick; raises ``ValueError`` naming the env for an invalid action."""
-        if not self._seeded:
-            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
-        if self._world.ei[0, 0, k.E_ACTIVE] == 0:
-            raise gym.error.ResetNeeded(f"{self._name}: the episode ended; call reset()")
-        shell.check_actions(self._name, self.config, action, None, self._actions)
-        out = self._out
-        self._step_kernel(self._bank, self._world, self._params, self._actions, NO_AUTORESET,
-                          out)
-        return (shell.single_obs(self.config, out, 0), float(out.scalars[0, k.OUT_REWARD]),
-                bool(out.terminated[0]), bool(out.truncated[0]),
-                shell.single_info(out, 0, self._terms))
-
-    def render(self) -> np.ndarray | None:
-        """A top-down RGB image of the scene around the ego car."""
-        if self.render_mode is None:
-            gym.logger.warn("RouteDriveEnv.render() called without a render_mode; pass "
-                            "render_mode='rgb_array' to gym.make")
-            return None
-        return render_world(self._bank, self._world, self._params, 0)
+__all__ = ["RouteDriveEnv"]

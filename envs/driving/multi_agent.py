@@ -31,20 +31,15 @@ from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
+from rewardgym.envs.driving.core import DriveAccess, DriveCore
 from rewardgym.envs.driving.maps import MAX_ROUTES
-from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.native import (
-    NO_AUTORESET,
-    SEED_MOD,
-    PicklableKernel,
-    compiled,
-)
-from rewardgym.envs.native.rng import seed_to_state
+from rewardgym.envs.native.checks import check_count, check_render_mode
+from rewardgym.envs.native.shell import NO_AUTORESET
 
 MIN_AGENTS = 2
 
 
-class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
+class RouteDriveParallelEnv(DriveAccess, ParallelEnv):
     """Several ego cars crossing a signalised intersection with traffic, each on its own route.
 
     ## Agents
@@ -104,13 +99,8 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         if not MIN_AGENTS <= cfg.num_egos <= MAX_ROUTES:
             raise ValueError(f"{name}: num_egos must be in [{MIN_AGENTS}, {MAX_ROUTES}] (one car "
                              f"per junction arm), got {cfg.num_egos}")
-        if max_cycles is not None and (not isinstance(max_cycles, int)
-                                       or isinstance(max_cycles, bool) or max_cycles < 1):
-            raise ValueError(f"{name}: max_cycles must be None or an int >= 1, got "
-                             f"{max_cycles!r}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"{name}: render_mode {render_mode!r} not in "
-                             f"{self.metadata['render_modes']}")
+        check_count(name, "max_cycles", max_cycles, allow_none=True)
+        check_render_mode(name, render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.max_cycles = max_cycles
         self.possible_agents = [f"car_{e}" for e in range(cfg.num_egos)]
@@ -125,14 +115,9 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         length = k.obs_length(cfg.value_features)
         self.state_space = spaces.Box(-shell.OBS_BOUND, shell.OBS_BOUND,
                                       (cfg.num_egos * length,), np.float32)
-        (self._bank, self._params, self._terms, self._world, self._out,
-         self._actions) = shell.build_world(cfg, 1, max_cycles)
+        self._core = DriveCore(cfg, 1, max_cycles)
         self._mask = np.ones(1, dtype=np.bool_)
         self._seeded = False
-
-    def _compile_step(self) -> Any:
-        return compiled(k.step_batch, self._bank, self._world, self._params, self._actions,
-                        NO_AUTORESET, self._out)
 
     @property
     def _name(self) -> str:
@@ -149,18 +134,14 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
     def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """Start an episode with every car; ``seed`` restarts the world's random stream."""
-        if seed is not None:
-            self._world.rng[0] = seed_to_state(seed % SEED_MOD)
-        elif not self._seeded:
-            self._world.rng[0] = seed_to_state(int(np.random.default_rng().integers(2**63)))
         # Without a seed the stream continues, as in the Gymnasium shells.
+        core = self._core
+        core.seed_rows(self._mask, [seed])
         self._seeded = True
-        k.reset_rows(self._bank, self._world, self._params, self._mask, self._out)
+        core.reset_rows(self._mask)
         self.agents = self.possible_agents[:]
-        obs = {a: shell.single_obs(self.config, self._out, e)
-               for e, a in enumerate(self.possible_agents)}
-        infos = {a: shell.single_info(self._out, e, self._terms)
-                 for e, a in enumerate(self.possible_agents)}
+        obs = {a: core.obs_row(e) for e, a in enumerate(self.possible_agents)}
+        infos = {a: core.info(e) for e, a in enumerate(self.possible_agents)}
         return obs, infos
 
     def _write_actions(self, actions: dict[str, Any]) -> None:
@@ -177,11 +158,12 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         if extra:
             raise ValueError(f"{self._name}: action(s) for agent(s) {extra} that are not live "
                              f"(live: {self.agents}; possible: {self.possible_agents})")
-        self._actions[:] = 0.0
+        buffer = self._core.actions
+        buffer[:] = 0.0
         for agent in self.agents:
             e = self._index[agent]
             shell.check_actions(f"{self._name} agent {agent!r}", self.config, actions[agent],
-                                None, self._actions[e:e + 1])
+                                None, buffer[e:e + 1])
 
     def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float],
                                                      dict[str, bool], dict[str, bool],
@@ -192,18 +174,17 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         if not self.agents:
             raise gym.error.ResetNeeded(f"{self._name}: every agent is done; call reset()")
         self._write_actions(actions)
-        out = self._out
-        self._step_kernel(self._bank, self._world, self._params, self._actions, NO_AUTORESET,
-                          out)
+        core = self._core
+        core.step(core.actions, NO_AUTORESET)
         acting = self.agents
         obs, rewards, terminations, truncations, infos = {}, {}, {}, {}, {}
         for agent in acting:
             e = self._index[agent]
-            obs[agent] = shell.single_obs(self.config, out, e)
-            rewards[agent] = float(out.scalars[e, k.OUT_REWARD])
-            terminations[agent] = bool(out.terminated[e])
-            truncations[agent] = bool(out.truncated[e])
-            infos[agent] = shell.single_info(out, e, self._terms)
+            obs[agent] = core.obs_row(e)
+            rewards[agent] = float(core.rewards[e])
+            terminations[agent] = bool(core.terminations[e])
+            truncations[agent] = bool(core.truncations[e])
+            infos[agent] = core.info(e)
         self.agents = [a for a in acting if not (terminations[a] or truncations[a])]
         return obs, rewards, terminations, truncations, infos
 
@@ -211,7 +192,7 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
         """All cars' vector observations concatenated (zeros for cars no longer live)."""
         live = np.zeros((len(self.possible_agents), 1), np.float32)
         live[[self._index[a] for a in self.agents]] = 1.0
-        return (self._out.obs * live).reshape(-1)
+        return (self._core.out.obs * live).reshape(-1)
 
     def render(self) -> np.ndarray | None:
         """A top-down RGB image centred on the first live car (``car_0`` once all are done)."""
@@ -220,7 +201,7 @@ class RouteDriveParallelEnv(PicklableKernel, ParallelEnv):
                             "render_mode='rgb_array'")
             return None
         ego = self._index[self.agents[0]] if self.agents else 0
-        return render_world(self._bank, self._world, self._params, 0, ego)
+        return self._core.render(0, ego)
 
     def close(self) -> None:
         """Nothing to release (no window, no subprocess)."""

@@ -10,6 +10,7 @@ from gymnasium import spaces
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.maps import MapBank, build_bank
+from rewardgym.envs.native.checks import check_box_actions, check_discrete_actions
 
 HARD_SIGNALS = frozenset(k.HARD) | {"timeout", "route_done"}
 # 5 steering levels × (brake, coast, accelerate), in (steer, accel) pairs.
@@ -53,54 +54,23 @@ def check_actions(name: str, cfg: DriveConfig, actions: Any, rows: int | None,
                   out: np.ndarray) -> np.ndarray:
     """Write ``actions`` as ``(steer, accel)`` float64 rows into ``out``; returns ``out``.
 
-    ``rows`` is None for a single car (one action), else the number of cars.
-
-    Continuous actions follow the suite's Box policy (``envs/action_policy.py``): finite values
-    outside ``[-1, 1]`` are clipped; discrete ones outside ``[0, 14]`` are refused.
+    ``rows`` is None for a single car (one action), else the number of cars. The kit's checks
+    apply the suite's policy (``envs/action_policy.py``): continuous actions outside
+    ``[-1, 1]`` are clipped, discrete ones outside ``[0, 14]`` refused.
 
     Raises:
         ValueError: naming the env and the action when its type or shape is wrong, when it is
             not finite, or when a discrete action is out of range.
     """
-    shape_one: tuple[int, ...] = () if cfg.action_mode == "discrete" else (2,)
-    expected = shape_one if rows is None else (rows, *shape_one)
     if cfg.action_mode == "discrete":
         if rows is None and isinstance(actions, int | np.integer) and not isinstance(
                 actions, bool | np.bool_) and 0 <= actions < len(DISCRETE_ACTIONS):
             out[0] = DISCRETE_ACTIONS[actions]
             return out
-        arr = np.asarray(actions)
-        if arr.shape != expected or arr.dtype.kind not in "iu":
-            raise ValueError(f"{name}: action {actions!r} must be int(s) of shape {expected} in "
-                             f"[0, {len(DISCRETE_ACTIONS) - 1}], got shape {arr.shape} dtype "
-                             f"{arr.dtype}")
-        bad = (arr < 0) | (arr >= len(DISCRETE_ACTIONS))
-        if np.any(bad):
-            raise ValueError(f"{name}: action {actions!r} out of range [0, "
-                             f"{len(DISCRETE_ACTIONS) - 1}]{_where(bad, rows)}")
-        np.take(DISCRETE_ACTIONS, arr.reshape(-1), axis=0, out=out)
+        index = check_discrete_actions(name, actions, len(DISCRETE_ACTIONS), rows)
+        np.take(DISCRETE_ACTIONS, index, axis=0, out=out)
         return out
-    try:
-        arr = np.asarray(actions, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name}: action {actions!r} is not numeric (expected {expected} "
-                         "floats in [-1, 1])") from err
-    if arr.shape != expected:
-        raise ValueError(f"{name}: action {actions!r} has shape {arr.shape}, expected "
-                         f"{expected} floats (steer, accel) in [-1, 1]")
-    finite = np.isfinite(arr)
-    if not np.all(finite):
-        raise ValueError(f"{name}: action {actions!r} is not finite{_where(~finite, rows)}")
-    # The suite's Box policy (envs/action_policy.py): finite values are clipped to [-1, 1].
-    np.clip(arr.reshape(out.shape), -1.0, 1.0, out=out)
-    return out
-
-
-def _where(bad: np.ndarray, rows: int | None) -> str:
-    if rows is None:
-        return ""
-    per_row = bad.reshape(rows, -1).any(axis=1)
-    return f" at env indices {np.flatnonzero(per_row).tolist()}"
+    return check_box_actions(name, actions, (2,) if rows is None else (rows, 2), -1.0, 1.0, out)
 
 
 def single_info(out: k.StepOut, row: int, reward_mode_terms: tuple[str, ...]) -> dict[str, Any]:

@@ -36,33 +36,6 @@ def image_shape(cfg: GridConfig) -> tuple[int, int, int]:
     return cfg.agent_view_size, cfg.agent_view_size, 3
 
 
-def check_actions(name: str, actions: Any, num_envs: int | None) -> np.ndarray:
-    """Return ``actions`` as int64 (shape ``(num_envs,)``, or ``(1,)`` for a single env).
-
-    Raises:
-        ValueError: naming the env and the bad action when the shape, type or range is wrong.
-    """
-    if num_envs is None and isinstance(actions, int | np.integer) and not isinstance(
-            actions, bool | np.bool_) and 0 <= actions < c.NUM_ACTIONS:
-        return np.array((actions,), dtype=np.int64)  # the common case, without the checks below
-    arr = np.asarray(actions)
-    expected_shape = () if num_envs is None else (num_envs,)
-    if arr.shape != expected_shape:
-        raise ValueError(f"{name}: action {actions!r} has shape {arr.shape}, expected "
-                         f"{expected_shape} of ints in [0, {c.NUM_ACTIONS - 1}]")
-    if arr.dtype.kind not in "iu":
-        raise ValueError(f"{name}: action {actions!r} has dtype {arr.dtype}, expected integers "
-                         f"in [0, {c.NUM_ACTIONS - 1}] ({', '.join(c.ACTION_NAMES)})")
-    bad = (arr < 0) | (arr >= c.NUM_ACTIONS)
-    if np.any(bad):
-        where = "" if num_envs is None else f" at env indices {np.flatnonzero(bad).tolist()}"
-        raise ValueError(f"{name}: action {actions!r} out of range{where}, expected ints in "
-                         f"[0, {c.NUM_ACTIONS - 1}]")
-    # A fresh, writable, C-contiguous int64 copy: the shells call compiled kernel entry points
-    # that trust their argument types.
-    return np.array(arr.reshape(-1), dtype=np.int64, order="C")
-
-
 def batch_obs(cfg: GridConfig, rows: np.ndarray, direction: np.ndarray) -> Any:
     """Observations of a batch from kernel rows (fresh arrays, never views of buffers)."""
     if cfg.obs_mode == "flat":

@@ -1,34 +1,19 @@
-"""The native vector grid env: one kernel call steps every env."""
+"""The native vector grid env: the kit's vector shell over :class:`GridCore`."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-import gymnasium as gym
-import numba
-import numpy as np
-from gymnasium.vector import AutoresetMode, VectorEnv
-from gymnasium.vector.utils import batch_space
+from gymnasium.vector import AutoresetMode
 
-from rewardgym.envs.grid import kernels as k
-from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
-from rewardgym.envs.grid.env import render_row
-from rewardgym.envs.native import (
-    AUTORESET_CODES,
-    SAME_STEP,
-    PicklableKernel,
-    call_on_threads,
-    compiled,
-    parse_autoreset_mode,
-    reset_mask,
-    seed_streams,
-)
-from rewardgym.envs.native.rng import seed_to_state
+from rewardgym.envs.grid.core import GridAccess, GridCore
+from rewardgym.envs.native.checks import check_num_threads
+from rewardgym.envs.native.vector import NativeVectorEnv, check_vector_args
 
 
-class GridVectorEnv(PicklableKernel, VectorEnv):
+class GridVectorEnv(GridAccess, NativeVectorEnv):
     """``num_envs`` grid envs stepped together by numba kernels.
 
     Sub-env ``i`` reset with seed ``s`` follows exactly the trajectory of :class:`GridEnv` reset
@@ -69,98 +54,15 @@ class GridVectorEnv(PicklableKernel, VectorEnv):
                  **overrides: Any) -> None:
         base = GridConfig() if config is None else config
         self.config = cfg = dataclasses.replace(base, **overrides)
-        if not isinstance(num_envs, int | np.integer) or num_envs < 1:
-            raise ValueError(f"GridVectorEnv: num_envs must be a positive int, got {num_envs!r}")
-        if max_episode_steps is not None and max_episode_steps < 1:
-            raise ValueError("GridVectorEnv: max_episode_steps must be a positive int or None, "
-                             f"got {max_episode_steps!r}")
-        mode = parse_autoreset_mode(autoreset_mode)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"GridVectorEnv: render_mode {render_mode!r} not in "
-                             f"{self.metadata['render_modes']}")
-        self.metadata = {**type(self).metadata, "autoreset_mode": mode}
-        self.num_envs = int(num_envs)
-        self.render_mode = render_mode
+        name = type(self).__name__
+        n = check_vector_args(name, num_envs, max_episode_steps)
+        check_num_threads(name, num_threads)
         self.tile_size = tile_size
         self.max_episode_steps = max_episode_steps
-        self.single_observation_space = shell.observation_space(cfg)
-        self.single_action_space = shell.action_space()
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._params = cfg.kernel_params(max_episode_steps)
-        self._obs_mode = shell.OBS_MODE_CODES[cfg.obs_mode]
-        self._autoreset = AUTORESET_CODES[mode]
-        if not 1 <= num_threads <= numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"GridVectorEnv: num_threads must be in [1, "
-                             f"{numba.config.NUMBA_NUM_THREADS}] (NUMBA_NUM_THREADS), got "
-                             f"{num_threads!r}")
         self.num_threads = num_threads
-        self._state = k.new_state(self.num_envs, cfg.width, cfg.height, cfg.agent_view_size)
-        length = k.obs_length(cfg.obs_mode, cfg.width, cfg.height, cfg.agent_view_size)
-        self._out = k.new_step_out(self.num_envs, length)
-        self._parallel = self.num_envs >= parallel_threshold
-        self._seeded = np.zeros(self.num_envs, dtype=np.bool_)
-
-    def _compile_step(self) -> Any:
-        kernel = k.step_batch_parallel if self._parallel else k.step_batch
-        return compiled(kernel, self._state, self._params,
-                        np.zeros(self.num_envs, dtype=np.int64), self._autoreset,
-                        self._obs_mode, self._out)
-
-    @property
-    def _name(self) -> str:
-        return self.spec.id if self.spec is not None else f"GridVectorEnv({self.config.layout})"
-
-    def reset(self, *, seed: int | list[int | None] | None = None,
-              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
-        """Reset all envs, or those in ``options["reset_mask"]``; int seeds go to env i as s+i."""
-        super().reset(seed=seed if isinstance(seed, int | np.integer) else None)
-        mask = reset_mask(options, self.num_envs, self._name)
-        seed_streams(self._state.rng, self._seeded, seed, mask, self._name, seed_to_state)
-        out, s = self._out, self._state
-        k.reset_rows(s, self._params, mask, self._obs_mode, out.obs, out.direction)
-        zeros = np.zeros(self.num_envs)
-        info = shell.batch_info(self.config, mask, s.mission, zeros.astype(np.bool_), zeros,
-                                s.subgoal)
-        return shell.batch_obs(self.config, out.obs, out.direction), info
-
-    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
-        """Step every env; raises ``ValueError`` naming the env for invalid actions."""
-        if not self._seeded.all():
-            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
-        acts = shell.check_actions(self._name, actions, self.num_envs)
-        out, s, cfg = self._out, self._state, self.config
-        call_on_threads(self.num_threads, self._step_kernel, s, self._params, acts,
-                        self._autoreset, self._obs_mode, out)
-        done = out.done
-        # SyncVectorEnv reports a same-step reset's info for finished envs (not successful, no
-        # reward term); the state already holds the new episode there.  Other modes: done is
-        # all False and this is the step info.
-        infos = shell.batch_info(cfg, np.ones_like(done), s.mission, out.success & ~done,
-                                 np.where(done, 0.0, out.reward), s.subgoal)
-        if self._autoreset == SAME_STEP and done.any():
-            rows = np.flatnonzero(done)
-            final_obs = np.full(self.num_envs, None, dtype=object)
-            finals = shell.batch_obs(cfg, out.final_obs[rows], out.final_direction[rows])
-            for j, i in enumerate(rows):
-                final_obs[i] = _unbatch(finals, j)
-            infos["final_obs"], infos["_final_obs"] = final_obs, done.copy()
-            infos["final_info"] = shell.batch_info(cfg, done, out.final_mission, out.success,
-                                                   out.reward, out.final_subgoal)
-            infos["_final_info"] = done.copy()
-        obs = shell.batch_obs(cfg, out.obs, out.direction)
-        return (obs, out.reward.copy(), out.terminated.copy(), out.truncated.copy(), infos)
-
-    def render(self) -> tuple[np.ndarray, ...] | None:
-        """One RGB image per sub-env, as ``SyncVectorEnv.render`` returns them."""
-        if self.render_mode is None:
-            gym.logger.warn("GridVectorEnv.render() called without a render_mode")
-            return None
-        return tuple(render_row(self._state, i, self._params, self.config, self.tile_size)
-                     for i in range(self.num_envs))
+        core = GridCore(cfg, n, max_episode_steps, num_threads, n >= parallel_threshold,
+                        tile_size)
+        super().__init__(core, render_mode, autoreset_mode)
 
 
-def _unbatch(obs: Any, j: int) -> Any:
-    if isinstance(obs, dict):
-        return {"image": obs["image"][j], "direction": int(obs["direction"][j])}
-    return obs[j]
+__all__ = ["GridVectorEnv"]

@@ -73,7 +73,7 @@ def check_box_actions(name: str, actions: Any, shape: tuple[int, ...], low: Any,
     finite = np.isfinite(arr)
     if not finite.all():
         raise ValueError(f"{name}: action must be finite{_where(~finite, arr.ndim == 2)}, got "
-                         f"{actions!r}")
+                         f"{actions!r} (NaN or inf is not finite)")
     if out is None:
         return np.clip(arr, low, high)
     return np.clip(arr.reshape(out.shape), low, high, out=out)

@@ -213,4 +213,22 @@ class RowAutoreset(NativeCore):
         return self._final[1]
 
 
-__all__ = ["NativeCore", "RowAutoreset"]
+class KernelAccess:
+    """Private names that tests and tools read on a kernel family's shells, from its core."""
+
+    _core: Any
+
+    @property
+    def _params(self) -> Any:
+        return self._core.params
+
+    @property
+    def _parallel(self) -> bool:
+        return self._core.parallel
+
+    @property
+    def _step_kernel(self) -> Any:
+        return self._core._step_kernel
+
+
+__all__ = ["KernelAccess", "NativeCore", "RowAutoreset"]

@@ -26,7 +26,8 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.wrappers import TimeLimit
 
 from rewardgym.envs.action_policy import action_policy
-from rewardgym.envs.native import parse_autoreset_mode
+from rewardgym.envs.native.shell import parse_autoreset_mode
+from rewardgym.envs.native.vector import check_vector_args
 from rewardgym.envs.shopping.discrete import WebShopDiscreteEnv
 from rewardgym.envs.shopping.env import WebShopTextEnv
 
@@ -46,19 +47,11 @@ class _ShopVectorEnv(SyncVectorEnv):
     def __init__(self, num_envs: int = 1, *, max_episode_steps: int | None = None,
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  **kwargs: Any) -> None:
-        name = type(self).__name__
-        if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer) \
-                or num_envs < 1:
-            raise ValueError(f"{name}: num_envs must be a positive int, got {num_envs!r}")
-        if max_episode_steps is not None and (
-                isinstance(max_episode_steps, bool)
-                or not isinstance(max_episode_steps, int | np.integer) or max_episode_steps < 1):
-            raise ValueError(f"{name}: max_episode_steps must be a positive int or None, got "
-                             f"{max_episode_steps!r}")
+        n = check_vector_args(type(self).__name__, num_envs, max_episode_steps)
         mode = parse_autoreset_mode(autoreset_mode)
         factory = functools.partial(_make_shop, self.single_env_class, max_episode_steps,
                                     dict(kwargs))
-        super().__init__([factory] * int(num_envs), autoreset_mode=mode)
+        super().__init__([factory] * n, autoreset_mode=mode)
         self.metadata = {**self.metadata, "autoreset_mode": mode,
                          "action_policy": action_policy(self.single_action_space)}
 
