@@ -63,6 +63,7 @@ class RouteDriveEnv(DriveAccess, NativeEnv):
     * v0: initial release.
 
     Example:
+        >>> import numpy as np
         >>> env = RouteDriveEnv()
         >>> obs, info = env.reset(seed=0)
         >>> obs.shape, info["route_completion"]
