@@ -27,6 +27,7 @@ from gymnasium.utils import RecordConstructorArgs
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 from pettingzoo.utils.wrappers import BaseParallelWrapper
 
+from rewardgym.envs.native.masks import reset_mask
 from rewardgym.wrappers.llm.checker import ValidationReport, check_program, sample_states
 from rewardgym.wrappers.llm.program import (
     Limits,
@@ -38,7 +39,6 @@ from rewardgym.wrappers.llm.program import (
 from rewardgym.wrappers.llm.runtime import CompiledProgram, guard_rows
 from rewardgym.wrappers.llm.sandbox import States
 from rewardgym.wrappers.llm.views import RewardView, view_of
-from rewardgym.wrappers.vector_infos import reset_rows
 
 MODES = ("replace", "add")
 
@@ -249,7 +249,7 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         """Reset (all envs, or those in ``options["reset_mask"]``) and remember their features."""
         obs, infos = self.env.reset(seed=seed, options=options)
         rows = self._reader.read(self._next)
-        mask = reset_rows(options, self.num_envs)
+        mask = reset_mask(options, self.num_envs, type(self).__name__)
         self._rows[mask] = rows[mask]
         self._pending[mask] = False
         return obs, infos
