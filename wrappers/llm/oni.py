@@ -34,9 +34,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
+from rewardgym.envs.native.masks import reset_mask
 from rewardgym.wrappers.llm.backends import LLMBackend
 from rewardgym.wrappers.llm.views import RewardView, view_of
-from rewardgym.wrappers.vector_infos import reset_rows, stepping_autoreset_mode
+from rewardgym.wrappers.vector_infos import stepping_autoreset_mode
 
 Captioner = Callable[[np.ndarray, np.ndarray], str]
 
@@ -592,7 +593,7 @@ class ONIRewardVector(VectorWrapper):
         """Reset; the reset envs' episodic caption counts start again."""
         obs, infos = self.env.reset(seed=seed, options=options)
         rows = self._reader.read(self._next)
-        mask = reset_rows(options, self.num_envs)
+        mask = reset_mask(options, self.num_envs, type(self).__name__)
         self._rows[mask] = rows[mask]
         self._pending[mask] = False
         for i in np.flatnonzero(mask):
