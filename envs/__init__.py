@@ -11,7 +11,6 @@ further time limit on top, in both the single and the native vector env.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -147,18 +146,43 @@ def register_envs() -> None:
             max_episode_steps=row.max_episode_steps,
             reward_threshold=row.reward_threshold,
         )
+    register_parallel_envs()
 
 
-# Multi-agent envs (PettingZoo has no global registry): id -> "module:factory" of a function
-# returning a ``pettingzoo.ParallelEnv``; the module also has PettingZoo's ``env``/``raw_env``.
+# Multi-agent envs: id -> "module:factory" of a function returning a ``pettingzoo.ParallelEnv``;
+# the module also has PettingZoo's ``env``/``raw_env`` (the AEC forms). Each id is registered in
+# PettingZoo's own registries (``pettingzoo.register``, PettingZoo >= 1.27), so
+# ``pettingzoo.make("parallel", id)`` and ``pettingzoo.make("aec", id)`` build it.
 PARALLEL_ENVS: dict[str, str] = {
     f"{NAMESPACE}/RouteDriveIntersection-v1":
         "rewardgym.envs.driving.routedrive_intersection_v1:parallel_env",
 }
 
 
+def register_parallel_envs() -> None:
+    """Register every id of :data:`PARALLEL_ENVS` with PettingZoo, parallel and AEC (idempotent).
+
+    Example:
+        >>> import pettingzoo, rewardgym
+        >>> env = pettingzoo.make("parallel", "rewardgym/RouteDriveIntersection-v1", num_egos=2)
+        >>> env.possible_agents
+        ['car_0', 'car_1']
+    """
+    import pettingzoo
+
+    for env_id, entry_point in PARALLEL_ENVS.items():
+        module = entry_point.split(":")[0]
+        if env_id not in pettingzoo.parallel_registry:
+            pettingzoo.register("parallel", env_id, entry_point)
+        if env_id not in pettingzoo.aec_registry:
+            pettingzoo.register("aec", env_id, f"{module}:env")
+
+
 def make_parallel(env_id: str, **kwargs: Any) -> ParallelEnv:
-    """Build the PettingZoo ``ParallelEnv`` registered as ``env_id`` in :data:`PARALLEL_ENVS`.
+    """Build the PettingZoo ``ParallelEnv`` registered as ``env_id``.
+
+    The same as ``pettingzoo.make("parallel", env_id, **kwargs)`` for the ids of
+    :data:`PARALLEL_ENVS`, with an error that lists them.
 
     Example:
         >>> env = make_parallel("rewardgym/RouteDriveIntersection-v1", num_egos=2)
@@ -171,9 +195,10 @@ def make_parallel(env_id: str, **kwargs: Any) -> ParallelEnv:
     if env_id not in PARALLEL_ENVS:
         raise ValueError(f"make_parallel: unknown env_id {env_id!r}; known ids: "
                          f"{sorted(PARALLEL_ENVS)}")
-    module, factory = PARALLEL_ENVS[env_id].split(":")
-    return getattr(importlib.import_module(module), factory)(**kwargs)
+    import pettingzoo
+
+    return pettingzoo.make("parallel", env_id, **kwargs)
 
 
 __all__ = ["ENV_TABLE", "NAMESPACE", "PARALLEL_ENVS", "EnvRow", "make_parallel",
-           "register_envs", "registered_ids"]
+           "register_envs", "register_parallel_envs", "registered_ids"]

@@ -40,7 +40,7 @@ from rewardgym.wrappers.vector_infos import stepping_autoreset_mode, with_final_
 # Built-in potentials exported by env families, as "module:function" so specs stay JSON-able.
 BUILTIN_POTENTIALS: dict[str, str] = {
     "grid_subgoal_distance": "rewardgym.envs.grid.potential:subgoal_potential",
-    "route_progress": "rewardgym.envs.driving.rewards:route_progress_potential",
+    "route_progress": "rewardgym.wrappers.driving:route_progress_potential",
     "webshop_view_score": "rewardgym.envs.shopping.potential:view_score_potential",
     "ant_goal_distance": "rewardgym.envs.locomotion.potential:goal_potential",
 }

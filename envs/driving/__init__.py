@@ -10,7 +10,8 @@ signalised intersection) share the same kernels.
 Contract enforced by the tests: Gymnasium's env checker, seeded determinism for any thread
 count, native vector == ``SyncVectorEnv`` bit for bit, one scripted scenario per infraction,
 reward invariants, and ``progress`` + ``InfractionPenalty(infraction_table(config))`` ==
-``carl``.
+``carl`` (the table is reward code, so it lives on the wrappers floor:
+``rewardgym.wrappers.driving.infraction_table``).
 """
 
 from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
@@ -21,11 +22,6 @@ invalidate_if_sources_changed(__name__)
 from rewardgym.envs.driving.config import DriveConfig  # noqa: E402
 from rewardgym.envs.driving.env import RouteDriveEnv  # noqa: E402
 from rewardgym.envs.driving.multi_agent import RouteDriveParallelEnv  # noqa: E402
-from rewardgym.envs.driving.rewards import (  # noqa: E402
-    infraction_table,
-    route_progress_potential,
-)
 from rewardgym.envs.driving.vector_env import RouteDriveVectorEnv  # noqa: E402
 
-__all__ = ["DriveConfig", "RouteDriveEnv", "RouteDriveParallelEnv", "RouteDriveVectorEnv",
-           "infraction_table", "route_progress_potential"]
+__all__ = ["DriveConfig", "RouteDriveEnv", "RouteDriveParallelEnv", "RouteDriveVectorEnv"]

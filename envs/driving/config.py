@@ -21,7 +21,11 @@ SCENARIOS = ("mixed", "road", "intersection", "t_junction", "merge", "crossing")
 
 
 class KernelParams(NamedTuple):
-    """The configuration as plain scalars, the form numba kernels receive."""
+    """The configuration as plain scalars, the form numba kernels receive.
+
+    Built by :meth:`DriveConfig.kernel_params`: a field named like a config field takes its
+    value; the others are derived there (mode code, step counts, cosines, flags).
+    """
 
     reward_mode: int
     num_npcs: int
@@ -242,30 +246,15 @@ class DriveConfig:
     def kernel_params(self, max_episode_steps: int | None = None) -> KernelParams:
         """The scalars the kernels read; ``max_episode_steps`` adds a truncation limit."""
         steps = int(max_episode_steps) if max_episode_steps is not None else 0
-        return KernelParams(
-            reward_mode=REWARD_MODES.index(self.reward_mode), num_npcs=self.num_npcs,
-            num_egos=self.num_egos, dt=self.dt, wheelbase=self.wheelbase,
-            car_length=self.car_length, car_width=self.car_width, max_steer=self.max_steer,
-            steer_rate=self.steer_rate, max_accel=self.max_accel, max_brake=self.max_brake,
-            max_speed=self.max_speed, init_speed_frac=self.init_speed_frac,
-            idm_accel=self.idm_accel, idm_decel=self.idm_decel, idm_headway=self.idm_headway,
-            idm_min_gap=self.idm_min_gap, npc_speed_min=self.npc_speed_min,
-            npc_speed_max=self.npc_speed_max, reckless_prob=self.reckless_prob,
-            green_min_s=self.green_min_s, green_max_s=self.green_max_s, yellow_s=self.yellow_s,
-            off_route_m=self.off_route_m,
-            wrong_way_cos=math.cos(math.radians(self.wrong_way_deg)),
-            wrong_way_steps=max(1, round(self.wrong_way_s / self.dt)),
-            blocked_speed=self.blocked_speed,
-            blocked_steps=max(1, round(self.blocked_s / self.dt)),
-            off_road_corners=self.off_road_corners,
-            min_timeout_steps=max(1, round(self.min_timeout_s / self.dt)),
-            timeout_factor=self.timeout_factor, timeout_is_terminal=self.timeout_is_terminal,
-            route_done_pct=self.route_done_pct, overspeed_margin=self.overspeed_margin,
-            ttc_factor=self.ttc_factor, ttc_hold_steps=self.ttc_hold_steps,
-            comfort_weight=self.comfort_weight, comfort_hold_steps=self.comfort_hold_steps,
-            lon_accel_min=self.lon_accel_min, lon_accel_max=self.lon_accel_max,
-            lat_accel_max=self.lat_accel_max, jerk_max=self.jerk_max,
-            lon_jerk_max=self.lon_jerk_max, yaw_rate_max=self.yaw_rate_max,
-            yaw_accel_max=self.yaw_accel_max, terminal_penalty=self.terminal_penalty,
-            roach_vmax=self.roach_vmax, bev=self.obs_mode == "bev", bev_size=self.bev_size,
-            value_features=self.value_features, time_limit=steps)
+        # The fields KernelParams shares with the config are copied by name; these differ.
+        derived = {
+            "reward_mode": REWARD_MODES.index(self.reward_mode),
+            "wrong_way_cos": math.cos(math.radians(self.wrong_way_deg)),
+            "wrong_way_steps": max(1, round(self.wrong_way_s / self.dt)),
+            "blocked_steps": max(1, round(self.blocked_s / self.dt)),
+            "min_timeout_steps": max(1, round(self.min_timeout_s / self.dt)),
+            "bev": self.obs_mode == "bev",
+            "time_limit": steps,
+        }
+        return KernelParams(**{name: derived[name] if name in derived else getattr(self, name)
+                               for name in KernelParams._fields})

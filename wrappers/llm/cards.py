@@ -79,6 +79,7 @@ class TaskCard:
     task: str
     success: str
     version: int = CARD_VERSION
+    action_meaning: str = "the torques of the joints"
 
     def render(self, env: gym.Env, *, compact: bool = False) -> str:
         """The user message: environment card, feature table, task and success predicate.
@@ -99,7 +100,7 @@ class TaskCard:
         else:
             low, high = float(space.low.min()), float(space.high.max())
             action_text = (f"action is a float array of shape {space.shape}, each entry in "
-                           f"[{low:g}, {high:g}], the torques of the joints "
+                           f"[{low:g}, {high:g}], {self.action_meaning} "
                            + ", ".join(self.actions))
         spec = env.spec
         limit = f" Episodes are cut after {spec.max_episode_steps} steps." \
@@ -170,6 +171,30 @@ CARDS["rewardgym/AntLieDown-v1"] = TaskCard(
             "-1 upside down). Lengths in m, angles in rad."),
     task="Lie down: bring the torso low to the floor while keeping its top side up.",
     success="torso_z < 0.4 m with up_z >= 0.9 for 20 consecutive steps (info['is_success']).")
+
+# RouteDrive (envs/driving): its numbers (dt, steering and acceleration scales) are checked
+# against the live env's config by the tests.
+CARDS["rewardgym/RouteDrive-v1"] = TaskCard(
+    env_id="rewardgym/RouteDrive-v1", family="driving", title="RouteDrive (route driving)",
+    description=("A car drives a given route through a procedurally generated 2D road scene "
+                 "(straight and curved multi-lane roads, signalised 4-way and T junctions, an "
+                 "on-ramp merge) among traffic cars that follow their lanes and stop for red "
+                 "lights, except a few reckless ones. After CaRL (CoRL 2025)."),
+    actions=("steer (x 0.6 rad front-wheel angle, + turns left, at most 2 rad/s)",
+             "accel (+1 = +3 m/s^2 throttle, -1 = -6 m/s^2 brake; no reverse)"),
+    action_meaning="the car's controls:", dt=0.1,
+    termination=("Terminates on a collision, crossing a stop line on red, leaving the road, "
+                 "leaving the route, driving the wrong way, standing still too long (blocked), "
+                 "or finishing the route (route_done); truncated at the route's time limit."),
+    frames=("Speeds in m/s, distances in m, angles in rad; lateral error and steering are "
+            "positive to the left. route_completion is a percentage of the route (0-100). The "
+            "infraction features are the last step's flags (0/1) or severities (0-1)."),
+    task=("Drive the route to its end: make progress along it, keep near the lane centre and "
+          "under the speed limit, keep a safe gap to other cars, stop for red lights, never "
+          "collide."),
+    success=("route_done == 1 (info['is_success']); runs are compared by the driving score: "
+             "route completion x 0.6 per collision x 0.7 per red light x the share of the "
+             "route driven inside the route's lanes."))
 
 
 

@@ -149,10 +149,49 @@ def shopping_captioner(view: RewardView) -> Captioner:
 
     return caption
 
+
+# Driving events, most important first: (view feature, caption when it turns on).
+_DRIVING_EVENTS = (("collision", "collided with another car"),
+                   ("red_light", "ran a red light"),
+                   ("off_road", "drove off the road"),
+                   ("off_route", "left the route"),
+                   ("wrong_way", "drove the wrong way"),
+                   ("blocked", "stood still too long"),
+                   ("route_done", "finished the route"))
+
+
+def driving_captioner(view: RewardView, milestones: Sequence[float] = (25.0, 50.0, 75.0),
+                      stop_speed: float = 0.5) -> Captioner:
+    """Captions of driving events: infractions, route finished, route milestones, red-light stops.
+
+    The ends of an episode first (collision, red light, off road, off route, wrong way, blocked,
+    route done: a flag turning on), then route completion crossing each of ``milestones`` (%),
+    then stopping (speed falling below ``stop_speed`` m/s) in front of a red light.
+    """
+    i = {name: view[name].start for name in ("route_completion", "speed", "light_red")}
+    events = tuple((view[name].start, text) for name, text in _DRIVING_EVENTS)
+
+    def caption(before: np.ndarray, after: np.ndarray) -> str:
+        for j, text in events:
+            if after[j] > 0.0 >= before[j]:
+                return text
+        rc0, rc1 = before[i["route_completion"]], after[i["route_completion"]]
+        for m in milestones:
+            if rc0 < m <= rc1:
+                return f"completed {m:g}% of the route"
+        if after[i["light_red"]] > 0.0 and before[i["speed"]] >= stop_speed > after[i["speed"]]:
+            return "stopped at a red light"
+        return ""
+
+    return caption
+
+
 def captioner_for(view: RewardView) -> Captioner:
     """The built-in captioner of a view's family."""
     if view.family == "shopping":
         return shopping_captioner(view)
+    if view.family == "driving":
+        return driving_captioner(view)
     return grid_captioner(view) if view.family == "grid" else locomotion_captioner(view)
 
 

@@ -2,8 +2,9 @@
 
 A reward program reads features BY NAME from an env family's reward view (the locomotion view of
 ``rewardgym.envs.locomotion.view``, the grid view of ``rewardgym.envs.grid.view``, the shopping
-view of ``rewardgym.envs.shopping.view`` on the slot env, whose actions are slot indices); this
-module gives the program checker and the wrappers one interface over them: the layout (names, fixed
+view of ``rewardgym.envs.shopping.view`` on the slot env, whose actions are slot indices, the
+driving view of ``rewardgym.envs.driving.view``); this module gives the program checker and the
+wrappers one interface over them: the layout (names, fixed
 indices, units, ``describe()``), the rows of a single or vector env, and the kind of action.
 """
 
@@ -33,7 +34,7 @@ class RewardView:
     """The named feature row of one env family, plus how to read it from live envs.
 
     Args:
-        family: ``"locomotion"`` or ``"grid"``.
+        family: ``"locomotion"``, ``"grid"`` or ``"driving"``.
         layout: the family's layout (``features``, ``size``, ``describe()``).
         discrete_actions: True when actions are integers (programs see them as a float).
         action_size: length of the action vector (1 for discrete actions).
@@ -90,6 +91,8 @@ class RewardView:
             from rewardgym.envs.locomotion import features_batch
         elif self.family == "shopping":
             from rewardgym.envs.shopping.view import features_batch
+        elif self.family == "driving":
+            from rewardgym.envs.driving.view import features_batch
         else:
             from rewardgym.envs.grid.view import features_batch
         return np.asarray(features_batch(env).values, dtype=np.float64)
@@ -111,6 +114,10 @@ class RewardView:
             return LocomotionEnv(config=base.config)
         if self.family == "shopping":
             return _shop_copy(env)
+        if self.family == "driving":
+            from rewardgym.envs.driving import RouteDriveEnv
+
+            return RouteDriveEnv(config=base.config)
         from rewardgym.envs.grid import GridEnv
 
         return GridEnv(config=base.config)
@@ -208,9 +215,18 @@ def view_of(env: Any) -> RewardView:
     shop = _shop_view(env)
     if shop is not None:
         return shop
+    from rewardgym.envs.driving import RouteDriveEnv, RouteDriveVectorEnv
+
+    if isinstance(base, RouteDriveEnv | RouteDriveVectorEnv):
+        from rewardgym.envs.driving.view import LAYOUT as DRIVING
+
+        discrete = base.config.action_mode == "discrete"
+        return RewardView("driving", DRIVING, discrete_actions=discrete,
+                          action_size=1 if discrete else 2)
     raise ValueError(f"no reward view for {type(base).__name__}: LLM reward programs support "
-                     "the grid, locomotion and shopping families (rewardgym.envs.grid, "
-                     "rewardgym.envs.locomotion, rewardgym.envs.shopping)")
+                     "the grid, locomotion, shopping and driving families (rewardgym.envs.grid, "
+                     "rewardgym.envs.locomotion, rewardgym.envs.shopping, "
+                     "rewardgym.envs.driving)")
 
 
 def _shop_view(env: Any) -> RewardView | None:

@@ -16,11 +16,12 @@ from collections import deque
 import numpy as np
 import pytest
 
-from rewardgym.envs.driving import DriveConfig, RouteDriveEnv, infraction_table
+from rewardgym.envs.driving import DriveConfig, RouteDriveEnv
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving.maps import LANE_WIDTH
 from rewardgym.envs.driving.savgol import filter_matrix, last_value_tables
 from rewardgym.wrappers import InfractionPenalty, InfractionRule
+from rewardgym.wrappers.driving import infraction_table
 from rewardgym.wrappers.infractions import _check, penalize
 from tests.envs.driving.scenarios import (
     HARD,

@@ -17,12 +17,12 @@ from rewardgym.envs import PARALLEL_ENVS
 from rewardgym.envs.driving import (
     DriveConfig,
     RouteDriveParallelEnv,
-    infraction_table,
     routedrive_intersection_v1,
 )
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import multi_agent as multi_agent_module
 from rewardgym.envs.driving.maps import build_bank
+from rewardgym.wrappers.driving import infraction_table
 from rewardgym.wrappers.infractions import InfractionPenaltyParallel
 from tests.helpers import assert_same
 

@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rewardgym  # noqa: F401  (registers the envs)
-from rewardgym.envs.driving import DriveConfig, RouteDriveEnv, infraction_table
+from rewardgym.envs.driving import DriveConfig, RouteDriveEnv
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving.baselines import RouteFollower
 from rewardgym.wrappers import CARL_TABLE, InfractionPenalty, InfractionPenaltyVector
+from rewardgym.wrappers.driving import infraction_table
 from tests.envs.driving.scenarios import SOFT, drive, follower
 
 NOISY = {"speed_frac": 1.15, "stop_for_lights": True, "keep_distance": False}

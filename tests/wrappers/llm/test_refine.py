@@ -179,6 +179,16 @@ def test_cards_match_the_live_env(env_id):
     if view.family in ("grid", "shopping"):
         assert len(card.actions) == env.action_space.n
         assert card.dt is None
+    elif view.family == "driving":
+        cfg = base.config
+        assert card.dt == pytest.approx(cfg.dt)
+        assert len(card.actions) == env.action_space.shape[0] == view.action_size
+        steer, accel = card.actions
+        assert f"x {cfg.max_steer:g} rad" in steer
+        assert f"{cfg.steer_rate:g} rad/s" in steer
+        assert f"+{cfg.max_accel:g} m/s^2" in accel
+        assert f"-{cfg.max_brake:g} m/s^2" in accel
+        assert card.action_meaning in text
     else:
         assert card.dt == pytest.approx(base.config.dt)
         assert card.actions == view["joint_pos"].labels

@@ -1,0 +1,80 @@
+"""LLM reward programs, captions and cards on RouteDrive's reward view (envs/driving/view.py)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rewardgym  # noqa: F401  (registers the envs)
+from rewardgym.envs.driving import RouteDriveVectorEnv
+from rewardgym.envs.driving import view as driving_view
+from rewardgym.envs.driving.baselines import RouteFollower
+from rewardgym.wrappers.llm import LLMReward, LLMRewardVector, view_of
+from rewardgym.wrappers.llm.oni import captioner_for, driving_captioner
+
+PROGRAM = '''
+def compute_reward(obs, action, next_obs):
+    progress = next_obs.progress
+    close = -0.1 if next_obs.lead_ttc < 2.0 else 0.0
+    gas = 0.01 * action[1]
+    return progress + close + gas, {"progress": progress, "close": close, "gas": gas}
+'''
+ENV = "rewardgym/RouteDrive-v1"
+
+
+def test_view_of_routedrive_is_the_driving_layout():
+    view = view_of(gym.make(ENV))
+    assert view.family == "driving"
+    assert view.names == driving_view.LAYOUT.names
+    assert (view.discrete_actions, view.action_size) == (False, 2)
+    discrete = view_of(gym.make("rewardgym/RouteDrive-Discrete-v1"))
+    assert (discrete.discrete_actions, discrete.action_size) == (True, 1)
+    assert view.describe() == driving_view.describe()
+
+
+def test_program_reads_the_driving_view_by_name():
+    env = LLMReward(gym.make(ENV), PROGRAM, n_states=16)
+    assert env.report.ok
+    obs, _ = env.reset(seed=0)
+    driver = RouteFollower(speed_frac=1.0)
+    for _ in range(60):
+        action = driver(obs)
+        obs, reward, terminated, truncated, info = env.step(action)
+        after = driving_view.features(env)
+        close = -0.1 if after.lead_ttc < 2.0 else 0.0
+        expected = after.progress + close + 0.01 * float(action[1])
+        assert reward == pytest.approx(expected, abs=1e-12)
+        assert info["reward_terms"]["progress"] == info["progress"]
+        if terminated or truncated:
+            break
+
+
+def test_vector_program_pays_every_car():
+    envs = LLMRewardVector(RouteDriveVectorEnv(3), PROGRAM, n_states=16)
+    obs, _ = envs.reset(seed=0)
+    driver = RouteFollower(speed_frac=1.0)
+    for _ in range(20):
+        obs, rewards, _, _, infos = envs.step(driver(obs))
+        assert rewards.shape == (3,)
+        np.testing.assert_allclose(infos["reward_terms"]["progress"], infos["progress"])
+
+
+def test_driving_captions():
+    view = view_of(gym.make(ENV))
+    assert captioner_for(view)(np.zeros(view.size), np.zeros(view.size)) == ""
+    cap = driving_captioner(view)
+    before = np.zeros(view.size)
+    after = before.copy()
+    after[view["route_completion"].start] = 30.0
+    assert cap(before, after) == "completed 25% of the route"
+    after[view["collision"].start] = 1.0
+    assert cap(before, after) == "collided with another car"
+    after = before.copy()
+    after[view["red_light"].start] = 1.0
+    assert cap(before, after) == "ran a red light"
+    moving = before.copy()
+    moving[view["speed"].start] = 3.0
+    moving[view["light_red"].start] = 1.0
+    stopped = moving.copy()
+    stopped[view["speed"].start] = 0.0
+    assert cap(moving, stopped) == "stopped at a red light"
+    assert cap(stopped, stopped) == ""
