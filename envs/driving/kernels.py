@@ -24,6 +24,7 @@ from rewardgym.envs.driving.config import KernelParams  # noqa: F401  (re-export
 from rewardgym.envs.driving.dynamics import move_ego, project, track_route
 from rewardgym.envs.driving.geometry import advance_segment, point_at
 from rewardgym.envs.driving.infractions import detect_infractions, driving_score
+from rewardgym.envs.driving.maps import ROUTE0  # noqa: F401  (re-exported)
 from rewardgym.envs.driving.observe import observe
 from rewardgym.envs.driving.rewards import (  # noqa: F401  (re-exported)
     CARL,

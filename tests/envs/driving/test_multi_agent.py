@@ -160,6 +160,34 @@ def test_make_parallel_and_unknown_id():
         rewardgym.make_parallel("rewardgym/RouteDriveIntersection-v9")
 
 
+
+def test_registered_in_pettingzoos_registry():
+    import pettingzoo
+    from pettingzoo.utils.env import AECEnv
+
+    for env_id in PARALLEL_ENVS:
+        assert pettingzoo.spec("parallel", env_id).entry_point == PARALLEL_ENVS[env_id]
+        par = pettingzoo.make("parallel", env_id, num_egos=2, num_npcs=0)
+        assert isinstance(par, RouteDriveParallelEnv)
+        assert par.possible_agents == ["car_0", "car_1"]
+        aec = pettingzoo.make("aec", env_id, num_egos=2, num_npcs=0)
+        assert isinstance(aec, AECEnv)
+        aec.reset(seed=0)
+        assert aec.agent_selection == "car_0"
+        # make_parallel is an alias: the same env, step for step.
+        ours = rewardgym.make_parallel(env_id, num_egos=2, num_npcs=0)
+        a, _ = par.reset(seed=4)
+        b, _ = ours.reset(seed=4)
+        for _ in range(5):
+            assert_same(a, b)
+            actions = {agent: np.array([0.1, 0.5]) for agent in par.agents}
+            a = par.step(actions)[0]
+            b = ours.step(actions)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # registering again is a no-op: no override warning
+        rewardgym.register_envs()
+    assert len([i for i in pettingzoo.parallel_registry if i.startswith("rewardgym/")]) == 1
+
 def test_config_validation():
     with pytest.raises(ValueError, match="scenario='crossing'"):
         RouteDriveParallelEnv(scenario="intersection")
