@@ -246,10 +246,27 @@ def features_batch(envs: Any) -> FeatureRows:
     return FeatureRows(_rows(envs), LAYOUT)
 
 
+def agent_features(env: Any, agent: str) -> np.ndarray:
+    """The view row of one car of a :class:`~rewardgym.envs.driving.RouteDriveParallelEnv`.
+
+    The ``features(env, agent)`` callable PettingZoo reward wrappers take
+    (``rewardgym.wrappers.llm.LLMRewardParallel``); a car that left keeps its last row.
+
+    Example:
+        >>> from rewardgym.envs.driving import RouteDriveParallelEnv
+        >>> env = RouteDriveParallelEnv(num_egos=2)
+        >>> _ = env.reset(seed=0)
+        >>> agent_features(env, "car_1").shape == (SIZE,)
+        True
+    """
+    base = env.unwrapped
+    return _rows(env)[base.possible_agents.index(agent)]
+
+
 def describe() -> str:
     """The markdown table of the driving features (for docs and reward-writing prompts)."""
     return LAYOUT.describe()
 
 
-__all__ = ["FEATURES", "LAYOUT", "SIZE", "compute_features", "describe", "features",
-           "features_batch"]
+__all__ = ["FEATURES", "LAYOUT", "SIZE", "agent_features", "compute_features", "describe",
+           "features", "features_batch"]

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import rewardgym  # noqa: F401  (registers the envs)
-from rewardgym.envs.driving import RouteDriveVectorEnv
+from rewardgym.envs.driving import RouteDriveParallelEnv, RouteDriveVectorEnv
 from rewardgym.envs.driving import view as driving_view
 from rewardgym.envs.driving.baselines import RouteFollower
-from rewardgym.wrappers.llm import LLMReward, LLMRewardVector, view_of
+from rewardgym.wrappers.llm import LLMReward, LLMRewardParallel, LLMRewardVector, States, view_of
 from rewardgym.wrappers.llm.oni import captioner_for, driving_captioner
 
 PROGRAM = '''
@@ -78,3 +78,32 @@ def test_driving_captions():
     stopped[view["speed"].start] = 0.0
     assert cap(moving, stopped) == "stopped at a red light"
     assert cap(stopped, stopped) == ""
+
+
+def test_parallel_program_pays_each_car_from_its_own_row():
+    env = RouteDriveParallelEnv(num_egos=2, num_npcs=0)
+    view = view_of(gym.make(ENV))
+    rng = np.random.default_rng(0)
+    env.reset(seed=1)
+    before, acts, after = [], [], []
+    for _ in range(8):
+        actions = {a: rng.uniform(-1, 1, 2) for a in env.agents}
+        rows = {a: driving_view.agent_features(env, a) for a in env.agents}
+        env.step(actions)
+        for a in actions:
+            before.append(rows[a])
+            acts.append(actions[a])
+            after.append(driving_view.agent_features(env, a))
+    states = States(np.array(before), np.array(acts), np.array(after))
+    wrapped = LLMRewardParallel(RouteDriveParallelEnv(num_egos=2, num_npcs=0), PROGRAM,
+                                view=view, features=driving_view.agent_features, states=states)
+    wrapped.reset(seed=2)
+    for _ in range(5):
+        actions = {a: np.array([0.0, 0.8]) for a in wrapped.agents}
+        _, rewards, _, _, infos = wrapped.step(actions)
+        for agent, reward in rewards.items():
+            row = driving_view.agent_features(wrapped.env, agent)
+            close = -0.1 if row[view["lead_ttc"].start] < 2.0 else 0.0
+            assert reward == pytest.approx(row[view["progress"].start] + close + 0.008,
+                                           abs=1e-12)
+            assert infos[agent]["reward_terms"]["progress"] == infos[agent]["progress"]
