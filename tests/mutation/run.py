@@ -110,7 +110,7 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         ("_Checker.module", "_Checker.statement", "_Checker.expr", "_Checker.constant",
          "_Checker.name_ok", "_Checker.load_name", "_Checker.attribute", "_Checker.call",
          "_Checker.expr_no_report"),
-        "tests/wrappers/llm/test_checker.py",
+        "tests/wrappers/llm/test_checker_feedback.py tests/wrappers/llm/test_checker.py",
     ),
 }
 

@@ -1,0 +1,70 @@
+"""The static checker's corner cases and the feedback it gives (what a model reads when it refines).
+
+Written against mutants of ``_Checker`` that the corpus in ``test_checker.py`` let survive
+(``make mutation MODULES=llm_checker``): a tuple assigned to one name, and messages that must
+point at the right fix.
+"""
+
+import textwrap
+
+import pytest
+
+from rewardgym.envs.grid import GridEnv
+from rewardgym.wrappers.llm.program import BUILTINS, static_check
+from rewardgym.wrappers.llm.views import view_of
+
+RET = 'return 0.0, {"a": 0.0}'
+
+
+@pytest.fixture(scope="module")
+def view():
+    return view_of(GridEnv(layout="door_key", size=5))
+
+
+def _issues(view, body, head="import numpy as np\nimport math\n"):
+    source = head + "def compute_reward(obs, action, next_obs):\n" + textwrap.indent(
+        textwrap.dedent(body).strip("\n"), "    ") + "\n"
+    return static_check(source, view).issues
+
+
+def test_a_tuple_is_never_bound_to_one_name(view):
+    issues = _issues(view, "x = 1.0, 2.0\n" + RET)
+    assert [i.code for i in issues] == ["expression"]
+    assert "tuples are allowed only" in issues[0].message
+    # Unpacking a tuple into names is allowed; unpacking anything else is checked as a value.
+    assert _issues(view, "a, b = 1.0, next_obs.dist_key\n" + RET) == []
+    assert [i.code for i in _issues(view, "a, b = obs\n" + RET)] == []  # a plain name
+
+
+def test_attribute_of_a_local_gets_the_general_message(view):
+    for name in ("x", "b"):  # one name sorting after "action", one before
+        issues = _issues(view, f"{name} = obs.dist_key\ny = {name}.real\n" + RET)
+        assert [i.code for i in issues] == ["attribute"]
+        assert "allowed only as obs.<feature>" in issues[0].message
+        assert "action has no attributes" not in issues[0].message
+    issues = _issues(view, "y = action.shape\n" + RET)
+    assert "action has no attributes" in issues[0].message
+
+
+def test_a_refused_call_lists_every_callable_builtin(view):
+    issues = _issues(view, "x = sorted(obs.dist_key)\n" + RET)
+    assert [i.code for i in issues] == ["call"]
+    listed = issues[0].message.split("callable: ")[1]
+    for name in BUILTINS:
+        assert (name in listed) == (name != "range"), (name, listed)
+
+
+def test_constant_messages_name_the_kind(view):
+    issues = _issues(view, "x = 'fast'\n" + RET)
+    assert [i.code for i in issues] == ["string"]
+    assert issues[0].message.startswith("strings are not allowed")
+    issues = _issues(view, "x = b'fast'\n" + RET)
+    assert [i.code for i in issues] == ["constant"]
+    assert issues[0].message.startswith("bytes constants are not allowed")
+
+
+def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
+    """A second function is one ``signature`` issue; its body is not checked as the entry."""
+    source = ("def a(x):\n    return os\n"
+              "def compute_reward(obs, action, next_obs):\n    " + RET + "\n")
+    assert [i.code for i in static_check(source, view).issues] == ["signature"]
