@@ -68,3 +68,13 @@ def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
     source = ("def a(x):\n    return os\n"
               "def compute_reward(obs, action, next_obs):\n    " + RET + "\n")
     assert [i.code for i in static_check(source, view).issues] == ["signature"]
+
+
+def test_exactly_one_function_named_compute_reward(view):
+    misnamed = "x = 1.0\ndef reward(obs, action, next_obs):\n    " + RET + "\n"
+    issues = static_check(misnamed, view).issues
+    assert [i.code for i in issues] == ["signature"]
+    assert issues[0].line == 2  # points at the function that is there
+    assert "found: ['reward']" in issues[0].message
+    issues = static_check("x = 1.0\n", view).issues  # no function at all (no line to point at)
+    assert [(i.code, i.line) for i in issues] == [("signature", None)]
