@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardgym.agents.smoke import smoke_mode, smoke_note
 from rewardgym.benchmarks import driving_eval, harness
 from rewardgym.benchmarks.driving_eval import EVAL_SEED, Policy
 from rewardgym.benchmarks.harness import Column
@@ -35,8 +36,10 @@ def evaluate(policy: Policy, episodes: int, *, num_envs: int = 16, seed: int = E
     from its own seed, so every policy is judged on the same episodes
     (:func:`rewardgym.benchmarks.driving_eval.evaluate`).
     """
+    # Fewer episodes than envs: one episode per env (only smoke runs ask for so few).
     return driving_eval.evaluate(policy, episodes, endings=("collision", "red_light"),
-                                 env_kwargs=env_kwargs, num_envs=num_envs, seed=seed)
+                                 env_kwargs=env_kwargs, num_envs=min(num_envs, episodes),
+                                 seed=seed)
 
 
 def reference_policies() -> dict[str, Policy]:
@@ -162,6 +165,11 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
     eval_episodes = eval_episodes or (16 if quick else 64)
     if quick:
         overrides = ["n_envs=16", "n_steps=128", "batch_size=512", *overrides]
+    if smoke_mode():  # the whole study (references, sweep, curve, table, plot), tiny budgets
+        timesteps, eval_every, eval_episodes = 2_048, 1_024, 2
+        overrides = [*overrides, "n_envs=8", "n_steps=128", "batch_size=256"]
+        smoke_note(f"driving_learning: {timesteps:,} PPO steps, {eval_episodes} evaluation "
+                   "episodes per point")
     references = {name: evaluate(policy, eval_episodes)
                   for name, policy in reference_policies().items()}
     out = Path(out_dir)

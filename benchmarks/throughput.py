@@ -40,6 +40,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rewardgym.agents.smoke import smoke_mode, smoke_note
 from rewardgym.benchmarks import driving_cases, harness
 from rewardgym.benchmarks.throughput_cases import (
     CARTPOLE_ID,
@@ -62,10 +63,33 @@ from rewardgym.benchmarks.throughput_report import (
 )
 from rewardgym.benchmarks.throughput_shopping import SHOP_DISCRETE_ID, SHOP_TEXT_ID, rss_mb
 
-__all__ = ["CARTPOLE_ID", "COLUMNS", "DEFAULT_GROUPS", "FULL", "GROUPS", "LOCO_IDS",
-           "MINIGRID_ID", "NAME", "OURS_ID", "QUICK", "SHOP_DISCRETE_ID", "SHOP_TEXT_ID", "Case",
-           "Settings", "build_cases", "build_parser", "headline", "locomotion_ratios", "main",
-           "measure", "print_table", "rss_mb", "run", "write_outputs"]
+__all__ = [
+    "CARTPOLE_ID",
+    "COLUMNS",
+    "DEFAULT_GROUPS",
+    "FULL",
+    "GROUPS",
+    "LOCO_IDS",
+    "MINIGRID_ID",
+    "NAME",
+    "OURS_ID",
+    "QUICK",
+    "SHOP_DISCRETE_ID",
+    "SHOP_TEXT_ID",
+    "SMOKE",
+    "Case",
+    "Settings",
+    "build_cases",
+    "build_parser",
+    "headline",
+    "locomotion_ratios",
+    "main",
+    "measure",
+    "print_table",
+    "rss_mb",
+    "run",
+    "write_outputs",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +140,10 @@ QUICK = Settings(seconds=1.0, repeats=2, warmup_s=0.2, sizes=(64, 1024, 4096), s
                  shop_episodes=2_000)
 FULL = Settings(seconds=3.0, repeats=3, warmup_s=0.5, sizes=(1, 64, 1024, 4096),
                 sync_sizes=(8, 64), shop_episodes=100_000)
+#: ``REWARDGYM_SMOKE=1`` (``rewardgym.agents.smoke``): every case of the quick preset is built,
+#: stepped and written, at small batches and a few memory-check episodes (a check that it runs).
+SMOKE = Settings(seconds=0.02, repeats=1, warmup_s=0.01, sizes=(16, 64), sync_sizes=(2,),
+                 shop_episodes=20, loco_sizes=(2,), drive_sizes=(16,))
 
 
 def measure(settings: Settings, progress: Callable[[str], None] | None = None) -> list[dict]:
@@ -176,6 +204,10 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, seconds: float 
         One dict per case with the measured rates and ratios (as written to the JSON lines).
     """
     base = QUICK if quick else FULL
+    if smoke_mode():
+        smoke_note(f"throughput at batch sizes {SMOKE.sizes}, {SMOKE.shop_episodes} memory-check "
+                   "episodes")
+        base = dataclasses.replace(SMOKE, groups=base.groups)
     settings = dataclasses.replace(
         base,
         seconds=base.seconds if seconds is None else seconds,
