@@ -79,10 +79,9 @@ from rewardgym.agents.multi_agent import (
 )
 from rewardgym.agents.preflight import check_run, import_wrappers
 from rewardgym.agents.run_config import RunConfig
-from rewardgym.agents.sac_config import SACConfig
 from rewardgym.agents.sb3_adapter import make_sb3_vec_env
 from rewardgym.agents.shaping_guard import ShapingGammaError, check_shaping_gamma
-from rewardgym.agents.smoke import SMOKE_EVAL_EPISODES, SMOKE_TIMESTEPS, smoke_mode, smoke_note
+from rewardgym.agents.smoke import SMOKE_EVAL_EPISODES, smoke_mode, smoke_note, smoke_timesteps
 from rewardgym.agents.train_result import TrainResult
 
 __all__ = [
@@ -312,10 +311,8 @@ def _result(env_id: str, algo: str, run: _RunDirs, stats: dict[str, Any], *, num
 
 def _smoke_budget(config: RunConfig,
                   eval_episodes: int) -> tuple[RunConfig, int]:
-    """``REWARDGYM_SMOKE=1``: at most SMOKE_TIMESTEPS steps and SMOKE_EVAL_EPISODES episodes."""
-    steps = min(config.total_timesteps, SMOKE_TIMESTEPS)
-    if isinstance(config, SACConfig):  # gradient steps cost ~20 ms each: a few hundred only
-        steps = min(config.total_timesteps, config.learning_starts + 512)
+    """``REWARDGYM_SMOKE=1``: a token budget (:func:`rewardgym.agents.smoke.smoke_timesteps`)."""
+    steps = smoke_timesteps(config)
     episodes = min(eval_episodes, SMOKE_EVAL_EPISODES)
     smoke_note(f"training capped at {steps:,} env steps, {episodes} evaluation episodes")
     return dataclasses.replace(config, total_timesteps=steps), episodes
