@@ -5,13 +5,21 @@ in one child process. Commands are the lines of fenced ``bash`` blocks that star
 ``rewardgym`` and every inline code span that does; they run in README order in one scratch
 folder (so ``plot-terms`` finds the run a ``train`` line made), as a child process each, with
 ``REWARDGYM_SMOKE=1``: training stops after a few thousand env steps and benchmarks run their
-``--quick`` preset with token timings (``rewardgym.agents.smoke``). ``make`` lines are not run.
+``--quick`` preset at tiny sizes with token timings (``rewardgym.agents.smoke``). ``make`` lines
+are not run.
+
+Each command's process is forked from one runner that has imported rewardgym's CLI, torch and
+SB3 once (a fresh interpreter pays ~2 s of CPU for them; ~30 commands share it), then runs
+``rewardgym.cli.main(argv)`` in the scratch folder with its output in files, as
+``python -m rewardgym.cli ...`` would. Nothing has run in the runner before a fork (no torch or
+numba thread pool exists yet), and processes a command spawns are fresh interpreters.
 A bare ``rewardgym <sub-command>`` in prose that cannot run without arguments (``rewardgym
 sweep``) names the command: its ``--help`` must work.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -112,12 +120,92 @@ def _is_mention(argv: list[str]) -> bool:
     return False
 
 
+RUNNER = """
+import json, os, sys, time, traceback
+
+if __name__ == "__main__":  # spawned workers of a command re-import this file: they skip it
+    import stable_baselines3, torch  # noqa: F401  (what every command would import again)
+    import rewardgym.agents.train  # noqa: F401
+    import rewardgym.cli
+
+    for line in sys.stdin:
+        request = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the command's own process
+            code = 1
+            try:
+                os.chdir(request["cwd"])
+                for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+                    os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
+                sys.argv = ["rewardgym", *request["argv"]]
+                code = rewardgym.cli.main(request["argv"])
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        deadline = time.monotonic() + request["timeout"]
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                code = 124
+                break
+            time.sleep(0.05)
+        print(json.dumps({"returncode": code}), flush=True)
+"""
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory: pytest.TempPathFactory):
+    """A process that runs each command in a fork of itself (module docstring)."""
+    folder = tmp_path_factory.mktemp("readme_runner")
+    script = folder / "runner.py"
+    script.write_text(RUNNER)
+    process = subprocess.Popen([sys.executable, str(script)], cwd=folder, env=_env(),
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    yield folder, process
+    process.stdin.close()
+    process.wait(timeout=60)
+
+
+def _run(runner, argv: list[str], cwd: Path, timeout: float = 600) -> tuple[int, str, str]:
+    """Run ``rewardgym <argv>`` in ``cwd`` through the runner: exit code, stdout, stderr."""
+    folder, process = runner
+    out, err = folder / "stdout.txt", folder / "stderr.txt"
+    request = {"argv": argv, "cwd": str(cwd), "stdout": str(out), "stderr": str(err),
+               "timeout": timeout}
+    process.stdin.write(json.dumps(request) + "\n")
+    process.stdin.flush()
+    reply = process.stdout.readline()
+    assert reply, "the README command runner died"
+    return (json.loads(reply)["returncode"], out.read_text(errors="replace"),
+            err.read_text(errors="replace"))
+
+
 @pytest.mark.parametrize("command", COMMANDS)
-def test_command_runs_as_written(command, scratch):
+def test_command_runs_as_written(command, scratch, runner):
     argv = shlex.split(command)
     if _is_mention(argv):
         argv.append("--help")
-    done = subprocess.run([sys.executable, "-m", "rewardgym.cli", *argv[1:]], cwd=scratch,
-                          env=_env(), capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
-    assert "Traceback" not in done.stderr, done.stderr[-4000:]
+    code, stdout, stderr = _run(runner, argv[1:], scratch)
+    assert code == 0, f"{command}\n{stdout[-2000:]}\n{stderr[-4000:]}"
+    assert "Traceback" not in stderr, stderr[-4000:]
+
+
+def test_the_runner_reports_failures_like_a_fresh_process(scratch, runner):
+    code, _, stderr = _run(runner, ["train", "No-Such-Env-v0", "--no-progress"], scratch)
+    assert code == 2
+    assert "not registered" in stderr.strip().splitlines()[-1]
+    code, stdout, _ = _run(runner, ["list"], scratch)
+    assert code == 0
+    assert "rewardgym/DoorKey-5x5-v0" in stdout
