@@ -84,6 +84,8 @@ class Settings:
 
 QUICK = Settings(timesteps=4096, minutes=None, chunk=2048, episodes=100, curve_episodes=50)
 FULL = Settings(timesteps=None, minutes=15.0, chunk=100_000)
+#: ``REWARDGYM_SMOKE=1`` (``rewardgym.agents.smoke``): the quick pipeline on 10 test goals.
+SMOKE = Settings(timesteps=2048, minutes=None, chunk=1024, episodes=10, curve_episodes=5)
 
 
 def _ensure_registered() -> None:
@@ -281,6 +283,11 @@ def run(quick: bool = False, out_dir: str | Path = "results", *, timesteps: int 
         verbose: print progress and the table.
     """
     base = QUICK if quick else FULL
+    from rewardgym.agents.smoke import smoke_mode, smoke_note
+
+    if smoke_mode():
+        base = SMOKE
+        smoke_note(f"webshop_baselines: {SMOKE.timesteps:,} PPO steps, {SMOKE.episodes} test goals")
     if timesteps is not None and minutes is None:
         budget_minutes = None
     else:
