@@ -37,7 +37,7 @@ def test_a_tuple_is_never_bound_to_one_name(view):
 
 
 def test_attribute_of_a_local_gets_the_general_message(view):
-    for name in ("x", "b"):  # one name sorting after "action", one before
+    for name in ("x", "a"):  # one name sorting after "action" (and "np"), one before
         issues = _issues(view, f"{name} = obs.dist_key\ny = {name}.real\n" + RET)
         assert [i.code for i in issues] == ["attribute"]
         assert "allowed only as obs.<feature>" in issues[0].message
@@ -78,3 +78,18 @@ def test_exactly_one_function_named_compute_reward(view):
     assert "found: ['reward']" in issues[0].message
     issues = static_check("x = 1.0\n", view).issues  # no function at all (no line to point at)
     assert [(i.code, i.line) for i in issues] == [("signature", None)]
+
+
+def test_call_messages_tell_recursion_from_other_names(view):
+    issues = _issues(view, "return compute_reward(obs, action, next_obs)")
+    assert any("no recursion" in i.message for i in issues), issues
+    for name in ("vars", "dir"):  # sorting after and before compute_reward
+        issues = _issues(view, f"x = {name}(obs)\n" + RET)
+        assert [i.code for i in issues] == ["call"]
+        assert issues[0].message.startswith(f"calling {name}(...) is not allowed")
+
+
+def test_slice_bounds_are_checked_and_empty_ones_are_fine(view):
+    assert _issues(view, "x = next_obs.dist_key[1:]\ny = obs.dist_key[:2:1]\n" + RET) == []
+    issues = _issues(view, "x = next_obs.dist_key[__import__('os'):]\n" + RET)
+    assert "dunder" in [i.code for i in issues]
