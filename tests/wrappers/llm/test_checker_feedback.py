@@ -67,7 +67,9 @@ def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
     """A second function is one ``signature`` issue; its body is not checked as the entry."""
     source = ("def a(x):\n    return os\n"
               "def compute_reward(obs, action, next_obs):\n    " + RET + "\n")
-    assert [i.code for i in static_check(source, view).issues] == ["signature"]
+    issues = static_check(source, view).issues
+    assert [i.code for i in issues] == ["signature"]
+    assert issues[0].line == 1  # the first function
 
 
 def test_exactly_one_function_named_compute_reward(view):
@@ -93,3 +95,12 @@ def test_slice_bounds_are_checked_and_empty_ones_are_fine(view):
     assert _issues(view, "x = next_obs.dist_key[1:]\ny = obs.dist_key[:2:1]\n" + RET) == []
     issues = _issues(view, "x = next_obs.dist_key[__import__('os'):]\n" + RET)
     assert "dunder" in [i.code for i in issues]
+
+
+def test_a_refused_module_function_lists_that_modules_functions(view):
+    from rewardgym.wrappers.llm.program import MATH_FUNCS, NP_FUNCS
+
+    for module, allowed in (("np", NP_FUNCS), ("math", MATH_FUNCS)):
+        issues = _issues(view, f"x = {module}.load(1.0)\n" + RET)
+        assert [i.code for i in issues] == ["call"]
+        assert issues[0].message.endswith("allowed: " + ", ".join(allowed))
