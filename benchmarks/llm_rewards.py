@@ -4,9 +4,12 @@ Times, round-robin in one process, a native vector env bare, under ``LLMRewardVe
 program compiled by numba, and under ``LLMRewardVector`` with the Python fallback (same checked
 program), for ``rewardgym/DoorKey-8x8-v0`` (n = 4096) and ``rewardgym/HalfCheetahBackward-v1``
 (n = 1024 by default: 4096 MuJoCo models step slowly on 2 cores). Also times the two parts of
-the wrapper alone: reading the reward view (the grid view runs BFS searches per env; the
-locomotion view is a copy of rows the env already computed) and the program call on those rows,
-numba vs Python. Target from the issue: the compiled wrapper costs <= 10 % of the step. Writes
+the wrapper alone: reading the reward view (the full grid view runs three or four BFS searches
+per env; the wrapper's reader keeps BFS fields rooted at the key, door and goal, rebuilt only
+when a grid changes, and computes only the program's features; the locomotion view is a copy of
+rows the env already computed) and the program call on those rows, numba vs Python.
+``--part generate`` asks a model (SmolLM2 by default, cassettes recorded) for the programs of
+the learning part. Target from the issue: the compiled wrapper costs <= 10 % of the step. Writes
 ``<out>/llm_rewards_overhead.{jsonl,md}``.
 
 ``--part learning`` trains PPO (``rewardgym.agents.llm_train.train_candidate``) through the sweep
@@ -91,7 +94,18 @@ def _component_times(env_id: str, n: int, repeats: int) -> dict[str, float]:
             times.append(time.perf_counter() - start)
         return 1e6 * float(np.median(times))
 
+    # The wrapper's reader after a step (grids: cached BFS fields, only the program's features).
+    reader = wrapped._reader
+    buffer = reader.new_rows()
+    reader.read(buffer)
+    reads = []
+    for _ in range(repeats):
+        env.step(env.action_space.sample())
+        start = time.perf_counter()
+        reader.read(buffer)
+        reads.append(time.perf_counter() - start)
     out = {"view_us": best(lambda: view.rows(env)),
+           "reader_us": 1e6 * float(np.median(reads)),
            "program_numba_us": best(lambda: program(rows, actions, rows, active)),
            "program_python_us": best(lambda: program.python(rows, actions, rows, active))}
     env.close()
@@ -127,14 +141,16 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
     columns = [Column("env", "env_id"), Column("case", "case"), Column("n", "n", harness.fmt_int),
                Column("µs/step", "us_per_step", harness.fmt_float),
                Column("overhead %", "overhead_pct", harness.fmt_float),
-               Column("view µs", "view_us", harness.fmt_float),
+               Column("full view µs", "view_us", harness.fmt_float),
+               Column("wrapper's reader µs", "reader_us", harness.fmt_float),
                Column("program µs (numba)", "program_numba_us", harness.fmt_float),
                Column("program µs (Python)", "program_python_us", harness.fmt_float)]
     harness.write_markdown(f"{out_dir}/{NAME}.md", rows, columns,
                            title="LLM reward program overhead (vector envs)",
                            notes=[f"Native vector envs, 1 numba thread; median of {repeats} "
-                                  f"round-robin runs of {seconds} s. 'view' and 'program' are "
-                                  "the wrapper's two parts timed alone (median µs per call)."])
+                                  f"round-robin runs of {seconds} s. 'full view' (every feature, "
+                                  "fresh BFS), the wrapper's reader (after a step) and "
+                                  "'program' are timed alone (median µs per call)."])
     return rows
 
 
@@ -291,6 +307,63 @@ def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_EN
     return rows
 
 
+def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
+    """One table and one figure of the learning sweeps under ``out_dir``.
+
+    The table: success rate (the env's predicate, deterministic evaluation) and evaluation
+    return per arm, mean and 95% Student-t interval over seeds, with provenance. The figure:
+    per env, the training episodes' success rate and env return (ten chunks of training, mean
+    over seeds) of every arm. Writes ``<out>/llm_learning.{md,png}``; returns the table path.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rewardgym.benchmarks.sweep_report import confidence_interval
+
+    def cell(values: list[float]) -> str:
+        mean, lo, hi = confidence_interval(values)
+        return f"{mean:.3g}" if lo is None else f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
+
+    lines = ["| env | arm | seeds | success rate | eval return | PPO steps | provenance |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    fig, axes = plt.subplots(2, len(envs), figsize=(4.5 * len(envs), 6), squeeze=False)
+    for col, env_id in enumerate(envs):
+        path = Path(out_dir) / f"llm_learning_{env_id.split('/')[-1]}" / "results.jsonl"
+        if not path.exists():
+            continue
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            if row.get("status") == "ok":
+                runs.setdefault(row["coords"]["arm"], []).append(row)
+        for arm, rows in runs.items():
+            results = [r["result"] for r in rows]
+            lines.append(f"| {env_id} | {arm} | {len(rows)} | "
+                         f"{cell([r['success_rate'] for r in results])} | "
+                         f"{cell([r['base_return'] for r in results])} | "
+                         f"{results[0]['timesteps']} | {rows[0]['config'].get('provenance', '')} |")
+            for ax, key in zip(axes[:, col], ("success_series", "base_return_series"),
+                               strict=True):
+                series = [r[key] for r in results if r.get(key)]
+                if series:
+                    width = min(len(x) for x in series)
+                    ax.plot(np.arange(1, width + 1) / width * results[0]["timesteps"],
+                            np.mean([x[:width] for x in series], axis=0), label=arm)
+        axes[0, col].set_title(env_id.split("/")[-1])
+        axes[0, col].set_ylabel("training success rate")
+        axes[1, col].set_ylabel("training episode env return")
+        axes[1, col].set_xlabel("PPO steps")
+        axes[0, col].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(Path(out_dir) / "llm_learning.png", dpi=110)
+    plt.close(fig)
+    table = Path(out_dir) / "llm_learning.md"
+    table.write_text("\n".join(lines) + "\n")
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -301,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n-loco", type=int, default=1024)
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--part", choices=("overhead", "generate", "learning"),
+    parser.add_argument("--part", choices=("overhead", "generate", "learning", "report"),
                         default="overhead")
     parser.add_argument("--backend", choices=("local", "replay", "openai"), default="local",
                         help="--part generate: where programs come from")
@@ -315,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="--part learning: processes")
     parser.add_argument("--eval-episodes", type=int, default=None)
     args = parser.parse_args(argv)
+    if args.part == "report":
+        print(learning_report(args.out, args.envs))
+        return 0
     if args.part == "generate":
         generate_archives(args.out, args.envs, backend=args.backend, cassettes=args.cassettes,
                           k=args.k)
@@ -326,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         def fmt(value: float | None) -> str:
             return "-" if value is None else f"{value:.3g}"
 
+        print(f"table and curves: {learning_report(args.out, args.envs)}")
         for row in summary:
             print(f"{row['env_id']:<34} {row['arm']:<22} success {fmt(row['success_rate'])} "
                   f"[{fmt(row['success_rate_lo'])}, {fmt(row['success_rate_hi'])}]  "
@@ -335,7 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                seconds=args.seconds, repeats=args.repeats)
     for row in rows:
         print(f"{row['env_id']:<34} {row['case']:<36} {row['us_per_step']:>12.1f} µs/step  "
-              f"overhead {row['overhead_pct']:>7.1f} %  view {row['view_us']:.0f} µs  program "
+              f"overhead {row['overhead_pct']:>7.1f} %  view {row['view_us']:.0f} µs  reader "
+              f"{row['reader_us']:.0f} µs  program "
               f"numba {row['program_numba_us']:.0f} µs / Python {row['program_python_us']:.0f} µs")
     return 0
 

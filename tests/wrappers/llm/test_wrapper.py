@@ -267,3 +267,15 @@ def test_parallel_pays_each_agent():
 def test_view_of_unknown_env():
     with pytest.raises(ValueError, match="no reward view"):
         view_of(gym.make("CartPole-v1"))
+
+
+def test_wrapper_reads_only_the_programs_features():
+    envs = LLMRewardVector(gym.make_vec(ENV, 2, vectorization_mode="vector_entry_point"),
+                           PROGRAM, n_states=16)
+    assert envs.report.features == ("carrying_key", "dist_key")
+    envs.reset(seed=0)
+    envs.step(np.array([2, 2]))
+    view = envs.view
+    read = [view[n].start for n in envs.report.features]
+    assert np.isfinite(envs._rows[:, read]).all()
+    assert np.isnan(np.delete(envs._rows, read, axis=1)).all()
