@@ -239,7 +239,7 @@ def generated_programs(env_id: str, archives: Sequence[str] | str | None
     (and how many model programs passed).
     """
     folders = [archives] if isinstance(archives, str) else list(archives or ())
-    note = "no --archive"
+    note = "no archive for this env" if folders else "no --archive"
     for archive in folders:
         folder = Path(archive)
         manifest = json.loads((folder / "manifest.json").read_text())

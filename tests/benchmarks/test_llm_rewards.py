@@ -27,7 +27,18 @@ def test_arms_from_an_archive_carry_provenance(tmp_path):
     assert list(arms) == ["generated:r0a0c1"]
     assert arms["generated:r0a0c1"]["provenance"].startswith("openai-compat:http://x/v1 / m / "
                                                              "r0a0c1 / card abab")
-    assert generated_programs("rewardgym/DoorKey-8x8-v0", str(tmp_path)) == {}
+    other = generated_programs("rewardgym/DoorKey-8x8-v0", str(tmp_path))
+    assert other["generated:example"]["provenance"] == \
+        "hand-written example (no archive for this env)"
+    # An archive whose programs all failed the checker: the example stands in, and says why.
+    failed = tmp_path / "failed"
+    (failed / "programs").mkdir(parents=True)
+    (failed / "manifest.json").write_text(json.dumps({
+        "env_id": "rewardgym/DoorKey-8x8-v0", "model": "tiny", "card_hash": "cd" * 32}))
+    (failed / "candidates.jsonl").write_text('{"id": "c0"}\n{"id": "c1"}\n')
+    stand_in = generated_programs("rewardgym/DoorKey-8x8-v0", [str(tmp_path), str(failed)])
+    assert stand_in["generated:example"]["provenance"] == \
+        "hand-written example (tiny: 0 of 2 programs passed the checker (failed))"
     example = generated_programs("rewardgym/DoorKey-5x5-v0", None)
     assert example["generated:example"]["program"] == PROGRAMS["rewardgym/DoorKey-8x8-v0"]
     assert "hand-written" in example["generated:example"]["provenance"]
