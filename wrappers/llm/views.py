@@ -179,14 +179,13 @@ class _CopyReader:
 
     def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
                    out: np.ndarray) -> np.ndarray:
-        # The locomotion vector env keeps the finished envs' feature rows in final_info.
-        final = infos.get("final_info", {})
-        if "features" not in final:
-            raise ValueError(f"{type(self.env.unwrapped).__name__}: SAME_STEP final_info has no "
-                             "'features' rows, so the last step of a finished episode cannot be "
+        # The locomotion vector env keeps the finished envs' feature rows (final_features).
+        rows = getattr(self.env.unwrapped, "final_features", None)
+        if rows is None:
+            raise ValueError(f"{type(self.env.unwrapped).__name__}: no final_features under "
+                             "SAME_STEP, so the last step of a finished episode cannot be "
                              "paid; use NEXT_STEP autoreset")
-        rows = np.asarray(final["features"], dtype=np.float64)
-        out[done] = rows[done]
+        out[done] = np.asarray(rows, dtype=np.float64)[done]
         return out
 
 

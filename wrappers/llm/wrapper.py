@@ -197,7 +197,7 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
     All three autoreset modes are supported. ``NEXT_STEP``: the reset step of a finished env
     pays nothing. ``SAME_STEP`` (what SB3 needs): the finishing step is paid on the state the
     episode ended in (the grid view replays the last transition from the state before the step,
-    the locomotion env keeps the rows in ``final_info["features"]``), and that step's
+    the locomotion vector env keeps the rows in ``final_features``), and that step's
     ``base_reward``, ``reward_terms`` and ``llm_reward_nonfinite`` are also written into
     ``infos["final_info"]`` (masked to the finished rows), where SAME_STEP consumers read them.
     ``DISABLED``: resets come through ``reset(options={"reset_mask": ...})``. The reader
