@@ -236,13 +236,13 @@ class Core(RowAutoreset):
                 "diverged": self.diverged & mask, "_diverged": mask.copy()}
 
     def ended_infos(self, done: np.ndarray) -> dict:
-        """``final_info`` of the finished envs, with the reward view of their last states.
+        """``final_info`` of the finished envs; keeps the reward view of their last states.
 
-        ``features`` holds every row's view; reward wrappers read the rows of ``done``.
+        The rows go to ``final_features`` (reward wrappers read the rows of ``done``), not into
+        ``final_info``, which must equal ``SyncVectorEnv``'s.
         """
-        info = self.infos(done)
-        info["features"], info["_features"] = self.feat.copy(), done.copy()
-        return info
+        self.final_features = self.feat.copy()
+        return self.infos(done)
 
     def info(self, i: int) -> dict:
         """Step info of env ``i`` with Python scalars (what a single env returns)."""

@@ -21,7 +21,9 @@ class LocomotionVectorEnv(NativeVectorEnv):
     Autoreset defaults to ``NEXT_STEP`` (Gymnasium's default) and accepts ``SAME_STEP``
     (``final_obs``/``final_info`` in the infos, what SB3 needs) and ``DISABLED`` (resets through
     ``reset(options={"reset_mask": mask})``); ``metadata["autoreset_mode"]`` says which.
-    ``max_episode_steps`` truncates as Gymnasium's ``TimeLimit`` would.
+    ``max_episode_steps`` truncates as Gymnasium's ``TimeLimit`` would. Under ``SAME_STEP``,
+    :attr:`final_features` holds the reward-view rows of the states the envs that finished on
+    the last such step ended in (reward wrappers read them; ``final_info`` stays Sync's).
 
     ``physics_threads > 1`` splits the MuJoCo stepping over a thread pool (``mj_step`` releases
     the GIL); results do not change. Everything after the physics is one numba call per step.
@@ -53,6 +55,11 @@ class LocomotionVectorEnv(NativeVectorEnv):
         core = Core(cfg, n, physics_threads, max_episode_steps, width, height)
         super().__init__(core, render_mode, autoreset_mode)
         self.metadata["render_fps"] = round(1.0 / cfg.dt)
+
+    @property
+    def final_features(self) -> Any:
+        """Feature rows kept before the last ``SAME_STEP`` resets (None before any)."""
+        return getattr(self._core, "final_features", None)
 
 
 __all__ = ["LocomotionVectorEnv"]
