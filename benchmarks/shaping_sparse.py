@@ -142,9 +142,13 @@ def run(quick: bool, out_dir: str, *, seeds: int | None = None, timesteps: int |
     ``<out>/shaping_sparse/``); ``<out>/shaping_sparse.{jsonl,md,png}`` are this study's view of
     the same rows (one flat row per run, rewritten from the sweep's rows on every launch).
     """
+    from rewardgym.agents.smoke import smoke_mode, smoke_note
     from rewardgym.benchmarks import harness, sweep
 
     seeds = seeds if seeds is not None else (2 if quick else 5)
+    if smoke_mode():  # every condition once, each run at the smoke training budget
+        seeds = 1
+        smoke_note("shaping_sparse: one seed per condition")
     timesteps = timesteps if timesteps is not None else (100_000 if quick else 1_000_000)
     envs = tuple(envs) if envs is not None else (ENVS[:1] if quick else ENVS)
     out = Path(out_dir)
