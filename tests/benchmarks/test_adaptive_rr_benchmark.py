@@ -22,7 +22,8 @@ def test_overrides_set_the_three_conditions():
     assert {"train_freq=1", "gradient_steps=2"} <= set(high)
     assert "adaptive_rr.enabled=true" in adaptive
     assert not any(o.startswith("train_freq") for o in adaptive)
-    shared = {"total_timesteps=100000", "seed=1", "policy_kwargs={net_arch: [128, 128]}"}
+    shared = {f"total_timesteps={adaptive_rr.FULL['timesteps']}", "seed=1",
+              f"policy_kwargs={{net_arch: [{adaptive_rr.FULL['net']}, {adaptive_rr.FULL['net']}]}}"}
     assert shared <= set(low) & set(high) & set(adaptive)
 
 
