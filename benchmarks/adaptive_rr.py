@@ -283,6 +283,16 @@ def run(quick: bool, out_dir: str, *, tasks: Sequence[str] | None = None,
     return result.summary
 
 
+def _setting(text: str) -> Any:
+    """A ``--set`` value: int, float (``1e-3`` too, which YAML 1.1 reads as text), else YAML."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return yaml.safe_load(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -305,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         key, sep, value = item.partition("=")
         if not sep:
             parser.error(f"--set takes KEY=VALUE, got {item!r}")
-        settings[key] = yaml.safe_load(value)
+        settings[key] = _setting(value)
     summary = run(args.quick, args.out, tasks=args.tasks, conditions=args.conditions,
                   seeds=args.seeds, settings=settings, workers=args.workers,
                   backend=args.backend, progress=True)

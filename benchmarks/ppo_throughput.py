@@ -21,7 +21,10 @@ whose env is the Python loop), in the SB3 ``VecEnv`` (env + adapter), in rollout
 The adapter's overhead over the bare reference is the difference of their ``VecEnv`` time per
 env step, relative to the bare run's wall time per env step (and, noisier, the ratio of their end-
 to-end rates). Speed numbers are for the machine they were measured on; rows carry its load.
-Writes ``<out>/ppo_throughput.{jsonl,md}`` and the sweep's ``<out>/ppo_throughput/``.
+Every row also carries a profile of SB3's rollout and update by phase (:class:`_Profile`:
+policy forward, buffer, GAE, adapter, backward, optimizer, ...), written as a second table.
+Writes ``<out>/ppo_throughput.{jsonl,md}``, ``<out>/ppo_throughput_profile.md`` and the
+sweep's ``<out>/ppo_throughput/``.
 """
 
 from __future__ import annotations
@@ -147,6 +150,114 @@ def _time_vecenv(venv: Any, clock: _Clock) -> Any:
     return Timed(venv)
 
 
+#: Profile phases, in table order: rollout phases, then update phases (see :class:`_Profile`).
+ROLLOUT_PHASES = ("obs_to_tensor", "policy_forward", "vecenv_env", "vecenv_adapter",
+                  "sb3_step_loops", "buffer_add", "gae", "rollout_other")
+UPDATE_PHASES = ("minibatch_get", "evaluate_actions", "backward", "clip_grad", "optimizer_step",
+                 "update_other")
+
+
+class _Profile:
+    """Seconds per phase of SB3 PPO's rollout and update, from timers on the calls it makes.
+
+    Rollout (``OnPolicyAlgorithm.collect_rollouts``): ``obs_to_tensor`` (``obs_as_tensor``),
+    ``policy_forward`` (``policy.forward``: features, both MLPs, action sampling),
+    ``vecenv_env`` (the env's own step) and ``vecenv_adapter`` (the rest of the SB3 ``VecEnv``
+    step: for ``adapter`` / ``bare``, the adapter and wrappers around the native env),
+    ``sb3_step_loops`` (SB3's ``_update_info_buffer``, a Python loop over every env's info each
+    step), ``buffer_add`` (``RolloutBuffer.add``), ``gae``
+    (``compute_returns_and_advantage``), ``rollout_other`` (the rest: the per-env time-out loop,
+    action clipping, the last value). Update (``PPO.train``): ``minibatch_get``
+    (``RolloutBuffer.get``: flattening, shuffling, indexing, tensors), ``evaluate_actions``
+    (the forward pass), ``backward``, ``clip_grad``, ``optimizer_step`` (Adam),
+    ``update_other`` (loss arithmetic, logging, explained variance). Timers wrap the calls
+    (instance attributes, and ``torch.Tensor.backward`` / ``torch.nn.utils.clip_grad_norm_``
+    / ``obs_as_tensor`` for the duration of the measurement, restored afterwards); their own
+    cost is a few microseconds per call, against milliseconds per phase.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = dict.fromkeys(ROLLOUT_PHASES + UPDATE_PHASES, 0.0)
+        self._undo: list[tuple[Any, str, Any, bool]] = []
+
+    def reset(self) -> None:
+        """Zero every phase."""
+        for key in self.seconds:
+            self.seconds[key] = 0.0
+
+    def _timer(self, fn: Any, phase: str) -> Any:
+        seconds = self.seconds
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                seconds[phase] += time.perf_counter() - start
+
+        return timed
+
+    def _patch(self, owner: Any, name: str, value: Any) -> None:
+        had = name in vars(owner)
+        self._undo.append((owner, name, vars(owner).get(name), had))
+        setattr(owner, name, value)
+
+    def install(self, model: Any) -> None:
+        """Put timers on ``model``'s policy and rollout buffer and on the torch calls."""
+        import torch
+        from stable_baselines3.common import on_policy_algorithm
+
+        policy, buffer = model.policy, model.rollout_buffer
+        self._patch(policy, "forward", self._timer(policy.forward, "policy_forward"))
+        self._patch(policy, "evaluate_actions",
+                    self._timer(policy.evaluate_actions, "evaluate_actions"))
+        self._patch(policy.optimizer, "step",
+                    self._timer(policy.optimizer.step, "optimizer_step"))
+        self._patch(buffer, "add", self._timer(buffer.add, "buffer_add"))
+        self._patch(buffer, "compute_returns_and_advantage",
+                    self._timer(buffer.compute_returns_and_advantage, "gae"))
+        self._patch(model, "_update_info_buffer",
+                    self._timer(model._update_info_buffer, "sb3_step_loops"))
+        get, seconds = buffer.get, self.seconds
+
+        def timed_get(*args: Any, **kwargs: Any) -> Any:
+            batches = get(*args, **kwargs)
+            while True:
+                start = time.perf_counter()
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    return
+                finally:
+                    seconds["minibatch_get"] += time.perf_counter() - start
+                yield batch
+
+        self._patch(buffer, "get", timed_get)
+        self._patch(on_policy_algorithm, "obs_as_tensor",
+                    self._timer(on_policy_algorithm.obs_as_tensor, "obs_to_tensor"))
+        self._patch(torch.Tensor, "backward", self._timer(torch.Tensor.backward, "backward"))
+        self._patch(torch.nn.utils, "clip_grad_norm_",
+                    self._timer(torch.nn.utils.clip_grad_norm_, "clip_grad"))
+
+    def remove(self) -> None:
+        """Undo every patch (in reverse order)."""
+        for owner, name, value, had in reversed(self._undo):
+            if had:
+                setattr(owner, name, value)
+            else:
+                delattr(owner, name)
+        self._undo.clear()
+
+    def shares(self, rollout_s: float, train_s: float, env_s: float, vecenv_s: float,
+               wall: float) -> dict[str, float]:
+        """Every phase as a share of ``wall`` (the ``*_other`` phases are the remainders)."""
+        sec = dict(self.seconds)
+        sec["vecenv_env"], sec["vecenv_adapter"] = env_s, max(vecenv_s - env_s, 0.0)
+        sec["rollout_other"] = rollout_s - sum(sec[k] for k in ROLLOUT_PHASES[:-1])
+        sec["update_other"] = train_s - sum(sec[k] for k in UPDATE_PHASES[:-1])
+        return {f"p_{key}": sec[key] / wall for key in ROLLOUT_PHASES + UPDATE_PHASES}
+
+
 def build_vec_env(env: str, variant: str, n_envs: int, env_clock: _Clock, seed: int) -> Any:
     """The SB3 ``VecEnv`` of one variant, with ``env_clock`` timing the env itself."""
     import gymnasium as gym
@@ -224,42 +335,60 @@ def one_config(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     for clock in (env_clock, vec_clock):
         clock.seconds, clock.calls = 0.0, 0
     rollout_s[0] = 0.0
-    steps0, cpu0, wall0 = model.num_timesteps, time.process_time(), time.perf_counter()
-    model.learn(per_rollout * config["rollouts"], reset_num_timesteps=False, callback=Phases())
-    wall = time.perf_counter() - wall0
-    cpu = time.process_time() - cpu0
+    profile = _Profile()
+    profile.install(model)
+    try:
+        steps0, cpu0, wall0 = model.num_timesteps, time.process_time(), time.perf_counter()
+        model.learn(per_rollout * config["rollouts"], reset_num_timesteps=False,
+                    callback=Phases())
+        wall = time.perf_counter() - wall0
+        cpu = time.process_time() - cpu0
+    finally:
+        profile.remove()
     steps = model.num_timesteps - steps0
     vec.close()
+    shares = profile.shares(rollout_s[0], wall - rollout_s[0], env_clock.seconds,
+                            vec_clock.seconds, wall)
     return {"steps": steps, "wall_s": wall, "cpu_s": cpu, "load1": os.getloadavg()[0],
-            "steps_per_s": steps / wall, "env_share": env_clock.seconds / wall,
+            "steps_per_s": steps / wall,
+            # the main process's CPU only: SubprocVecEnv's env work is in its workers
+            "steps_per_cpu_s": None if config["variant"] == "subproc" else steps / cpu,
+            "env_share": env_clock.seconds / wall,
             "vecenv_share": vec_clock.seconds / wall, "rollout_share": rollout_s[0] / wall,
             "train_share": (wall - rollout_s[0]) / wall,
             "vecenv_us_per_step": 1e6 * vec_clock.seconds / steps,
             "env_us_per_step": 1e6 * env_clock.seconds / steps,
             "wall_us_per_step": 1e6 * wall / steps, "torch_threads": torch.get_num_threads(),
-            "env_id": env_setup(config["env"])[0]}
+            "env_id": env_setup(config["env"])[0], **shares}
 
 
 def sweep_spec(envs: Sequence[str], n_envs: Sequence[int], batch_sizes: Sequence[int],
-               variants: Sequence[str], *, rollouts: int, threads: int = 1, n_steps: int = 32,
-               n_epochs: int = 3, name: str = NAME) -> dict[str, Any]:
-    """The measurement grid as a sweep spec (one process per configuration)."""
-    return {"name": name, "run": f"{MODULE}:one_config",
-            "axes": {"env": list(envs), "n_envs": list(n_envs), "batch_size": list(batch_sizes),
-                     "variant": list(variants)},
-            "fixed": {"n_steps": n_steps, "n_epochs": n_epochs, "rollouts": rollouts,
-                      "threads": threads},
-            "seeds": [0], "metrics": list(METRICS), "threads": threads, "retries": 0,
+               variants: Sequence[str], *, rollouts: int, threads: int | Sequence[int] = 1,
+               n_steps: int = 32, n_epochs: int = 3, name: str = NAME) -> dict[str, Any]:
+    """The measurement grid as a sweep spec (one process per configuration).
+
+    ``threads`` (torch threads) is a fixed setting, or an axis when it is a list.
+    """
+    axes: dict[str, list[Any]] = {"env": list(envs), "n_envs": list(n_envs),
+                                  "batch_size": list(batch_sizes), "variant": list(variants)}
+    fixed: dict[str, Any] = {"n_steps": n_steps, "n_epochs": n_epochs, "rollouts": rollouts}
+    if isinstance(threads, int):
+        fixed["threads"] = threads
+    else:
+        axes["threads"] = list(threads)
+    most = threads if isinstance(threads, int) else max(threads)
+    return {"name": name, "run": f"{MODULE}:one_config", "axes": axes, "fixed": fixed,
+            "seeds": [0], "metrics": list(METRICS), "threads": most, "retries": 0,
             "title": "SB3 PPO throughput by VecEnv", "plot_x": "n_envs"}
 
 
 def table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Measured rows plus the adapter's overhead over the bare reference of the same point."""
-    point = ("env", "n_envs", "batch_size")
-    bare = {tuple(r[k] for k in point): r for r in rows if r["variant"] == "bare"}
+    point = ("env", "n_envs", "batch_size", "threads")
+    bare = {tuple(r.get(k) for k in point): r for r in rows if r["variant"] == "bare"}
     out = []
     for row in rows:
-        ref = bare.get(tuple(row[k] for k in point))
+        ref = bare.get(tuple(row.get(k) for k in point))
         extra: dict[str, Any] = {"adapter_overhead": None, "rate_vs_bare": None}
         if row["variant"] == "adapter" and ref is not None:
             extra["adapter_overhead"] = ((row["vecenv_us_per_step"] - ref["vecenv_us_per_step"])
@@ -280,7 +409,7 @@ def _signed_pct(value: float | None) -> str:
 def run(quick: bool = False, out_dir: str | Path = "results", *,
         envs: Sequence[str] | None = None, n_envs: Sequence[int] | None = None,
         batch_sizes: Sequence[int] | None = None, variants: Sequence[str] | None = None,
-        rollouts: int | None = None, threads: int = 1, backend: str = "local",
+        rollouts: int | None = None, threads: int | Sequence[int] = 1, backend: str = "local",
         address: str | None = None, progress: bool = True) -> list[dict[str, Any]]:
     """Measure the grid (resuming), write the table; returns the table rows."""
     from rewardgym.benchmarks import harness, sweep
@@ -307,8 +436,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     # included), so one table can be built up from several short runs.
     latest = {r["key"]: r for r in sweep.read_rows(result.folder / sweep.RESULTS)
               if r["status"] == "ok"}
-    measured = [{**r["coords"], **r["result"]} for r in latest.values()
-                if not r["result"].get("skipped")]
+    measured = [{"threads": r["result"].get("torch_threads"), **r["coords"], **r["result"]}
+                for r in latest.values() if not r["result"].get("skipped")]
     rows = table_rows(measured)
     out = Path(out_dir)
     meta = harness.run_metadata()
@@ -318,7 +447,9 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     columns = [harness.Column("env", "env_id"), harness.Column("n_envs", "n_envs", harness.fmt_int),
                harness.Column("mini-batch", "batch_size", harness.fmt_int),
                harness.Column("VecEnv", "variant"),
+               harness.Column("torch threads", "threads", harness.fmt_int),
                harness.Column("env-steps/s", "steps_per_s", harness.fmt_rate),
+               harness.Column("env-steps/CPU-s", "steps_per_cpu_s", harness.fmt_rate),
                harness.Column("env share", "env_share", _pct),
                harness.Column("VecEnv share", "vecenv_share", _pct),
                harness.Column("rollout share", "rollout_share", _pct),
@@ -327,7 +458,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
                harness.Column("load", "load1", harness.fmt_float)]
     loads = [r["load1"] for r in rows]
     notes = [f"SB3 PPO, MlpPolicy 256x256, n_steps {spec['fixed']['n_steps']}, "
-             f"{spec['fixed']['n_epochs']} epochs, {threads} torch thread(s); {rollouts} timed "
+             f"{spec['fixed']['n_epochs']} epochs; {rollouts} timed "
              "rollout(s)+update(s) after one warm-up, one configuration at a time"
              f"{' in one process' if backend == 'inline' else ', one process each'}.",
              "env share: time in the env's own step (native VectorEnv.step; for dummy/subproc "
@@ -338,6 +469,16 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
              "rows): absolute rates are noisy, compare rows of one run."]
     harness.write_markdown(out / f"{name}.md", rows, columns,
                            title="PPO throughput: where the time goes", notes=notes)
+    profiled = [r for r in rows if r.get("p_gae") is not None]
+    phase_columns = [*columns[:6]] + [
+        harness.Column(key.replace("_", " "), f"p_{key}", _pct)
+        for key in ROLLOUT_PHASES + UPDATE_PHASES]
+    harness.write_markdown(
+        out / f"{name}_profile.md", profiled, phase_columns,
+        title="PPO throughput: wall time by phase (share of the run's wall time)",
+        notes=["Rollout phases (obs to tensor ... rollout other) and update phases (minibatch "
+               "get ... update other) add up to 100%; see rewardgym.benchmarks.ppo_throughput."
+               "_Profile for what each covers.", *notes[2:]])
     return rows
 
 
@@ -353,13 +494,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-sizes", nargs="*", type=int, default=None)
     parser.add_argument("--variants", nargs="*", choices=VARIANTS, default=None)
     parser.add_argument("--rollouts", type=int, default=None, help="timed rollouts per row")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="torch threads (several: one row each)")
     parser.add_argument("--backend", choices=("local", "ray", "inline"), default="local",
                         help="sweep backend (inline: in this process, no spawn)")
     args = parser.parse_args(argv)
     rows = run(args.quick, args.out, envs=args.envs, n_envs=args.n_envs,
                batch_sizes=args.batch_sizes, variants=args.variants, rollouts=args.rollouts,
-               threads=args.threads, backend=args.backend)
+               threads=args.threads[0] if len(args.threads) == 1 else args.threads,
+               backend=args.backend)
     print(Path(args.out, f"{NAME}_quick.md" if args.quick else f"{NAME}.md").read_text())
     return 0 if rows else 1
 

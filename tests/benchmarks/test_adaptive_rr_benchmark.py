@@ -67,3 +67,11 @@ def test_smoke_study_writes_table_curves_reports_and_resumes(tmp_path: Path):
     assert "final_fau_critic" in table
     adaptive_rr.run(True, str(tmp_path), **kwargs)  # finished: nothing is trained again
     assert len((folder / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_set_values_parse_as_numbers():
+    # YAML 1.1 reads "1e-3" as a string; a study setting must come out a float
+    assert adaptive_rr._setting("1e-3") == pytest.approx(1e-3)
+    assert adaptive_rr._setting("8000") == 8000
+    assert isinstance(adaptive_rr._setting("8000"), int)
+    assert adaptive_rr._setting("true") is True

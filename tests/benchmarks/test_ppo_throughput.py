@@ -9,6 +9,11 @@ from rewardgym.benchmarks import ppo_throughput
 
 @pytest.mark.slow
 def test_tiny_grid_measures_every_variant_and_compares_adapter_with_bare(tmp_path):
+    import torch
+    from stable_baselines3.common import on_policy_algorithm
+
+    originals = (torch.Tensor.backward, torch.nn.utils.clip_grad_norm_,
+                 on_policy_algorithm.obs_as_tensor)
     rows = ppo_throughput.run(False, tmp_path, envs=["doorkey"], n_envs=[8], batch_sizes=[64, 512],
                               variants=["adapter", "bare", "dummy"], rollouts=1, progress=False,
                               backend="inline")
@@ -25,6 +30,26 @@ def test_tiny_grid_measures_every_variant_and_compares_adapter_with_bare(tmp_pat
     assert adapter["adapter_overhead"] == pytest.approx(
         (adapter["vecenv_us_per_step"] - bare["vecenv_us_per_step"]) / bare["wall_us_per_step"])
     assert adapter["rate_vs_bare"] == pytest.approx(adapter["steps_per_s"] / bare["steps_per_s"])
+    phases = ppo_throughput.ROLLOUT_PHASES + ppo_throughput.UPDATE_PHASES
+    for row in rows:
+        shares = {key: row[f"p_{key}"] for key in phases}
+        # the phases partition the wall time: rollout phases sum to the rollout share
+        assert sum(shares.values()) == pytest.approx(1.0)
+        assert sum(shares[k] for k in ppo_throughput.ROLLOUT_PHASES) == pytest.approx(
+            row["rollout_share"])
+        for key in ("policy_forward", "buffer_add", "gae", "minibatch_get", "evaluate_actions",
+                    "backward", "optimizer_step", "vecenv_env"):
+            assert shares[key] > 0.0, key
+        # remainders are what no timer covered; timer jitter can only make them a hair negative
+        assert shares["rollout_other"] > -1e-3
+        assert shares["update_other"] > -1e-3
+        assert (shares["vecenv_adapter"] > 0.0) == (row["variant"] in ("adapter", "bare"))
+    # every timer is removed again (the inline backend measured in this process)
+    assert (torch.Tensor.backward, torch.nn.utils.clip_grad_norm_,
+            on_policy_algorithm.obs_as_tensor) == originals
+    profile = (tmp_path / "ppo_throughput_profile.md").read_text()
+    assert profile.count("| rewardgym/DoorKey-8x8-v0 |") == 3
+    assert "policy forward" in profile
     table = (tmp_path / "ppo_throughput.md").read_text()
     assert table.count("| rewardgym/DoorKey-8x8-v0 |") == 3
     assert len((tmp_path / "ppo_throughput.jsonl").read_text().splitlines()) == 3
