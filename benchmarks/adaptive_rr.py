@@ -204,8 +204,19 @@ def spec(quick: bool, *, tasks: Sequence[str] | None = None,
             "title": "Adaptive vs fixed replay ratio (SAC, one torch thread per run)"}
 
 
+def _mean_band(curves: Sequence[Sequence[tuple[int, float]]]) -> tuple[list, list, list, list]:
+    """Steps, mean, min and max over runs of the points every run has (the probe schedule)."""
+    common = sorted(set.intersection(*(set(dict(c)) for c in curves)))
+    values = np.array([[dict(c)[t] for t in common] for c in curves])
+    return common, list(values.mean(0)), list(values.min(0)), list(values.max(0))
+
+
 def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
-    """Critic FAU and training return against env steps, one column per task."""
+    """Critic FAU and training return against env steps, one column per task.
+
+    Each condition is its mean over seeds with a min-max band; dotted lines mark the adaptive
+    runs' switches.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -217,23 +228,26 @@ def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     # adaptive is drawn dashed on top: until it switches it trains exactly as fixed_low
     styles = {"adaptive": "--", "fixed_low": "-", "fixed_high": "-"}
     for col, task in enumerate(tasks):
-        for row in rows:
-            if row["task"] != task or not row["curve"]:
+        for condition in CONDITIONS:
+            runs = [r for r in rows if r["task"] == task and r["condition"] == condition
+                    and r["curve"]]
+            if not runs:
                 continue
-            t = [p[0] for p in row["curve"]]
-            label = f"{row['condition']}" if row["seed"] == 0 else None
-            axes[0, col].plot(t, [p[1] for p in row["curve"]], color=colours[row["condition"]],
-                              ls=styles[row["condition"]], alpha=0.8, label=label,
-                              zorder=3 if row["condition"] == "adaptive" else 2)
-            pts = [(p[0], p[2]) for p in row["curve"] if p[2] is not None]
-            if pts:
-                axes[1, col].plot(*zip(*pts, strict=True), color=colours[row["condition"]],
-                                  ls=styles[row["condition"]], alpha=0.8, label=label,
-                                  zorder=3 if row["condition"] == "adaptive" else 2)
-            if row["switch_timestep"] is not None:
-                for ax in axes[:, col]:
-                    ax.axvline(row["switch_timestep"], color=colours["adaptive"], lw=0.6,
-                               ls=":")
+            label = f"{condition} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
+            for ax, index in ((axes[0, col], 1), (axes[1, col], 2)):
+                curves = [[(p[0], p[index]) for p in r["curve"] if p[index] is not None]
+                          for r in runs]
+                if not all(curves):
+                    continue
+                t, mean, low, high = _mean_band(curves)
+                ax.plot(t, mean, color=colours[condition], ls=styles[condition], label=label,
+                        zorder=3 if condition == "adaptive" else 2)
+                ax.fill_between(t, low, high, color=colours[condition], alpha=0.15, lw=0)
+            for r in runs:
+                if r["switch_timestep"] is not None:
+                    for ax in axes[:, col]:
+                        ax.axvline(r["switch_timestep"], color=colours["adaptive"], lw=0.6,
+                                   ls=":")
         axes[0, col].set_title(TASKS[task])
         axes[0, col].set_ylabel("critic FAU")
         axes[1, col].set_ylabel("training return (last 10 episodes)")
@@ -242,7 +256,7 @@ def plot(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
