@@ -227,13 +227,17 @@ class Core(RowAutoreset):
 
     def infos(self, mask: np.ndarray) -> dict:
         """Infos of the envs in ``mask`` as Gymnasium's vector envs batch them (zeros elsewhere)."""
+        every = mask.all()  # the common case: plain copies
         terms = {}
         for j, name in enumerate(self.config.terms):
-            terms[name] = np.where(mask, self.terms[:, j], 0.0)
+            terms[name] = self.terms[:, j].copy() if every else np.where(mask, self.terms[:, j],
+                                                                         0.0)
             terms[f"_{name}"] = mask.copy()
         return {"reward_terms": terms, "_reward_terms": mask.copy(),
-                "is_success": self.success & mask, "_is_success": mask.copy(),
-                "diverged": self.diverged & mask, "_diverged": mask.copy()}
+                "is_success": self.success.copy() if every else self.success & mask,
+                "_is_success": mask.copy(),
+                "diverged": self.diverged.copy() if every else self.diverged & mask,
+                "_diverged": mask.copy()}
 
     def ended_infos(self, done: np.ndarray) -> dict:
         """``final_info`` of the finished envs; keeps the reward view of their last states.

@@ -19,16 +19,17 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rewardgym.envs.native.shell import NEXT_STEP, SAME_STEP
+from rewardgym.envs.native.shell import NEXT_STEP, NO_AUTORESET, SAME_STEP
 
 
 class NativeCore(ABC):
     """``num_envs`` envs of one family, stepped together; the shells' only view of a family.
 
-    Step outputs live in preallocated arrays of length ``num_envs`` that every :meth:`step`
-    overwrites: :attr:`rewards` (float64), :attr:`terminations`, :attr:`truncations` and
-    :attr:`done` (bool; under ``SAME_STEP`` the envs whose episode ended in this step and that
-    were reset already). The shells copy what they return.
+    Step outputs live in arrays of length ``num_envs``, allocated once and never rebound (the
+    shells hold them), that every :meth:`step` overwrites: :attr:`rewards` (float64),
+    :attr:`terminations`, :attr:`truncations` and :attr:`done` (bool; under ``SAME_STEP`` the
+    envs whose episode ended in this step and that were reset already). The shells copy what
+    they return.
     """
 
     num_envs: int
@@ -141,6 +142,7 @@ class RowAutoreset(NativeCore):
         self._truncations = np.zeros(n, dtype=np.bool_)
         self._done = np.zeros(n, dtype=np.bool_)
         self._pending = np.zeros(n, dtype=np.bool_)  # NEXT_STEP: reset on the next step
+        self._everyone = np.ones(n, dtype=np.bool_)
         self._elapsed = np.zeros(n, dtype=np.int64)
         self._final: tuple[list[Any], dict[str, Any]] = ([], {})
 
@@ -180,25 +182,30 @@ class RowAutoreset(NativeCore):
 
     def step(self, actions: Any, autoreset: int) -> None:
         """Step every env once, with the time limit and ``autoreset`` applied."""
-        resetting = self._pending
-        stepping = ~resetting
-        if resetting.any():
-            self.reset_rows(resetting)
+        pending = self._pending
+        if pending.any():
+            stepping = ~pending
+            self.reset_rows(pending.copy())
+        else:
+            stepping = self._everyone
         self.step_state(stepping, actions)
-        self._elapsed[stepping] += 1
         np.logical_and(self.terminated, stepping, out=self._terminations)
         np.logical_and(self.truncated, stepping, out=self._truncations)
         if self.max_episode_steps is not None:
+            self._elapsed[stepping] += 1
             self._truncations |= stepping & (self._elapsed >= self.max_episode_steps)
+        np.copyto(self._rewards, self.reward)
+        if autoreset == NO_AUTORESET:  # a single env: the shell or the caller resets
+            return
         done = self._terminations | self._truncations
-        self._rewards[:] = self.reward
         self._done[:] = False
         if autoreset == SAME_STEP and done.any():
             rows = np.flatnonzero(done)
             self._final = ([self.obs_row(int(i)) for i in rows], self.ended_infos(done))
             self.reset_rows(done)
             self._done[:] = done
-        self._pending = done if autoreset == NEXT_STEP else np.zeros_like(done)
+        elif autoreset == NEXT_STEP:
+            self._pending = done
 
     def ended_infos(self, done: np.ndarray) -> dict[str, Any]:
         """``final_info`` of the envs in ``done``, taken before they reset (default: infos)."""

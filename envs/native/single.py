@@ -39,6 +39,10 @@ class NativeEnv(gym.Env):
         self.metadata = {**type(self).metadata, "action_policy": action_policy(self.action_space)}
         self._one = np.ones(1, dtype=np.bool_)
         self._seeded = False
+        # The hot path reads the core's output arrays directly (allocated once, never rebound)
+        # and skips the ``ready`` hook where the family has none.
+        self._outputs = (core.rewards, core.terminations, core.truncations)
+        self._ready = None if type(core).ready is NativeCore.ready else core.ready
 
     @property
     def _name(self) -> str:
@@ -60,10 +64,12 @@ class NativeEnv(gym.Env):
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
         core = self._core
         actions = core.check_actions(self._name, action, None)
-        core.ready(self._name)
+        if self._ready is not None:
+            self._ready(self._name)
         core.step(actions, NO_AUTORESET)
-        return (core.obs_row(0), float(core.rewards[0]), bool(core.terminations[0]),
-                bool(core.truncations[0]), core.info(0))
+        rewards, terminations, truncations = self._outputs
+        return (core.obs_row(0), float(rewards[0]), bool(terminations[0]),
+                bool(truncations[0]), core.info(0))
 
     def render(self) -> Any:
         """The env's frame (``render_mode`` must be set)."""
