@@ -8,24 +8,30 @@ fallback, checked to agree). Backends (:mod:`.backends`, :mod:`.server`), prompt
 DESIGN.md §6 and research notes ``llm_rewards.md`` describe the design.
 """
 
-from rewardgym.wrappers.llm.checker import (
+from rewardgym.envs.native.cache_guard import invalidate_if_sources_changed
+
+# Before any kernel module is imported: runtime.py caches compiled helpers (guard_rows, ...)
+# in this package's own __pycache__, which the wrappers package's guard does not cover.
+invalidate_if_sources_changed(__name__)
+
+from rewardgym.wrappers.llm.checker import (  # noqa: E402
     CheckResult,
     ValidationReport,
     check_program,
     sample_states,
 )
-from rewardgym.wrappers.llm.oni import (
+from rewardgym.wrappers.llm.oni import (  # noqa: E402
     AnnotationService,
     MLPClassifier,
     NgramClassifier,
     ONIReward,
     ONIRewardVector,
 )
-from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extract_code
-from rewardgym.wrappers.llm.runtime import CompiledProgram
-from rewardgym.wrappers.llm.sandbox import States
-from rewardgym.wrappers.llm.views import RewardView, view_of
-from rewardgym.wrappers.llm.wrapper import LLMReward, LLMRewardParallel, LLMRewardVector
+from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extract_code  # noqa: E402
+from rewardgym.wrappers.llm.runtime import CompiledProgram  # noqa: E402
+from rewardgym.wrappers.llm.sandbox import States  # noqa: E402
+from rewardgym.wrappers.llm.views import RewardView, view_of  # noqa: E402
+from rewardgym.wrappers.llm.wrapper import LLMReward, LLMRewardParallel, LLMRewardVector  # noqa: E402
 
 __all__ = [
     "AnnotationService",

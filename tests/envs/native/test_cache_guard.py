@@ -20,7 +20,8 @@ from rewardgym.envs.native import cache_guard
 from rewardgym.envs.native.cache_guard import STAMP, invalidate_if_sources_changed
 
 NUMBA_PACKAGES = ["rewardgym.envs.native", "rewardgym.envs.grid", "rewardgym.envs.driving",
-                  "rewardgym.envs.locomotion", "rewardgym.wrappers"]
+                  "rewardgym.envs.locomotion", "rewardgym.wrappers",
+                  "rewardgym.wrappers.llm"]
 
 
 def _package_dirs() -> dict[str, Path]:
