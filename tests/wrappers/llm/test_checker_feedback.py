@@ -104,3 +104,19 @@ def test_a_refused_module_function_lists_that_modules_functions(view):
         issues = _issues(view, f"x = {module}.load(1.0)\n" + RET)
         assert [i.code for i in issues] == ["call"]
         assert issues[0].message.endswith("allowed: " + ", ".join(allowed))
+
+
+def test_module_docstring_is_skipped_not_the_end_of_the_module(view):
+    source = ('"""Reward getting closer to the key."""\nimport numpy as np\n'
+              "def compute_reward(obs, action, next_obs):\n    " + RET + "\n")
+    assert static_check(source, view).issues == []
+
+
+def test_methods_of_locals_are_not_numpy_functions(view):
+    issues = _issues(view, "x = obs.dist_key\ny = x.sum(1.0)\n" + RET)
+    assert "call" in [i.code for i in issues]
+
+
+def test_an_uncalled_numpy_name_says_call_it_or_not_allowed(view):
+    assert [i.code for i in _issues(view, "x = np.sum\n" + RET)] == ["call"]
+    assert [i.code for i in _issues(view, "x = np.random\n" + RET)] == ["attribute"]
