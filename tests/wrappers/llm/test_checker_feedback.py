@@ -120,3 +120,5 @@ def test_methods_of_locals_are_not_numpy_functions(view):
 def test_an_uncalled_numpy_name_says_call_it_or_not_allowed(view):
     assert [i.code for i in _issues(view, "x = np.sum\n" + RET)] == ["call"]
     assert [i.code for i in _issues(view, "x = np.random\n" + RET)] == ["attribute"]
+    assert [i.code for i in _issues(view, "x = math.sqrt\n" + RET)] == ["call"]
+    assert [i.code for i in _issues(view, "x = math.inf\n" + RET)] == ["attribute"]
