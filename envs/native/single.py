@@ -39,10 +39,25 @@ class NativeEnv(gym.Env):
         self.metadata = {**type(self).metadata, "action_policy": action_policy(self.action_space)}
         self._one = np.ones(1, dtype=np.bool_)
         self._seeded = False
+        self._bind_outputs()
+
+    def _bind_outputs(self) -> None:
         # The hot path reads the core's output arrays directly (allocated once, never rebound)
-        # and skips the ``ready`` hook where the family has none.
+        # and skips the ``ready`` hook where the family has none. Some are views into one
+        # buffer (RouteDrive's rewards are a column of its scalars), which pickling would copy
+        # apart, so they are dropped from the pickle and bound again after loading.
+        core = self._core
         self._outputs = (core.rewards, core.terminations, core.truncations)
         self._ready = None if type(core).ready is NativeCore.ready else core.ready
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_outputs"], state["_ready"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._bind_outputs()
 
     @property
     def _name(self) -> str:
