@@ -22,6 +22,7 @@ leave a mutant in the source file: ``git diff`` shows it, ``git checkout FILE`` 
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -213,8 +214,12 @@ def run(key: str) -> None:
                        cwd=ROOT, check=True)
     kept, skipped = _scope(session, _ranges(ROOT / module, names))
     print(f"{key}: {kept} pending mutants in scope, {skipped} newly skipped", flush=True)
-    subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT,
-                   check=True)
+    # numba checks a cached kernel against its own source file only: a kernel in another file
+    # that inlines a mutated function (RouteDrive's kernels.py inlines rewards.py) would be
+    # cached with the mutant in it and stay stale after the restore. Mutants compile into a
+    # cache of their own, never the checkout's.
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(SESSIONS / "numba_cache" / key))
+    subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT, check=True, env=env)
 
 
 def retest_survivors(key: str) -> int:
