@@ -103,6 +103,26 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         "tests/envs/grid/test_minigrid_lockstep.py tests/envs/grid/test_grid_env.py "
         "-k 'not parallel_kernel and not numba_threads'",
     ),
+    # RouteDrive's reward modes. Its env kernels inline these functions from another file,
+    # which numba's cache does not notice (see ``run``), and compiling them takes minutes: the
+    # test calls each function directly on hand-made inputs, compiling only that function.
+    "driving_rewards": (
+        "envs/driving/rewards.py",
+        ("held_factor", "soft_factor", "carl_reward", "progress_reward", "sparse_reward",
+         "roach_target_speed", "roach_reward", "mode_reward"),
+        "tests/envs/driving/test_reward_kernels.py",
+    ),
+    # RouteDrive's infraction signals, episode-end flags and driving score. Only the lines of
+    # ``detect_infractions`` that decide a signal, a counter or a flag are mutated (not the
+    # collision geometry, which ``geometry.py`` owns, nor the comfort filters).
+    "driving_infractions": (
+        "envs/driving/infractions.py",
+        (r"detect_infractions@sig\[|E_WRONG|E_BLOCKED|E_OUTSIDE|E_FRONT|front = |hard|done_route"
+         r"|timed_out|terminated|truncated|time_limit|if stop < |stop = |state = |off >= "
+         r"|off_route_m|vlim|if centre|ROUTE0 << r|range\(MAX_STOPS\)",
+         "driving_score"),
+        "tests/envs/driving/test_infraction_kernels.py",
+    ),
     # The static checker of LLM-written reward programs: what it lets through is exec'd later.
     "llm_checker": (
         "wrappers/llm/program.py",
