@@ -93,19 +93,18 @@ SCOPES: dict[str, tuple[str, tuple[str, ...], str]] = {
         # PPO and subprocess (async) runs cost most of the time and add no done/terminal check.
         "tests/agents/test_sb3_adapter.py -k 'not ppo_runs and not async'",
     ),
-    # Every grid mutant recompiles the family's kernels (~20 s), so only the lines of the step
-    # that set the reward, the episode-end flags and the step count are mutated; the lockstep
-    # test plays MiniGrid itself side by side and compares reward, terminated and truncated.
+    # Only the lines of the step that set the reward, the episode-end flags and the step count
+    # are mutated. The test calls ``transition`` on a hand-made room, compiling that one kernel
+    # (the lockstep test against MiniGrid compiles the family's kernels: minutes per mutant).
     "grid_reward": (
         "envs/grid/kernels.py",
         (r"_transition@step_count\[i\] \+=|terminated = |success = |reward = |truncated = "
          r"|== c\.GOAL|== c\.LAVA",),
-        "tests/envs/grid/test_minigrid_lockstep.py tests/envs/grid/test_grid_env.py "
-        "-k 'not parallel_kernel and not numba_threads'",
+        "tests/envs/grid/test_transition_kernel.py",
     ),
-    # RouteDrive's reward modes. Its env kernels inline these functions from another file,
-    # which numba's cache does not notice (see ``run``), and compiling them takes minutes: the
-    # test calls each function directly on hand-made inputs, compiling only that function.
+    # RouteDrive's reward modes. Compiling the env's kernels, which inline them, takes minutes
+    # per mutant: the test calls each function directly on hand-made inputs, compiling only
+    # that function.
     "driving_rewards": (
         "envs/driving/rewards.py",
         ("held_factor", "soft_factor", "carl_reward", "progress_reward", "sparse_reward",
@@ -234,10 +233,10 @@ def run(key: str) -> None:
                        cwd=ROOT, check=True)
     kept, skipped = _scope(session, _ranges(ROOT / module, names))
     print(f"{key}: {kept} pending mutants in scope, {skipped} newly skipped", flush=True)
-    # numba checks a cached kernel against its own source file only: a kernel in another file
-    # that inlines a mutated function (RouteDrive's kernels.py inlines rewards.py) would be
-    # cached with the mutant in it and stay stale after the restore. Mutants compile into a
-    # cache of their own, never the checkout's.
+    # Mutants compile into a numba cache of their own, never the checkout's: every mutant edits
+    # a source, so each family's cache guard (envs/native/cache_guard.py) deletes that family's
+    # cached kernels on import, and machine code compiled from a mutant stays out of the
+    # checkout's cache.
     env = dict(os.environ, NUMBA_CACHE_DIR=str(SESSIONS / "numba_cache" / key))
     subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT, check=True, env=env)
 
