@@ -12,7 +12,7 @@ import pytest
 
 from rewardgym.envs.driving import rewards as rw
 from rewardgym.envs.driving.config import DriveConfig
-from rewardgym.envs.driving.maps import build_bank
+from rewardgym.envs.driving.maps import MAX_STOPS, MapBank
 from rewardgym.envs.driving.state import (
     E_ACT0,
     E_ACTIVE,
@@ -197,7 +197,14 @@ def test_roach_terminal_term(signals, terminal):
 
 @pytest.fixture(scope="module")
 def bank():
-    return build_bank("road", 1, 0)
+    """A one-template bank: the reward functions read only its stop lines (set per test).
+
+    Built by hand rather than by ``build_bank``, whose raster kernels would be compiled too.
+    """
+    fields = dict.fromkeys(MapBank._fields, np.zeros((1, 1, 1)))
+    fields["route_stop_s"] = np.full((1, 1, MAX_STOPS), -1.0)
+    fields["route_stop_group"] = np.zeros((1, 1, MAX_STOPS), np.int64)
+    return MapBank(**fields)
 
 
 def _world(npcs=(), stops=(), egos=1):
