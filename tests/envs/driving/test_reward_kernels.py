@@ -7,6 +7,8 @@ seconds; they are the test ``make mutation`` runs against every mutant of the re
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -231,7 +233,8 @@ def _target_speed(bank, npcs=(), stops=(), light0=RED, light1=GREEN, egos=1):
 
 
 def _deg(angle: float) -> tuple[float, float]:
-    return float(np.cos(np.radians(angle))), float(np.sin(np.radians(angle)))
+    # math (libm), as the kernel computes its cone cosines: the 150 deg edge is then exact.
+    return math.cos(math.radians(angle)), math.sin(math.radians(angle))
 
 
 @pytest.mark.parametrize(("npcs", "speed"), [
@@ -241,6 +244,7 @@ def _deg(angle: float) -> tuple[float, float]:
     (((9.6, 0.0, 1.0, 0.0, 1),), 6.0),  # beyond 9.5 m
     (((8.5, 0.0, -1.0, 0.0, 1),), 6.0),  # oncoming: headings more than 150 deg apart
     (((8.5, 0.0, *_deg(140.0), 1),), 6.0 * 0.5 / 5.0),  # 140 deg apart: still a hazard
+    (((8.5, 0.0, *_deg(150.0), 1),), 6.0 * 0.5 / 5.0),  # "at most 150 deg": the edge counts
     (((9.0 * _deg(40.0)[0], 9.0 * _deg(40.0)[1], 1.0, 0.0, 1),), 6.0 / 5.0),  # 40 deg off
     (((9.0 * _deg(50.0)[0], 9.0 * _deg(50.0)[1], 1.0, 0.0, 1),), 6.0),  # outside the 45 deg cone
     (((-7.0, 0.0, 1.0, 0.0, 1),), 6.0),  # behind
