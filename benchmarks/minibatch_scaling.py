@@ -84,13 +84,19 @@ def layout(batch_size: int, hold: str, rollout: int, n_steps: int = N_STEPS) -> 
 
 def sweep_spec(*, rewards: Sequence[str], batch_sizes: Sequence[int], seeds: int,
                timesteps: int, hold: str, rollout: int, eval_episodes: int, curve_points: int,
-               n_steps: int = N_STEPS, name: str = NAME) -> dict[str, Any]:
-    """The study as a sweep spec (reward × mini-batch × seed)."""
+               n_steps: int = N_STEPS, name: str = NAME,
+               ppo_overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """The study as a sweep spec (reward × mini-batch × seed).
+
+    ``ppo_overrides`` (``key=value``, applied after CaRL's settings) are part of every run's
+    resolved config, so a changed override never reuses the old runs' results.
+    """
     return {"name": name, "run": f"{MODULE}:one_run", "resolve": f"{MODULE}:resolve",
             "axes": {"reward_mode": list(rewards), "batch_size": list(batch_sizes)},
             "fixed": {"timesteps": timesteps, "hold": hold, "rollout": rollout,
                       "n_steps": n_steps, "eval_episodes": eval_episodes,
-                      "curve_points": curve_points, "heldout_map_seed": HELDOUT_MAP_SEED},
+                      "curve_points": curve_points, "heldout_map_seed": HELDOUT_MAP_SEED,
+                      "ppo_overrides": list(ppo_overrides)},
             "seeds": seeds, "metrics": list(METRICS), "plot_x": "batch_size",
             "resources": {"cpus": 1, "gpus": 0}, "threads": 1,
             "title": "PPO mini-batch scaling on RouteDrive: CaRL vs Roach reward"}
@@ -105,7 +111,8 @@ def resolve(config: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"reward_mode must be one of {REWARDS}, got {config['reward_mode']!r}")
     env_id = latest_env_id("RouteDrive")
     sizes = layout(config["batch_size"], config["hold"], config["rollout"], config["n_steps"])
-    overrides = [*CARL_PPO, *(f"{k}={v}" for k, v in sizes.items()),
+    overrides = [*CARL_PPO, *config.get("ppo_overrides", ()),
+                 *(f"{k}={v}" for k, v in sizes.items()),
                  f"total_timesteps={config['timesteps']}", f"seed={config['seed']}",
                  f"env_kwargs.reward_mode={config['reward_mode']}"]
     ppo = load_config(env_id, "ppo", overrides=overrides).to_dict()
@@ -177,7 +184,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
         seeds: int | None = None, timesteps: int | None = None, hold: str = "minibatches",
         rollout: int = 65_536, eval_episodes: int | None = None, curve_points: int | None = None,
         workers: int | None = None, backend: str = "local", address: str | None = None,
-        progress: bool = True) -> list[dict[str, Any]]:
+        progress: bool = True, ppo_overrides: Sequence[str] = (),
+        name: str | None = None) -> list[dict[str, Any]]:
     """Run (or resume) the study; returns the summary rows (mean and CI per grid point)."""
     from rewardgym.benchmarks import sweep
 
@@ -192,7 +200,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     spec = sweep_spec(rewards=rewards, batch_sizes=batch_sizes, seeds=seeds,
                       timesteps=timesteps, hold=hold, rollout=rollout,
                       eval_episodes=eval_episodes, curve_points=curve_points,
-                      name=f"{NAME}_quick" if quick else NAME)
+                      name=name or (f"{NAME}_quick" if quick else NAME),
+                      ppo_overrides=ppo_overrides)
     result = sweep.run_sweep(spec, out=out_dir, backend=backend, workers=workers,
                              address=address, progress=progress)
     plot(result.folder / f"{NAME}.png", result.summary, title=spec["title"])
@@ -220,12 +229,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None, help="runs at once (local)")
     parser.add_argument("--backend", choices=("local", "ray"), default="local")
     parser.add_argument("--address", default=None, help="Ray cluster address (auto, HOST:PORT)")
+    parser.add_argument("--set", dest="ppo_overrides", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="PPO overrides applied after CaRL's settings, e.g. "
+                             "policy_kwargs.carl_net=false 'policy_kwargs.net_arch=[64, 64]'")
+    parser.add_argument("--name", default=None,
+                        help="results subfolder (default: minibatch_scaling)")
     args = parser.parse_args(argv)
     summary = run(args.quick, args.out, rewards=args.rewards, batch_sizes=args.batch_sizes,
                   seeds=args.seeds, timesteps=args.timesteps, hold=args.hold,
                   rollout=args.rollout, eval_episodes=args.eval_episodes,
                   curve_points=args.curve_points, workers=args.workers, backend=args.backend,
-                  address=args.address)
+                  address=args.address, ppo_overrides=args.ppo_overrides, name=args.name)
     for row in summary:
         print({k: row[k] for k in ("reward_mode", "batch_size", "seeds", "ds", "ds_lo", "ds_hi",
                                    "rc", "collision", "train_wall_s")})
