@@ -52,3 +52,18 @@ def test_quick_sweep_trains_evaluates_on_held_out_routes_and_plots(tmp_path):
     assert {r["config"]["heldout_map_seed"] for r in rows} == {minibatch_scaling.HELDOUT_MAP_SEED}
     assert (tmp_path / "minibatch_scaling_quick" / "minibatch_scaling.png").read_bytes()[:4] == \
         b"\x89PNG"
+
+
+def test_ppo_overrides_apply_after_carls_settings_and_change_every_runs_key():
+    common = dict(rewards=["carl"], batch_sizes=[1024], seeds=1, timesteps=10**6,
+                  hold="minibatches", rollout=0, eval_episodes=64, curve_points=0)
+    small = ["policy_kwargs.carl_net=false", "policy_kwargs.net_arch=[64, 64]"]
+    plain = sweep.expand(sweep.SweepSpec.from_dict(minibatch_scaling.sweep_spec(**common)))
+    downsized = sweep.expand(sweep.SweepSpec.from_dict(
+        minibatch_scaling.sweep_spec(**common, ppo_overrides=small)))
+    assert plain[0].config["ppo"]["policy_kwargs"]["carl_net"] is True
+    ppo = downsized[0].config["ppo"]
+    assert ppo["policy_kwargs"]["carl_net"] is False
+    assert ppo["policy_kwargs"]["net_arch"] == [64, 64]
+    assert (ppo["n_epochs"], ppo["clip_range"], ppo["batch_size"]) == (3, 0.1, 1024)
+    assert plain[0].key != downsized[0].key  # a changed design never reuses old results
