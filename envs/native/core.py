@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rewardgym.envs.native.shell import NEXT_STEP, NO_AUTORESET, SAME_STEP
+from rewardgym.envs.native.modes import NEXT_STEP, NO_AUTORESET, SAME_STEP
 
 
 class NativeCore(ABC):
@@ -105,6 +105,13 @@ class NativeCore(ABC):
     @abstractmethod
     def info(self, i: int) -> dict[str, Any]:
         """Env ``i``'s info with Python scalars (what a single env returns)."""
+
+    def reset_options(self, options: dict[str, Any]) -> None:  # noqa: B027  (an optional hook)
+        """Reset ``options`` (``reset_mask`` removed) for the next :meth:`reset_rows` call.
+
+        The shells call it before :meth:`reset_rows` when ``reset`` gets options; cores whose
+        envs take none ignore them (Gymnasium's rule for options an env does not use).
+        """
 
     def ready(self, name: str) -> None:  # noqa: B027  (an optional hook)
         """Raise ``gym.error.ResetNeeded`` if env 0 may not step (single shells call it)."""

@@ -19,9 +19,9 @@ import numba
 from gymnasium.vector import AutoresetMode
 from numba.core import event as numba_event
 
+from rewardgym.envs.native.modes import NEXT_STEP, NO_AUTORESET, SAME_STEP
+
 SEED_MOD = 2**64
-# Autoreset as the kernels see it (module-level ints are compile-time constants in numba).
-NO_AUTORESET, NEXT_STEP, SAME_STEP = 0, 1, 2
 AUTORESET_CODES = {AutoresetMode.DISABLED: NO_AUTORESET, AutoresetMode.NEXT_STEP: NEXT_STEP,
                    AutoresetMode.SAME_STEP: SAME_STEP}
 

@@ -10,7 +10,7 @@ import numpy as np
 from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.native.checks import check_render_mode
 from rewardgym.envs.native.core import NativeCore
-from rewardgym.envs.native.shell import NO_AUTORESET
+from rewardgym.envs.native.modes import NO_AUTORESET
 
 
 class NativeEnv(gym.Env):
@@ -70,6 +70,8 @@ class NativeEnv(gym.Env):
         core = self._core
         core.seed_rows(self._one, [seed])
         self._seeded = True
+        if options:
+            core.reset_options(options)
         core.reset_rows(self._one)
         return core.obs_row(0), core.info(0)
 

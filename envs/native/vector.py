@@ -77,6 +77,10 @@ class NativeVectorEnv(VectorEnv):
         mask = reset_mask(options, self.num_envs, self._name)
         core.seed_rows(mask, seed_list(seed, self.num_envs, self._name))
         self._seeded |= mask
+        if options:
+            rest = {key: value for key, value in options.items() if key != "reset_mask"}
+            if rest:
+                core.reset_options(rest)
         core.reset_rows(mask)
         return core.batch_obs(), core.infos(mask)
 

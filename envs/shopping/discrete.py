@@ -46,8 +46,10 @@ Everything passes through ``info`` (``reward_terms``, ``is_success``, ``reward_i
 
 Two shells share this code: :class:`WebShopDiscrete` (a ``gym.Wrapper`` over a, possibly
 wrapped, :class:`~rewardgym.envs.shopping.env.WebShopTextEnv`) and :class:`WebShopDiscreteEnv`
-(a ``gym.Env`` that owns one; the registry's entry point, so ``gym.make(...).unwrapped`` is the
-discrete env and gymnasium's checker runs on it).
+(the kit's single shell over a :class:`ShopCore` that owns one such view; the registry's entry
+point, so ``gym.make(...).unwrapped`` is the discrete env and gymnasium's checker runs on it).
+The vector env (:mod:`~rewardgym.envs.shopping.vector_env`) is the kit's vector shell over a
+:class:`ShopCore` of ``n`` views.
 
 Files by job: :mod:`~rewardgym.envs.shopping.tokens` (words, bags of words),
 :mod:`~rewardgym.envs.shopping.instruction` (budget, search candidates),
@@ -72,6 +74,9 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import RecordConstructorArgs
 
+from rewardgym.envs.native.checks import check_discrete_actions
+from rewardgym.envs.native.rows import EnvRowsCore
+from rewardgym.envs.native.single import NativeEnv
 from rewardgym.envs.shopping.env import WebShopConfig, WebShopTextEnv
 from rewardgym.envs.shopping.instruction import (
     N_SEARCH,
@@ -263,13 +268,54 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         return self._obs.copy()
 
 
-class WebShopDiscreteEnv(gym.Env):
+class ShopCore(EnvRowsCore):
+    """Shops seen through slots: the kit's core over rows that each hold a :class:`WebShopDiscrete`.
+
+    WebShop's pages, search and reward are Python over one shared catalogue and BM25 index, so
+    there is no batch kernel: the rows step one after another (the kit's
+    :class:`~rewardgym.envs.native.rows.EnvRowsCore`). The single env's one row is the slot
+    view itself; the vector env's rows are single envs under the time limit, as
+    ``SyncVectorEnv`` holds them (``envs.envs[i].unwrapped`` is a :class:`WebShopDiscreteEnv`).
+
+    Args:
+        rows: the row envs.
+        views: the slot view of each row (action masks and slot texts are read from them).
+    """
+
+    def __init__(self, rows: list[gym.Env], views: list[WebShopDiscrete]) -> None:
+        self.views = views
+        super().__init__(rows)
+
+    def check_actions(self, name: str, actions: Any, num_envs: int | None) -> Any:
+        """One slot (a Python int in ``[0, K)``) or ``num_envs`` slots; else a ``ValueError``."""
+        n = self.views[0].n_slots
+        if num_envs is None:
+            return (check_action(actions, n, name),)
+        return check_discrete_actions(name, actions, n, num_envs).tolist()
+
+
+def _slot_view(config: WebShopConfig | None = None, *, catalogue: Any = None, goals: Any = None,
+               search: Any = None, render_mode: str | None = None, bow_dim: int = 512,
+               search_candidates: str = "instruction", invalid_penalty: float = 0.0,
+               horizon: int = 15, option_groups: int = 4, option_values: int = 10,
+               **overrides: Any) -> WebShopDiscrete:
+    """A :class:`WebShopTextEnv` (its arguments) seen through :class:`WebShopDiscrete`."""
+    text_env = WebShopTextEnv(config, catalogue=catalogue, goals=goals, search=search,
+                              render_mode=render_mode, **overrides)
+    return WebShopDiscrete(text_env, bow_dim=bow_dim, search_candidates=search_candidates,
+                           invalid_penalty=invalid_penalty, horizon=horizon,
+                           option_groups=option_groups, option_values=option_values)
+
+
+class WebShopDiscreteEnv(NativeEnv):
     """The registry's ``rewardgym/WebShopDiscrete-v1``: a text shop seen through slots.
 
     Builds a :class:`WebShopTextEnv` (``config``, ``catalogue``, ``goals``, ``search`` and the
     config ``overrides`` as that env takes them) and views it with :class:`WebShopDiscrete`
     (``bow_dim``, ``search_candidates``, ``invalid_penalty``, ``horizon``, ``option_groups``,
-    ``option_values``); see the module docstring for slots, mask and observation.
+    ``option_values``); see the module docstring for slots, mask and observation. The kit's
+    single shell (:class:`~rewardgym.envs.native.single.NativeEnv`) over a :class:`ShopCore`
+    of one shop.
 
     ## Reward
     WebShop's purchase reward on ``buy now`` (``info["reward_terms"]["purchase"]``), minus
@@ -294,37 +340,23 @@ class WebShopDiscreteEnv(gym.Env):
     metadata = {"render_modes": ["ansi"], "render_fps": 4, "action_policy": "raise"}
     reward_range = (-math.inf, 1.0)
 
-    def __init__(self, config: WebShopConfig | None = None, *, catalogue: Any = None,
-                 goals: Any = None, search: Any = None, render_mode: str | None = None,
-                 bow_dim: int = 512, search_candidates: str = "instruction",
-                 invalid_penalty: float = 0.0, horizon: int = 15, option_groups: int = 4,
-                 option_values: int = 10, **overrides: Any) -> None:
-        text_env = WebShopTextEnv(config, catalogue=catalogue, goals=goals, search=search,
-                                  render_mode=render_mode, **overrides)
-        self.view = WebShopDiscrete(text_env, bow_dim=bow_dim,
-                                    search_candidates=search_candidates,
-                                    invalid_penalty=invalid_penalty, horizon=horizon,
-                                    option_groups=option_groups, option_values=option_values)
-        self.render_mode = render_mode
-        self.action_space = self.view.action_space
-        self.observation_space = self.view.observation_space
+    def __init__(self, config: WebShopConfig | None = None, *, render_mode: str | None = None,
+                 invalid_penalty: float = 0.0, **kwargs: Any) -> None:
+        view = _slot_view(config, render_mode=render_mode, invalid_penalty=invalid_penalty,
+                          **kwargs)
+        core = ShopCore([view], [view])
+        super().__init__(core, render_mode)
         self.reward_range = (-abs(float(invalid_penalty)), 1.0)
+
+    @property
+    def view(self) -> WebShopDiscrete:
+        """The slot view of the shop (a ``gym.Wrapper`` over its text env)."""
+        return self._core.views[0]
 
     @property
     def text_env(self) -> WebShopTextEnv:
         """The underlying text env (for oracles, shaping and analysis)."""
         return self.view.text_env
-
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
-        """Start an episode: ``options`` as :meth:`WebShopTextEnv.reset` takes them."""
-        super().reset(seed=seed)
-        return self.view.reset(seed=seed, options=options)
-
-    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
-        """Take slot ``action`` (see :meth:`WebShopDiscrete.step`)."""
-        name = self.spec.id if self.spec is not None else type(self).__name__
-        return self.view.step(check_action(action, self.view.n_slots, name))
 
     def action_masks(self) -> np.ndarray:
         """The valid slots (``bool``, shape ``(K,)``), for sb3-contrib's MaskablePPO."""
@@ -337,10 +369,6 @@ class WebShopDiscreteEnv(gym.Env):
     def slot_of(self, action_text: str) -> int | None:
         """The valid slot that takes ``action_text``, else None."""
         return self.view.slot_of(action_text)
-
-    def render(self) -> str | None:
-        """The current page as text (``render_mode="ansi"``)."""
-        return self.text_env.render()
 
 
 def discrete_view(env: gym.Env) -> WebShopDiscrete:
@@ -374,6 +402,7 @@ __all__ = [
     "N_SEARCH",
     "N_SLOT_FEATURES",
     "PAGE_KINDS",
+    "ShopCore",
     "WebShopDiscrete",
     "WebShopDiscreteEnv",
     "budget_of",

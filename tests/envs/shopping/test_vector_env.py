@@ -83,3 +83,37 @@ def test_sb3_adapter_uses_the_vector_env_and_its_batched_masks():
     venv.reset()
     assert get_action_masks(venv).shape == (2, 64)
     venv.close()
+
+
+def test_shops_run_on_the_kit_shells():
+    from rewardgym.envs.native import NativeEnv, NativeVectorEnv
+
+    assert isinstance(gym.make("rewardgym/WebShopDiscrete-v1", **KWARGS).unwrapped, NativeEnv)
+    for env_id in ("rewardgym/WebShopDiscrete-v1", "rewardgym/WebShopText-v1"):
+        assert isinstance(gym.make_vec(env_id, 2, n_products=200), NativeVectorEnv)
+
+
+def test_disabled_autoreset_waits_for_a_masked_reset_with_options():
+    envs = gym.make_vec("rewardgym/WebShopDiscrete-v1", 2, max_episode_steps=2,
+                        autoreset_mode="disabled", **KWARGS)
+    assert envs.metadata["autoreset_mode"] == AutoresetMode.DISABLED
+    _, infos = envs.reset(seed=0, options={"goal_idx": 5})
+    assert infos["goal_idx"].tolist() == [5, 5]  # reset options reach every shop
+    for _ in range(2):
+        _, _, _, truncated, _ = envs.step(np.array([0, 0]))
+    assert truncated.tolist() == [True, True]
+    _, infos = envs.reset(options={"reset_mask": np.array([False, True]), "goal_idx": 7})
+    assert infos["_goal_idx"].tolist() == [False, True]
+    assert infos["goal_idx"][1] == 7
+    _, _, _, truncated, infos = envs.step(np.array([0, 0]))
+    assert truncated.tolist() == [True, False]  # only the masked shop started again
+
+
+def test_vector_actions_are_checked_before_any_shop_steps():
+    envs = gym.make_vec("rewardgym/WebShopText-v1", 2, n_products=200)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match=r"env indices \[1\]"):
+        envs.step(("search[mug]", 3))
+    with pytest.raises(ValueError, match="shape"):
+        envs.step(("search[mug]",))
+    assert [shop.unwrapped.steps for shop in envs.envs] == [0, 0]
