@@ -13,6 +13,7 @@ Usage::
     python tests/mutation/run.py [MODULE_KEY ...]   # default: every module in SCOPES
     python tests/mutation/run.py --report           # the table from the finished sessions
     python tests/mutation/run.py --retest-survivors [MODULE_KEY ...]  # after adding tests
+    python tests/mutation/run.py --lines 120,176 MODULE_KEY  # only the mutants on these lines
 
 Sessions live in ``tests/mutation/sessions/<key>.sqlite`` (resumable: rerunning ``exec`` skips done
 jobs); the survivors of each module are printed with their diff. Stopping a run part-way can
@@ -224,8 +225,36 @@ def _scope(session: Path, ranges: list[tuple[int, int]]) -> tuple[int, int]:
     return kept, skipped
 
 
-def run(key: str) -> None:
-    """Create ``key``'s session if needed, scope it, and run its pending mutants."""
+_DEFERRED = "deferred by --lines"
+
+
+def _defer(session: Path, lines: set[int], undo: bool = False) -> int:
+    """Park the pending jobs whose mutation is not on ``lines`` (``undo``: make them pending
+    again). Returns how many."""
+    import sqlite3
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    if undo:
+        with sqlite3.connect(session) as con:
+            return con.execute("DELETE FROM work_results WHERE output = ?", (_DEFERRED,)).rowcount
+    parked = 0
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        for item in list(db.pending_work_items):
+            if item.mutations[0].start_pos[0] not in lines:
+                db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
+                                                      output=_DEFERRED))
+                parked += 1
+    return parked
+
+
+def run(key: str, lines: set[int] | None = None) -> None:
+    """Create ``key``'s session if needed, scope it, and run its pending mutants.
+
+    ``lines``: run only the pending mutants on these source lines now (the others stay
+    pending), e.g. to rerun the mutants a new test was written for.
+    """
     module, names, _ = SCOPES[key]
     SESSIONS.mkdir(exist_ok=True)
     session = SESSIONS / f"{key}.sqlite"
@@ -233,14 +262,21 @@ def run(key: str) -> None:
     if not session.exists():
         subprocess.run([CR, "init", str(config), str(session)],
                        cwd=ROOT, check=True)
+    _defer(session, set(), undo=True)  # a run stopped part-way leaves its parked jobs parked
     kept, skipped = _scope(session, _ranges(ROOT / module, names))
     print(f"{key}: {kept} pending mutants in scope, {skipped} newly skipped", flush=True)
+    if lines:
+        print(f"{key}: {_defer(session, lines)} pending mutants not on lines {sorted(lines)} "
+              "left for later", flush=True)
     # Mutants compile into a numba cache of their own, never the checkout's: every mutant edits
     # a source, so each family's cache guard (envs/native/cache_guard.py) deletes that family's
     # cached kernels on import, and machine code compiled from a mutant stays out of the
     # checkout's cache.
     env = dict(os.environ, NUMBA_CACHE_DIR=str(SESSIONS / "numba_cache" / key))
-    subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT, check=True, env=env)
+    try:
+        subprocess.run([CR, "exec", str(config), str(session)], cwd=ROOT, check=True, env=env)
+    finally:
+        _defer(session, set(), undo=True)
 
 
 def retest_survivors(key: str) -> int:
@@ -301,13 +337,17 @@ def report() -> None:
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    only: set[int] | None = None
+    if args[:1] == ["--lines"]:  # --lines 12,40 KEY: only the pending mutants on those lines
+        only = {int(n) for n in args[1].split(",")}
+        args = args[2:]
     if args == ["--report"]:
         report()
     elif args and args[0] == "--retest-survivors":
         for key in args[1:] or list(SCOPES):
             if (SESSIONS / f"{key}.sqlite").exists():
                 print(f"{key}: {retest_survivors(key)} survivors to test again", flush=True)
-                run(key)
+                run(key, only)
     else:
         for key in args or list(SCOPES):
-            run(key)
+            run(key, only)
