@@ -279,8 +279,9 @@ def run(key: str, lines: set[int] | None = None) -> None:
         _defer(session, set(), undo=True)
 
 
-def retest_survivors(key: str) -> int:
-    """Forget the results of ``key``'s surviving mutants, so the next run tests them again.
+def retest_survivors(key: str, lines: set[int] | None = None) -> int:
+    """Forget the results of ``key``'s surviving mutants (on ``lines``, if given), so the next
+    run tests them again.
 
     For after adding tests: only the survivors can change outcome. Returns how many.
     """
@@ -292,7 +293,8 @@ def retest_survivors(key: str) -> int:
     session = SESSIONS / f"{key}.sqlite"
     with use_db(str(session), WorkDB.Mode.open) as db:
         jobs = [item.job_id for item, result in db.completed_work_items
-                if result.test_outcome == TestOutcome.SURVIVED]
+                if result.test_outcome == TestOutcome.SURVIVED
+                and (not lines or item.mutations[0].start_pos[0] in lines)]
     with sqlite3.connect(session) as con:
         con.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in jobs])
     return len(jobs)
@@ -346,7 +348,7 @@ if __name__ == "__main__":
     elif args and args[0] == "--retest-survivors":
         for key in args[1:] or list(SCOPES):
             if (SESSIONS / f"{key}.sqlite").exists():
-                print(f"{key}: {retest_survivors(key)} survivors to test again", flush=True)
+                print(f"{key}: {retest_survivors(key, only)} survivors to test again", flush=True)
                 run(key, only)
     else:
         for key in args or list(SCOPES):

@@ -140,6 +140,7 @@ def test_no_time_to_collision_at_a_standstill(bank):
     (S + HALF - 0.25, 0, (RED, GREEN), True),  # the bumper crossed it this tick
     (S + HALF, 0, (RED, GREEN), True),  # reached it exactly
     (S + HALF - 0.5, 0, (RED, GREEN), False),  # the bumper was on it last tick
+    (S - 10.0, 0, (RED, GREEN), False),  # passed long ago
     (S + HALF + 0.01, 0, (RED, GREEN), False),  # not yet
     (S + HALF - 0.25, 0, (YELLOW, GREEN), False),
     (S + HALF - 0.25, 0, (GREEN, RED), False),  # its own group's light decides
