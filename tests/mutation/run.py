@@ -14,6 +14,7 @@ Usage::
     python tests/mutation/run.py --report           # the table from the finished sessions
     python tests/mutation/run.py --retest-survivors [MODULE_KEY ...]  # after adding tests
     python tests/mutation/run.py --lines 120,176 MODULE_KEY  # only the mutants on these lines
+    python tests/mutation/run.py --retest-survivors --lines 120 MODULE_KEY  # those survivors
 
 Sessions live in ``tests/mutation/sessions/<key>.sqlite`` (resumable: rerunning ``exec`` skips done
 jobs); the survivors of each module are printed with their diff. Stopping a run part-way can
@@ -228,9 +229,10 @@ def _scope(session: Path, ranges: list[tuple[int, int]]) -> tuple[int, int]:
 _DEFERRED = "deferred by --lines"
 
 
-def _defer(session: Path, lines: set[int], undo: bool = False) -> int:
-    """Park the pending jobs whose mutation is not on ``lines`` (``undo``: make them pending
-    again). Returns how many."""
+def _defer(session: Path, lines: set[int], undo: bool = False,
+           jobs: set[str] | None = None) -> int:
+    """Park the pending jobs whose mutation is not on ``lines`` (or, given ``jobs``, not one of
+    them); ``undo``: make the parked jobs pending again. Returns how many."""
     import sqlite3
 
     from cosmic_ray.work_db import WorkDB, use_db
@@ -242,18 +244,19 @@ def _defer(session: Path, lines: set[int], undo: bool = False) -> int:
     parked = 0
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item in list(db.pending_work_items):
-            if item.mutations[0].start_pos[0] not in lines:
+            if (item.job_id not in jobs if jobs is not None
+                    else item.mutations[0].start_pos[0] not in lines):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED,
                                                       output=_DEFERRED))
                 parked += 1
     return parked
 
 
-def run(key: str, lines: set[int] | None = None) -> None:
+def run(key: str, lines: set[int] | None = None, jobs: set[str] | None = None) -> None:
     """Create ``key``'s session if needed, scope it, and run its pending mutants.
 
-    ``lines``: run only the pending mutants on these source lines now (the others stay
-    pending), e.g. to rerun the mutants a new test was written for.
+    ``lines``: run only the pending mutants on these source lines now; ``jobs``: only these
+    jobs (the others stay pending), e.g. to rerun the survivors a new test was written for.
     """
     module, names, _ = SCOPES[key]
     SESSIONS.mkdir(exist_ok=True)
@@ -265,9 +268,9 @@ def run(key: str, lines: set[int] | None = None) -> None:
     _defer(session, set(), undo=True)  # a run stopped part-way leaves its parked jobs parked
     kept, skipped = _scope(session, _ranges(ROOT / module, names))
     print(f"{key}: {kept} pending mutants in scope, {skipped} newly skipped", flush=True)
-    if lines:
-        print(f"{key}: {_defer(session, lines)} pending mutants not on lines {sorted(lines)} "
-              "left for later", flush=True)
+    if lines or jobs is not None:
+        print(f"{key}: {_defer(session, lines or set(), jobs=jobs)} other pending mutants left "
+              "for later", flush=True)
     # Mutants compile into a numba cache of their own, never the checkout's: every mutant edits
     # a source, so each family's cache guard (envs/native/cache_guard.py) deletes that family's
     # cached kernels on import, and machine code compiled from a mutant stays out of the
@@ -279,11 +282,11 @@ def run(key: str, lines: set[int] | None = None) -> None:
         _defer(session, set(), undo=True)
 
 
-def retest_survivors(key: str, lines: set[int] | None = None) -> int:
+def retest_survivors(key: str, lines: set[int] | None = None) -> set[str]:
     """Forget the results of ``key``'s surviving mutants (on ``lines``, if given), so the next
     run tests them again.
 
-    For after adding tests: only the survivors can change outcome. Returns how many.
+    For after adding tests: only the survivors can change outcome. Returns their job ids.
     """
     import sqlite3
 
@@ -297,7 +300,7 @@ def retest_survivors(key: str, lines: set[int] | None = None) -> int:
                 and (not lines or item.mutations[0].start_pos[0] in lines)]
     with sqlite3.connect(session) as con:
         con.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in jobs])
-    return len(jobs)
+    return set(jobs)
 
 
 def report() -> None:
@@ -340,16 +343,19 @@ def report() -> None:
 if __name__ == "__main__":
     args = sys.argv[1:]
     only: set[int] | None = None
-    if args[:1] == ["--lines"]:  # --lines 12,40 KEY: only the pending mutants on those lines
-        only = {int(n) for n in args[1].split(",")}
-        args = args[2:]
+    if "--lines" in args:  # --lines 12,40: only the (pending or survived) mutants on those lines
+        at = args.index("--lines")
+        only = {int(n) for n in args[at + 1].split(",")}
+        args = args[:at] + args[at + 2:]
     if args == ["--report"]:
         report()
     elif args and args[0] == "--retest-survivors":
         for key in args[1:] or list(SCOPES):
             if (SESSIONS / f"{key}.sqlite").exists():
-                print(f"{key}: {retest_survivors(key, only)} survivors to test again", flush=True)
-                run(key, only)
+                jobs = retest_survivors(key, only)
+                print(f"{key}: {len(jobs)} survivors to test again", flush=True)
+                # With --lines: only those survivors now, not the other pending mutants there.
+                run(key, jobs=jobs if only else None)
     else:
         for key in args or list(SCOPES):
             run(key, only)
