@@ -14,26 +14,27 @@ on two rewardgym locomotion tasks with checkable success (HalfCheetahBackward, A
 Gymnasium MuJoCo task (Hopper-v5, return only), several seeds each. Every condition runs the same
 probes (:class:`rewardgym.agents.adaptive_rr.PlasticityMonitor`), so critic FAU is comparable.
 
-Sizing (what the defaults in :data:`FULL` are, and why). The study had to fit about 20 CPU
-minutes on the shared 2-core machine: 7 engineers, a fair share of about 0.25 of a core per
-session, 80 minutes of wall time left before the deadline. Measured there (one torch thread):
-one SAC update with ``[64, 64]`` nets and batch 128 costs about 4 ms of CPU (SB3's per-update
-overhead, not the net size, dominates), an env step with the policy 0.5-1.6 ms. So a run is
-**8,000 env steps** (``learning_starts`` 1,000: 3,500 updates at RR 0.5, 14,000 at RR 2), nets
-``[64, 64]``, batch 128, one seed's 9 runs about 6 CPU minutes. The FAU schedule is scaled down
-with the budget: a probe every 250 env steps on 1,024 replay transitions, a check every 1,000
-env steps on the mean of the last 4 probes (7 checks per run; the paper checks about 60 times
-over 3M frames) and ``fau_gap`` **5e-3**. The paper's 1e-3 compares window means about 25k
-agent steps apart; at a check every 1,000 steps the same flatness would be a gap of about 4e-5,
-and even 1e-3 was never met in the pilot (HalfCheetahBackward seed 0, the window means at
-2k-7k steps: 0.591, 0.658, 0.668, 0.673, 0.676, 0.675; the smallest step 1.03e-3 at 7k), so
-the adaptive runs stayed at RR 0.5 and were identical to ``fixed_low``. 5e-3 switches once the
-FAU's initial rise (0.51 -> 0.67, 1e-2 to 7e-2 per check) is over, which is the rule's intent
-("raise the ratio once the critic's plasticity has recovered") at this scale. This is a
-small-budget test: it measures the early phase, where Ma et al. place the critic's plasticity
-loss, not the asymptote. The earlier design (100k steps, ``[128, 128]``
-nets, a check every 5,000 steps) costs about 4.2 CPU hours; run it with ``--set
-timesteps=100000 net=128 check_interval=5000 probe_interval=500 window=5`` where the CPU exists.
+Sizing (what the defaults in :data:`FULL` are, and why). The study runs on one 2-core machine in
+about 50 CPU minutes (27 runs; about 25 minutes of wall time with ``--workers 2`` on a machine
+left to it). Measured there (one torch thread): one SAC update with ``[64, 64]`` nets and batch
+128 costs about 2-4 ms of CPU (SB3's per-update overhead, not the net size, dominates), an env
+step with the policy 0.5-1.6 ms. So a run is **20,000 env steps** (``learning_starts`` 1,000:
+9,500 updates at RR 0.5, 38,000 at RR 2), nets ``[64, 64]``, batch 128; 40-150 CPU seconds per
+run. The FAU schedule is scaled down with the budget: a probe every 250 env steps on 1,024
+replay transitions, a check every 1,000 env steps on the mean of the last 4 probes (19 checks
+per run; the paper checks about 60 times over 3M frames) and ``fau_gap`` **5e-3**. The paper's
+1e-3 compares window means about 25k agent steps apart; at a check every 1,000 steps the same
+flatness would be a gap of about 4e-5, and even 1e-3 was never met in a pilot
+(HalfCheetahBackward seed 0, the window means at 2k-7k steps: 0.591, 0.658, 0.668, 0.673, 0.676,
+0.675; the smallest step 1.03e-3 at 7k), so the adaptive runs stayed at RR 0.5 and were
+identical to ``fixed_low``. 5e-3 switches once the FAU's initial rise (0.51 -> 0.67, 1e-2 to
+7e-2 per check) is over, which is the rule's intent ("raise the ratio once the critic's
+plasticity has recovered") at this scale. At 20,000 steps the critic's FAU already falls under
+RR 2 on AntGoal (from about 0.70 to 0.49), so this budget reaches the plasticity loss the rule
+is about, not only the initial rise; an earlier 8,000-step design did not (the FAU fell by at
+most 0.06). A larger design (100k steps, ``[128, 128]`` nets, a check every 5,000 steps) costs
+about 4.2 CPU hours; run it with ``--set timesteps=100000 net=128 check_interval=5000
+probe_interval=500 window=5`` where the CPU exists.
 
 Per run (``run_one``, the sweep runner's run function ``fn(config, run_dir) -> dict``): final
 deterministic evaluation return and success, the normalised area under the training-return curve
@@ -72,7 +73,7 @@ CONDITIONS = ("adaptive", "fixed_low", "fixed_high")
 
 #: The full study's settings (module docstring says why).
 FULL: dict[str, Any] = {
-    "timesteps": 8_000, "net": 64, "batch_size": 128, "learning_starts": 1000,
+    "timesteps": 20_000, "net": 64, "batch_size": 128, "learning_starts": 1000,
     "learning_rate": 1e-3, "tau": 0.02, "gamma": 0.99, "low": 0.5, "high": 2.0,
     "check_interval": 1000, "probe_interval": 250, "window": 4, "fau_gap": 5e-3,
     "probe_batch_size": 1024, "eval_episodes": 5,
