@@ -54,7 +54,7 @@ def _bfs(cells, sx, sy, gx, gy, adjacent, dist, queue):
 
 @njit(cache=True)
 def _bfs_once(cells, sx, sy, gx, gy, adjacent, dist, queue, through_objects):
-    w, h = cells.shape[0], cells.shape[1]
+    h = cells.shape[1]
     dist[:, :] = -1
     dist[sx, sy] = 0
     queue[0] = sx * h + sy
@@ -65,16 +65,28 @@ def _bfs_once(cells, sx, sy, gx, gy, adjacent, dist, queue, through_objects):
         at_goal = (abs(x - gx) + abs(y - gy) == 1) if adjacent else (x == gx and y == gy)
         if at_goal:
             return dist[x, y], x, y
-        for k in range(4):
-            nx, ny = x + c.DIR_DX[k], y + c.DIR_DY[k]
-            if nx < 0 or ny < 0 or nx >= w or ny >= h or dist[nx, ny] >= 0:
-                continue
-            if not _passable(cells[nx, ny, 0], cells[nx, ny, 2], through_objects):
-                continue
-            dist[nx, ny] = dist[x, y] + 1
-            queue[tail] = nx * h + ny
-            tail += 1
+        tail = expand(cells, 2, x, y, dist, queue, tail, through_objects)
     return -1, sx, sy
+
+
+@njit(cache=True, inline="always")
+def expand(cells, state, x, y, dist, queue, tail, through_objects):
+    """Queue the unvisited passable neighbours of (x, y) one move further; the new tail.
+
+    The BFS step shared by the forward searches here and the reader's distance fields
+    (``rewardgym.envs.grid.view``); ``state`` is the channel of ``cells`` holding door states.
+    """
+    w, h = cells.shape[0], cells.shape[1]
+    for k in range(4):
+        nx, ny = x + c.DIR_DX[k], y + c.DIR_DY[k]
+        if nx < 0 or ny < 0 or nx >= w or ny >= h or dist[nx, ny] >= 0:
+            continue
+        if not _passable(cells[nx, ny, 0], cells[nx, ny, state], through_objects):
+            continue
+        dist[nx, ny] = dist[x, y] + 1
+        queue[tail] = nx * h + ny
+        tail += 1
+    return tail
 
 
 @njit(cache=True)

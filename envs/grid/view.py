@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from rewardgym.envs.grid import constants as c
-from rewardgym.envs.grid.potential import _bfs, _find, _passable, subgoal_distance
+from rewardgym.envs.grid.potential import _bfs, _find, _passable, expand, subgoal_distance
 from rewardgym.envs.native.view import Feature, FeatureRows, ViewLayout
 
 # (name, unit, meaning); every feature is one float.
@@ -90,73 +90,109 @@ class GridFeatureView(FeatureRows):
         super().__init__(values, layout)
 
 
-@njit(cache=True)
-def _distance(moves, unreachable):
-    return float(unreachable) if moves < 0 else float(moves)
+# Features every full-view row computes (compute_features' need mask: a frozen global).
+_ALL = np.ones(SIZE, dtype=np.bool_)
+
+
+@njit(cache=True, inline="always")
+def _write_row(out, i, need, ax, ay, d, fx, fy, front, carried, has_key, dx, dy, door_state,
+               kx, ky, gx, gy, dist_key, dist_door, dist_goal, subgoal, step, max_steps):
+    """Write the ``need``-ed columns of row ``i``: the one row writer of the full view and reader.
+
+    The distances and ``subgoal`` are only read where ``need`` asks for them (callers compute
+    them only then).
+    """
+    if need[AGENT_X]:
+        out[i, AGENT_X] = ax
+    if need[AGENT_Y]:
+        out[i, AGENT_Y] = ay
+    if need[AGENT_DIR]:
+        out[i, AGENT_DIR] = d
+    if need[FRONT_X]:
+        out[i, FRONT_X] = fx
+    if need[FRONT_Y]:
+        out[i, FRONT_Y] = fy
+    if need[FRONT_OBJECT]:
+        out[i, FRONT_OBJECT] = front
+    if need[CARRYING_KEY]:
+        out[i, CARRYING_KEY] = 1.0 if has_key else 0.0
+    if need[CARRYING_OBJECT]:
+        out[i, CARRYING_OBJECT] = carried
+    if need[DOOR_X]:
+        out[i, DOOR_X] = dx
+    if need[DOOR_Y]:
+        out[i, DOOR_Y] = dy
+    if need[DOOR_OPEN]:
+        out[i, DOOR_OPEN] = 1.0 if dx >= 0 and door_state == c.OPEN else 0.0
+    if need[DOOR_LOCKED]:
+        out[i, DOOR_LOCKED] = 1.0 if dx >= 0 and door_state == c.LOCKED else 0.0
+    if need[KEY_X]:
+        out[i, KEY_X] = kx
+    if need[KEY_Y]:
+        out[i, KEY_Y] = ky
+    if need[GOAL_X]:
+        out[i, GOAL_X] = gx
+    if need[GOAL_Y]:
+        out[i, GOAL_Y] = gy
+    if need[AT_GOAL]:
+        out[i, AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
+    if need[DIST_KEY]:
+        out[i, DIST_KEY] = dist_key
+    if need[DIST_DOOR]:
+        out[i, DIST_DOOR] = dist_door
+    if need[DIST_GOAL]:
+        out[i, DIST_GOAL] = dist_goal
+    if need[SUBGOAL_DISTANCE]:
+        out[i, SUBGOAL_DISTANCE] = subgoal
+    if need[STEP_COUNT]:
+        out[i, STEP_COUNT] = step
+    if need[MAX_STEPS]:
+        out[i, MAX_STEPS] = max_steps
+
+
+@njit(cache=True, inline="always")
+def _has_key(carrying, i, dx, color):
+    """Whether env ``i`` carries the door's key (any key when there is no door)."""
+    return carrying[i, 0] == c.KEY and (dx < 0 or carrying[i, 1] == color)
+
+
+@njit(cache=True, inline="always")
+def _search(g, ax, ay, tx, ty, adjacent, dist, queue, unreachable):
+    """Forward BFS moves from the agent to (next to) a target; ``unreachable`` if none."""
+    if tx < 0:
+        return unreachable
+    moves, _, _ = _bfs(g, ax, ay, tx, ty, adjacent, dist, queue)
+    return unreachable if moves < 0 else float(moves)
 
 
 @njit(cache=True)
 def compute_features(cells, agent, carrying, target, step_count, max_steps, out):
-    """Fill ``out[i]`` (layout :data:`FEATURES`) for every env of a batch."""
+    """Fill ``out[i]`` (layout :data:`FEATURES`) for every env of a batch (fresh searches)."""
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
-    unreachable = w * h
+    unreachable = float(w * h)
     dist = np.empty((w, h), dtype=np.int64)
     queue = np.empty(w * h, dtype=np.int64)
     for i in range(n):
-        row = out[i]
         g = cells[i]
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
-        row[AGENT_X] = ax
-        row[AGENT_Y] = ay
-        row[AGENT_DIR] = d
         fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
-        row[FRONT_X] = fx
-        row[FRONT_Y] = fy
-        inside = 0 <= fx < w and 0 <= fy < h
-        row[FRONT_OBJECT] = g[fx, fy, 0] if inside else c.WALL
-        row[CARRYING_OBJECT] = carrying[i, 0]
+        front = g[fx, fy, 0] if 0 <= fx < w and 0 <= fy < h else c.WALL
         dx, dy = _find(g, c.DOOR, 0, 0, False, False)
-        row[DOOR_X] = dx
-        row[DOOR_Y] = dy
-        row[DOOR_OPEN] = 1.0 if dx >= 0 and g[dx, dy, 2] == c.OPEN else 0.0
-        row[DOOR_LOCKED] = 1.0 if dx >= 0 and g[dx, dy, 2] == c.LOCKED else 0.0
-        has_key = False
-        kx, ky = -1, -1
+        color = g[dx, dy, 1] if dx >= 0 else -1
         if dx >= 0:
-            color = g[dx, dy, 1]
-            has_key = carrying[i, 0] == c.KEY and carrying[i, 1] == color
             kx, ky = _find(g, c.KEY, color, 0, True, False)
         else:
             kx, ky = _find(g, c.KEY, 0, 0, False, False)
-            has_key = carrying[i, 0] == c.KEY
-        row[CARRYING_KEY] = 1.0 if has_key else 0.0
-        row[KEY_X] = kx
-        row[KEY_Y] = ky
         gx, gy = _find(g, c.GOAL, 0, 0, False, False)
-        row[GOAL_X] = gx
-        row[GOAL_Y] = gy
-        row[AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
-        if has_key:
-            row[DIST_KEY] = 0.0
-        elif kx >= 0:
-            moves, _, _ = _bfs(g, ax, ay, kx, ky, True, dist, queue)
-            row[DIST_KEY] = _distance(moves, unreachable)
-        else:
-            row[DIST_KEY] = unreachable
-        if dx >= 0:
-            moves, _, _ = _bfs(g, ax, ay, dx, dy, True, dist, queue)
-            row[DIST_DOOR] = _distance(moves, unreachable)
-        else:
-            row[DIST_DOOR] = unreachable
-        if gx >= 0:
-            moves, _, _ = _bfs(g, ax, ay, gx, gy, False, dist, queue)
-            row[DIST_GOAL] = _distance(moves, unreachable)
-        else:
-            row[DIST_GOAL] = unreachable
-        row[SUBGOAL_DISTANCE] = subgoal_distance(g, ax, ay, carrying[i], target[i, 0],
-                                                 target[i, 1])
-        row[STEP_COUNT] = step_count[i]
-        row[MAX_STEPS] = max_steps
+        has_key = _has_key(carrying, i, dx, color)
+        dist_key = 0.0 if has_key else _search(g, ax, ay, kx, ky, True, dist, queue,
+                                               unreachable)
+        _write_row(out, i, _ALL, ax, ay, d, fx, fy, front, carrying[i, 0], has_key, dx, dy,
+                   g[dx, dy, 2] if dx >= 0 else -1, kx, ky, gx, gy, dist_key,
+                   _search(g, ax, ay, dx, dy, True, dist, queue, unreachable),
+                   _search(g, ax, ay, gx, gy, False, dist, queue, unreachable),
+                   subgoal_distance(g, ax, ay, carrying[i], target[i, 0], target[i, 1]),
+                   step_count[i], max_steps)
 
 
 # Targets of the cached distance fields, and the fields' two variants (objects block / not).
@@ -171,33 +207,24 @@ def _field(grid, tx, ty, adjacent, through_objects, field, queue):
     The reverse of :func:`~rewardgym.envs.grid.potential._bfs_once`: moves between passable
     cells are symmetric, so the moves from a cell to the target equal the moves from the target
     to the cell. Only passable cells get a value (the agent's own cell is handled by
-    :func:`_moves`, which the forward search never checks either).
+    :func:`_moves`, which the forward search never checks either). ``grid`` holds object codes
+    in channel 0 and door states in channel 1.
     """
     w, h = grid.shape[0], grid.shape[1]
     field[:, :] = -1
     tail = 0
-    if tx < 0:
-        return
-    for x in range(w):
-        for y in range(h):
-            is_source = (abs(x - tx) + abs(y - ty) == 1) if adjacent else (x == tx and y == ty)
-            if is_source and _passable(grid[x, y, 0], grid[x, y, 1], through_objects):
-                field[x, y] = 0
-                queue[tail] = x * h + y
-                tail += 1
+    for k in range(4 if adjacent else 1):
+        x, y = (tx + c.DIR_DX[k], ty + c.DIR_DY[k]) if adjacent else (tx, ty)
+        if 0 <= x < w and 0 <= y < h and _passable(grid[x, y, 0], grid[x, y, 1],
+                                                     through_objects):
+            field[x, y] = 0
+            queue[tail] = x * h + y
+            tail += 1
     head = 0
     while head < tail:
         x, y = divmod(queue[head], h)
         head += 1
-        for k in range(4):
-            nx, ny = x + c.DIR_DX[k], y + c.DIR_DY[k]
-            if nx < 0 or ny < 0 or nx >= w or ny >= h or field[nx, ny] >= 0:
-                continue
-            if not _passable(grid[nx, ny, 0], grid[nx, ny, 1], through_objects):
-                continue
-            field[nx, ny] = field[x, y] + 1
-            queue[tail] = nx * h + ny
-            tail += 1
+        tail = expand(grid, 1, x, y, field, queue, tail, through_objects)
 
 
 @njit(cache=True, inline="always")
@@ -222,8 +249,8 @@ def _moves(fields, i, t, v, ax, ay, tx, ty, adjacent):
 
 
 @njit(cache=True, inline="always")
-def _both(fields, i, t, ax, ay, tx, ty, adjacent, unreachable):
-    """:func:`_moves` with the forward search's fallback: objects block unless no way is left."""
+def _lookup(fields, i, t, ax, ay, tx, ty, adjacent, unreachable):
+    """:func:`_search` from the cached fields (objects block unless no way is left)."""
     if tx < 0:
         return unreachable
     moves = _moves(fields, i, t, 0, ax, ay, tx, ty, adjacent)
@@ -233,8 +260,12 @@ def _both(fields, i, t, ax, ay, tx, ty, adjacent, unreachable):
 
 
 @njit(cache=True)
-def _rebuild(cells, i, grid, places, fields, slots, queue):
-    """Copy env ``i``'s grid, find its door, key and goal, rebuild the needed fields."""
+def _refresh(cells, i, grid, places, fields, slots, queue):
+    """Copy env ``i``'s grid, find its door, key and goal, rebuild the needed fields.
+
+    Both variants of every needed field are built here, not on first use: a build call inside
+    :func:`read_features`' loop measured slower than building fields that go unused.
+    """
     g = cells[i]
     w, h = g.shape[0], g.shape[1]
     for x in range(w):
@@ -272,20 +303,23 @@ def _same_grid(cells, grid, i):
 
 @njit(cache=True)
 def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_tracked,
-                  max_steps, need, slots, last_step, grid, places, fields, queue, out):
+                  max_steps, need, slots, last_step, grid, places, fields, cached, dists, queue,
+                  out):
     """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
 
     Grids change only at resets and in the cell in front of the agent (pick up, drop, toggle
     leave the agent where it is), so after exactly one step (``step_count == last + 1``) the
     cache stays valid unless that cell differs from the cached copy; with no step since the last
     read the whole grid is compared; otherwise (a reset, or steps the reader did not see) the
-    env's fields are rebuilt. Distances come from BFS fields rooted at the key, door and goal,
-    so a step costs a few lookups per env instead of three or four searches.
+    env's cache is refreshed. Distances come from BFS fields rooted at the key, door and goal,
+    so a step costs a few lookups per env instead of three or four searches, and none when the
+    agent stayed on its cell of an unchanged grid (``cached`` cell, ``dists`` of the last read).
     ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a full search when needed.
     """
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
     unreachable = float(w * h)
     need_key, need_door, need_goal = need[DIST_KEY], need[DIST_DOOR], need[DIST_GOAL]
+    need_subgoal = need[SUBGOAL_DISTANCE]
     key_slot, door_slot, goal_slot = slots[_T_KEY], slots[_T_DOOR], slots[_T_GOAL]
     for i in range(n):
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
@@ -300,62 +334,31 @@ def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_t
         else:
             valid = False
         if not valid:
-            _rebuild(cells, i, grid, places, fields, slots, queue)
+            _refresh(cells, i, grid, places, fields, slots, queue)
         last_step[i] = s
         dx, dy, color = places[i, 0], places[i, 1], places[i, 2]
         kx, ky, gx, gy = places[i, 3], places[i, 4], places[i, 5], places[i, 6]
-        if dx >= 0:
-            has_key = carrying[i, 0] == c.KEY and carrying[i, 1] == color
+        has_key = _has_key(carrying, i, dx, color)
+        if valid and cached[i] == ax * h + ay:
+            # Same grid, same cell: the distances of the last read still hold.
+            dist_key, dist_door, dist_goal = dists[i, 0], dists[i, 1], dists[i, 2]
         else:
-            has_key = carrying[i, 0] == c.KEY
-        if need[AGENT_X]:
-            out[i, AGENT_X] = ax
-        if need[AGENT_Y]:
-            out[i, AGENT_Y] = ay
-        if need[AGENT_DIR]:
-            out[i, AGENT_DIR] = d
-        if need[FRONT_X]:
-            out[i, FRONT_X] = fx
-        if need[FRONT_Y]:
-            out[i, FRONT_Y] = fy
-        if need[FRONT_OBJECT]:
-            out[i, FRONT_OBJECT] = cells[i, fx, fy, 0] if inside else c.WALL
-        if need[CARRYING_KEY]:
-            out[i, CARRYING_KEY] = 1.0 if has_key else 0.0
-        if need[CARRYING_OBJECT]:
-            out[i, CARRYING_OBJECT] = carrying[i, 0]
-        if need[DOOR_X]:
-            out[i, DOOR_X] = dx
-        if need[DOOR_Y]:
-            out[i, DOOR_Y] = dy
-        if need[DOOR_OPEN]:
-            out[i, DOOR_OPEN] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.OPEN else 0.0
-        if need[DOOR_LOCKED]:
-            out[i, DOOR_LOCKED] = 1.0 if dx >= 0 and cells[i, dx, dy, 2] == c.LOCKED else 0.0
-        if need[KEY_X]:
-            out[i, KEY_X] = kx
-        if need[KEY_Y]:
-            out[i, KEY_Y] = ky
-        if need[GOAL_X]:
-            out[i, GOAL_X] = gx
-        if need[GOAL_Y]:
-            out[i, GOAL_Y] = gy
-        if need[AT_GOAL]:
-            out[i, AT_GOAL] = 1.0 if gx >= 0 and ax == gx and ay == gy else 0.0
-        if need_key:
-            out[i, DIST_KEY] = 0.0 if has_key else _both(fields, i, key_slot, ax, ay, kx, ky,
-                                                          True, unreachable)
-        if need_door:
-            out[i, DIST_DOOR] = _both(fields, i, door_slot, ax, ay, dx, dy, True, unreachable)
-        if need_goal:
-            out[i, DIST_GOAL] = _both(fields, i, goal_slot, ax, ay, gx, gy, False, unreachable)
-        if need[SUBGOAL_DISTANCE]:
-            out[i, SUBGOAL_DISTANCE] = subgoal[i] if subgoal_tracked else subgoal_distance(
+            dist_key = dist_door = dist_goal = 0.0
+            if need_key and not has_key:
+                dist_key = _lookup(fields, i, key_slot, ax, ay, kx, ky, True, unreachable)
+            if need_door:
+                dist_door = _lookup(fields, i, door_slot, ax, ay, dx, dy, True, unreachable)
+            if need_goal:
+                dist_goal = _lookup(fields, i, goal_slot, ax, ay, gx, gy, False, unreachable)
+            dists[i, 0], dists[i, 1], dists[i, 2] = dist_key, dist_door, dist_goal
+            cached[i] = ax * h + ay
+        sub = 0.0
+        if need_subgoal:
+            sub = subgoal[i] if subgoal_tracked else subgoal_distance(
                 cells[i], ax, ay, carrying[i], target[i, 0], target[i, 1])
-        if need[STEP_COUNT]:
-            out[i, STEP_COUNT] = s
-        if need[MAX_STEPS]:
-            out[i, MAX_STEPS] = max_steps
+        _write_row(out, i, need, ax, ay, d, fx, fy, cells[i, fx, fy, 0] if inside else c.WALL,
+                   carrying[i, 0], has_key, dx, dy, cells[i, dx, dy, 2] if dx >= 0 else -1,
+                   kx, ky, gx, gy, dist_key, dist_door, dist_goal, sub, s, max_steps)
 
 
 class GridViewReader:
@@ -401,16 +404,22 @@ class GridViewReader:
         for t, name in ((_T_KEY, "dist_key"), (_T_DOOR, "dist_door"), (_T_GOAL, "dist_goal")):
             if self.need[LAYOUT[name].start]:
                 self._slots[t] = int(self._slots.max()) + 1
-        self._fields = np.full((n, max(int(self._slots.max()) + 1, 1), 2, w, h), -1,
-                               dtype=np.int16)
+        slots = max(int(self._slots.max()) + 1, 1)
+        self._fields = np.full((n, slots, 2, w, h), -1, dtype=np.int16)
+        self._cached = np.full(n, -1, dtype=np.int64)  # cell of the distances in _dists
+        self._dists = np.zeros((n, 3))
         self._queue = np.empty(w * h, dtype=np.int64)
         self._tracked = bool(base.config.subgoal_distance_in_info)
         self._max_steps = base.config.max_steps_resolved
         self._snapshot: tuple[np.ndarray, ...] | None = None
 
     def new_rows(self) -> np.ndarray:
-        """An ``(n, SIZE)`` buffer for :meth:`read` (NaN in the columns never written)."""
-        return np.full((self._last.shape[0], SIZE), np.nan)
+        """An ``(n, SIZE)`` buffer for :meth:`read` (NaN in the columns never written).
+
+        Column-major: a program's few features are a few contiguous columns, so a step touches
+        ``8 * n`` bytes per feature instead of every env's whole row.
+        """
+        return np.full((SIZE, self._last.shape[0]), np.nan).T
 
     def read(self, out: np.ndarray | None = None) -> np.ndarray:
         """The rows of the env's current state, written into ``out`` (or a new buffer)."""
@@ -418,10 +427,9 @@ class GridViewReader:
         s = self.env.unwrapped._state
         read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.subgoal,
                       self._tracked, self._max_steps, self.need, self._slots, self._last,
-                      self._grid,
-                      self._places, self._fields, self._queue, out)
+                      self._grid, self._places, self._fields, self._cached, self._dists,
+                      self._queue, out)
         return out
-
 
     def before_step(self) -> None:
         """Keep the state the next step starts from (``SAME_STEP`` only: see :meth:`final_rows`)."""

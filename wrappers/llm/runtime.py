@@ -78,6 +78,39 @@ def guard_rows(totals: np.ndarray, terms: np.ndarray) -> np.ndarray:
     return bad
 
 
+@njit(cache=True)
+def finish_rows(totals: np.ndarray, terms: np.ndarray, k: int, coef: float, base: np.ndarray,
+                add: bool, shaped: np.ndarray, bad: np.ndarray) -> int:
+    """Guard, scale and pay a batch in one pass; the number of non-finite rows.
+
+    ``terms`` is ``(n, k)`` or ``(n, k + 1)``: with the extra column it receives ``other``
+    (the total minus the terms). A row whose total or a term is not finite pays 0 (``bad``).
+    Terms are multiplied by ``coef``; ``shaped = base + coef * total`` (``add``) or
+    ``coef * total``. The vector wrapper's whole per-step arithmetic, with no temporaries.
+    """
+    count = 0
+    other = terms.shape[1] > k
+    for i in range(totals.shape[0]):
+        ok = np.isfinite(totals[i])
+        for j in range(k):
+            ok = ok and np.isfinite(terms[i, j])
+        bad[i] = not ok
+        if not ok:
+            count += 1
+            totals[i] = 0.0
+            for j in range(terms.shape[1]):
+                terms[i, j] = 0.0
+        elif other:
+            rest = totals[i]
+            for j in range(k):
+                rest -= terms[i, j]
+            terms[i, k] = rest
+        for j in range(terms.shape[1]):
+            terms[i, j] *= coef
+        shaped[i] = coef * totals[i] + (base[i] if add else 0.0)
+    return count
+
+
 def cache_dir() -> Path:
     """Where compiled programs live: ``$REWARDGYM_LLM_CACHE`` or ``~/.cache/rewardgym/llm``."""
     root = os.environ.get("REWARDGYM_LLM_CACHE")
@@ -164,6 +197,20 @@ class CompiledProgram:
                            np.ascontiguousarray(active, dtype=np.bool_), totals, terms)
             return totals, terms
         return self.python(obs, actions, next_obs, active)
+
+    def into(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray,
+             active: np.ndarray, totals: np.ndarray, terms: np.ndarray) -> None:
+        """:meth:`__call__` writing into ``totals`` ``(n,)`` and ``terms`` ``(n, >= k)``.
+
+        No copies: float64 arrays of any memory layout (a column-major row buffer, a
+        ``terms`` view of a term-major block) go to the compiled loop as they are.
+        """
+        if self._nb_batch is not None:
+            self._nb_batch(obs, actions, next_obs, active, totals, terms)
+            return
+        t, m = self.python(obs, actions, next_obs, active)
+        totals[:] = t
+        terms[:, :m.shape[1]] = m
 
     def python(self, obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray,
                active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

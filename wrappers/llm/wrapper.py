@@ -36,7 +36,7 @@ from rewardgym.wrappers.llm.program import (
     source_hash,
     static_check,
 )
-from rewardgym.wrappers.llm.runtime import CompiledProgram, guard_rows
+from rewardgym.wrappers.llm.runtime import CompiledProgram, finish_rows, guard_rows
 from rewardgym.wrappers.llm.sandbox import States
 from rewardgym.wrappers.llm.views import RewardView, view_of
 
@@ -87,6 +87,24 @@ class _Program:
                  active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         totals, terms = self.compiled(before, actions, after, active)
         return totals, terms, guard_rows(totals, terms)
+
+    def pay(self, before: np.ndarray, actions: np.ndarray, after: np.ndarray,
+            active: np.ndarray, base: np.ndarray, coef: float, add: bool
+            ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, int]:
+        """The vector wrappers' step: rewards, scaled term arrays, non-finite mask and count.
+
+        Three compiled calls and two allocations per step: the program writes its terms into
+        one fresh term-major block whose rows become the ``reward_terms`` arrays, and
+        :func:`~rewardgym.wrappers.llm.runtime.finish_rows` guards, scales and pays in place.
+        """
+        n, k = before.shape[0], len(self.terms)
+        block = np.zeros((k + self.other, n))
+        totals, shaped = np.empty(n), np.empty(n)
+        bad = np.empty(n, dtype=np.bool_)
+        self.compiled.into(before, actions, after, active, totals, block.T)
+        count = finish_rows(totals, block.T, k, coef, base, add, shaped, bad)
+        names = self.terms + (("other",) if self.other else ())
+        return shaped, dict(zip(names, block, strict=True)), bad, count
 
     def term_arrays(self, totals: np.ndarray, terms: np.ndarray, coef: float,
                     prefix: str) -> dict[str, np.ndarray]:
@@ -237,7 +255,7 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         self._reader = self.view.reader(env, self.program.report.features)
         self._rows = self._reader.new_rows()
         self._next = self._reader.new_rows()
-        self._pending = np.zeros(n, dtype=np.bool_)
+        self._active = np.ones(n, dtype=np.bool_)  # False: the env's reset step (NEXT_STEP)
 
     @property
     def report(self) -> ValidationReport:
@@ -251,7 +269,7 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         rows = self._reader.read(self._next)
         mask = reset_mask(options, self.num_envs, type(self).__name__)
         self._rows[mask] = rows[mask]
-        self._pending[mask] = False
+        self._active[mask] = True
         return obs, infos
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
@@ -267,17 +285,17 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         paid = after
         if same_step and done.any():
             paid = self._reader.final_rows(infos, acts, done, after.copy())
-        totals, terms, bad = self.program.evaluate(self._rows, acts, paid, ~self._pending)
+        base = np.asarray(rewards, dtype=np.float64)
+        shaped, named, bad, count = self.program.pay(self._rows, acts, paid, self._active, base,
+                                                     self.coef, self.mode == "add")
         self._rows, self._next = after, self._rows
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
-            self._pending = done
-        self.nonfinite_count += int(bad.sum())
-        base = np.asarray(rewards, dtype=np.float64)
+            np.logical_not(done, out=self._active)  # a finished env's reset step pays nothing
+        self.nonfinite_count += count
         prefix = "llm_" if self.mode == "add" else ""
-        named = self.program.term_arrays(totals, terms, self.coef, prefix)
-        llm = self.coef * totals
-        shaped = base + llm if self.mode == "add" else llm
-        infos = _with_llm_terms(dict(infos), base, named, bad, self.mode, np.ones(n, np.bool_))
+        if prefix:
+            named = {prefix + name: values for name, values in named.items()}
+        infos = _with_llm_terms(dict(infos), base, named, bad, self.mode, None)
         if same_step and done.any():
             # The finished step's info lives in final_info under SAME_STEP: pay it there too.
             final = dict(infos.get("final_info", {}))
@@ -286,27 +304,34 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
 
 
 def _with_llm_terms(infos: dict[str, Any], base: np.ndarray, named: dict[str, np.ndarray],
-                    bad: np.ndarray, mode: str, rows: np.ndarray) -> dict[str, Any]:
+                    bad: np.ndarray, mode: str, rows: np.ndarray | None) -> dict[str, Any]:
     """``infos`` with ``base_reward``, the program's terms and ``llm_reward_nonfinite``.
 
-    Masks are ``rows``; values are 0 outside them.
+    Masks are ``rows`` (None: every env, one shared all-True mask per call); values are 0
+    outside them.
     """
+    if rows is None:
+        rows = np.ones(base.shape[0], dtype=np.bool_)
+        every = True
+    else:
+        every = bool(rows.all())
+
     def masked(values: np.ndarray) -> np.ndarray:
-        return values if rows.all() else np.where(rows, values, 0)
+        return values if every else np.where(rows, values, 0)
 
     new_terms: dict[str, np.ndarray] = {}
     for name, values in named.items():
         new_terms[name] = masked(values)
-        new_terms[f"_{name}"] = rows.copy()
+        new_terms[f"_{name}"] = rows
     infos["base_reward"] = masked(base)
-    infos["_base_reward"] = rows.copy()
+    infos["_base_reward"] = rows
     if mode == "add":
         infos["reward_terms"] = {**infos.get("reward_terms", {}), **new_terms}
     else:
         infos["reward_terms"] = new_terms
-    infos["_reward_terms"] = rows.copy()
+    infos["_reward_terms"] = rows
     infos["llm_reward_nonfinite"] = masked(bad)
-    infos["_llm_reward_nonfinite"] = rows.copy()
+    infos["_llm_reward_nonfinite"] = rows
     return infos
 
 
