@@ -258,8 +258,13 @@ class _Profile:
         return {f"p_{key}": sec[key] / wall for key in ROLLOUT_PHASES + UPDATE_PHASES}
 
 
-def build_vec_env(env: str, variant: str, n_envs: int, env_clock: _Clock, seed: int) -> Any:
-    """The SB3 ``VecEnv`` of one variant, with ``env_clock`` timing the env itself."""
+def build_vec_env(env: str, variant: str, n_envs: int, env_clock: _Clock, seed: int,
+                  env_threads: int = 1) -> Any:
+    """The SB3 ``VecEnv`` of one variant, with ``env_clock`` timing the env itself.
+
+    ``env_threads`` is the native vector env's ``num_threads`` (its numba ``prange`` kernel
+    steps the batch on that many threads while the learner waits); adapter and bare only.
+    """
     import gymnasium as gym
     from gymnasium.vector import AutoresetMode
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
@@ -267,13 +272,14 @@ def build_vec_env(env: str, variant: str, n_envs: int, env_clock: _Clock, seed: 
     from rewardgym.agents import make_sb3_vec_env
 
     env_id, kwargs = env_setup(env)
+    vector_kwargs = {**kwargs, "num_threads": env_threads} if env_threads != 1 else kwargs
     if variant == "adapter":
-        vec = make_sb3_vec_env(env_id, n_envs, seed=seed, env_kwargs=kwargs,
+        vec = make_sb3_vec_env(env_id, n_envs, seed=seed, env_kwargs=vector_kwargs,
                                vector_wrappers=[lambda v: _time_vector_step(v, env_clock)])
         return vec
     if variant == "bare":
         venv = gym.make_vec(env_id, n_envs, vectorization_mode="vector_entry_point",
-                            autoreset_mode=AutoresetMode.SAME_STEP, **kwargs)
+                            autoreset_mode=AutoresetMode.SAME_STEP, **vector_kwargs)
         vec = _bare_vec_env(_time_vector_step(venv, env_clock))
         vec.seed(seed)
         return vec
@@ -295,6 +301,8 @@ def skip_reason(config: dict[str, Any]) -> str | None:
         return f"mini-batch {config['batch_size']} > rollout {rollout}"
     if config["variant"] == "subproc" and config["n_envs"] > SUBPROC_MAX_ENVS:
         return f"SubprocVecEnv only up to {SUBPROC_MAX_ENVS} envs (one process per env)"
+    if config.get("env_threads", 1) != 1 and config["variant"] not in ("adapter", "bare"):
+        return "env threads only apply to the native vector env (adapter, bare)"
     return None
 
 
@@ -310,7 +318,7 @@ def one_config(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     torch.set_num_threads(config["threads"])
     env_clock, vec_clock = _Clock(), _Clock()
     vec = build_vec_env(config["env"], config["variant"], config["n_envs"], env_clock,
-                        config["seed"])
+                        config["seed"], config.get("env_threads", 1))
     if config["variant"] in ("adapter", "bare"):
         vec = _time_vecenv(vec, vec_clock)
     else:
@@ -364,19 +372,23 @@ def one_config(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
 
 def sweep_spec(envs: Sequence[str], n_envs: Sequence[int], batch_sizes: Sequence[int],
                variants: Sequence[str], *, rollouts: int, threads: int | Sequence[int] = 1,
-               n_steps: int = 32, n_epochs: int = 3, name: str = NAME) -> dict[str, Any]:
+               env_threads: int | Sequence[int] = 1, n_steps: int = 32, n_epochs: int = 3,
+               name: str = NAME) -> dict[str, Any]:
     """The measurement grid as a sweep spec (one process per configuration).
 
-    ``threads`` (torch threads) is a fixed setting, or an axis when it is a list.
+    ``threads`` (torch threads) and ``env_threads`` (the native env's numba threads) are each
+    a fixed setting, or an axis when given as a list.
     """
     axes: dict[str, list[Any]] = {"env": list(envs), "n_envs": list(n_envs),
                                   "batch_size": list(batch_sizes), "variant": list(variants)}
     fixed: dict[str, Any] = {"n_steps": n_steps, "n_epochs": n_epochs, "rollouts": rollouts}
-    if isinstance(threads, int):
-        fixed["threads"] = threads
-    else:
-        axes["threads"] = list(threads)
-    most = threads if isinstance(threads, int) else max(threads)
+    for key, value in (("threads", threads), ("env_threads", env_threads)):
+        if isinstance(value, int):
+            fixed[key] = value
+        else:
+            axes[key] = list(value)
+    most = max(max([threads] if isinstance(threads, int) else threads),
+               max([env_threads] if isinstance(env_threads, int) else env_threads))
     return {"name": name, "run": f"{MODULE}:one_config", "axes": axes, "fixed": fixed,
             "seeds": [0], "metrics": list(METRICS), "threads": most, "retries": 0,
             "title": "SB3 PPO throughput by VecEnv", "plot_x": "n_envs"}
@@ -384,7 +396,7 @@ def sweep_spec(envs: Sequence[str], n_envs: Sequence[int], batch_sizes: Sequence
 
 def table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Measured rows plus the adapter's overhead over the bare reference of the same point."""
-    point = ("env", "n_envs", "batch_size", "threads")
+    point = ("env", "n_envs", "batch_size", "threads", "env_threads")
     bare = {tuple(r.get(k) for k in point): r for r in rows if r["variant"] == "bare"}
     out = []
     for row in rows:
@@ -409,7 +421,8 @@ def _signed_pct(value: float | None) -> str:
 def run(quick: bool = False, out_dir: str | Path = "results", *,
         envs: Sequence[str] | None = None, n_envs: Sequence[int] | None = None,
         batch_sizes: Sequence[int] | None = None, variants: Sequence[str] | None = None,
-        rollouts: int | None = None, threads: int | Sequence[int] = 1, backend: str = "local",
+        rollouts: int | None = None, threads: int | Sequence[int] = 1,
+        env_threads: int | Sequence[int] = 1, backend: str = "local",
         address: str | None = None, progress: bool = True) -> list[dict[str, Any]]:
     """Measure the grid (resuming), write the table; returns the table rows."""
     from rewardgym.benchmarks import harness, sweep
@@ -428,7 +441,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
         raise ValueError(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
     name = f"{NAME}_quick" if quick else NAME
     spec = sweep_spec(envs, n_envs, batch_sizes, variants, rollouts=rollouts, threads=threads,
-                      name=name)
+                      env_threads=env_threads, name=name)
     # One configuration at a time: concurrent runs would time each other.
     result = sweep.run_sweep(spec, out=out_dir, backend=backend, workers=1, address=address,
                              progress=progress)
@@ -436,7 +449,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     # included), so one table can be built up from several short runs.
     latest = {r["key"]: r for r in sweep.read_rows(result.folder / sweep.RESULTS)
               if r["status"] == "ok"}
-    measured = [{"threads": r["result"].get("torch_threads"), **r["coords"], **r["result"]}
+    measured = [{"threads": r["result"].get("torch_threads"),
+                 "env_threads": r["config"].get("env_threads", 1), **r["coords"], **r["result"]}
                 for r in latest.values() if not r["result"].get("skipped")]
     rows = table_rows(measured)
     out = Path(out_dir)
@@ -448,6 +462,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
                harness.Column("mini-batch", "batch_size", harness.fmt_int),
                harness.Column("VecEnv", "variant"),
                harness.Column("torch threads", "threads", harness.fmt_int),
+               harness.Column("env threads", "env_threads", harness.fmt_int),
                harness.Column("env-steps/s", "steps_per_s", harness.fmt_rate),
                harness.Column("env-steps/CPU-s", "steps_per_cpu_s", harness.fmt_rate),
                harness.Column("env share", "env_share", _pct),
@@ -470,7 +485,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
     harness.write_markdown(out / f"{name}.md", rows, columns,
                            title="PPO throughput: where the time goes", notes=notes)
     profiled = [r for r in rows if r.get("p_gae") is not None]
-    phase_columns = [*columns[:6]] + [
+    phase_columns = [*columns[:7]] + [
         harness.Column(key.replace("_", " "), f"p_{key}", _pct)
         for key in ROLLOUT_PHASES + UPDATE_PHASES]
     harness.write_markdown(
@@ -496,12 +511,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rollouts", type=int, default=None, help="timed rollouts per row")
     parser.add_argument("--threads", type=int, nargs="+", default=[1],
                         help="torch threads (several: one row each)")
+    parser.add_argument("--env-threads", type=int, nargs="+", default=[1],
+                        help="the native vector env's numba threads (several: one row each)")
     parser.add_argument("--backend", choices=("local", "ray", "inline"), default="local",
                         help="sweep backend (inline: in this process, no spawn)")
     args = parser.parse_args(argv)
     rows = run(args.quick, args.out, envs=args.envs, n_envs=args.n_envs,
                batch_sizes=args.batch_sizes, variants=args.variants, rollouts=args.rollouts,
                threads=args.threads[0] if len(args.threads) == 1 else args.threads,
+               env_threads=(args.env_threads[0] if len(args.env_threads) == 1
+                            else args.env_threads),
                backend=args.backend)
     print(Path(args.out, f"{NAME}_quick.md" if args.quick else f"{NAME}.md").read_text())
     return 0 if rows else 1

@@ -62,3 +62,21 @@ def test_skip_rules():
     assert "mini-batch" in ppo_throughput.skip_reason(base | {"batch_size": 1024})
     with pytest.raises(ValueError, match="unknown env"):
         ppo_throughput.env_setup("cartpole")
+
+
+def test_env_threads_are_an_axis_of_native_rows_only():
+    spec = ppo_throughput.sweep_spec(["routedrive"], [256], [8192], ["adapter", "dummy"],
+                                     rollouts=1, env_threads=[1, 2])
+    assert spec["axes"]["env_threads"] == [1, 2]
+    assert spec["threads"] == 2  # the sweep reserves the most threads any run uses
+    assert ppo_throughput.sweep_spec(["routedrive"], [256], [8192], ["bare"],
+                                     rollouts=1)["fixed"]["env_threads"] == 1
+    base = {"n_envs": 8, "n_steps": 32, "batch_size": 64, "env_threads": 2}
+    assert ppo_throughput.skip_reason(base | {"variant": "bare"}) is None
+    assert "native vector env" in ppo_throughput.skip_reason(base | {"variant": "dummy"})
+    vec = ppo_throughput.build_vec_env("routedrive", "bare", 4, ppo_throughput._Clock(), 0,
+                                       env_threads=2)
+    try:
+        assert vec.venv.unwrapped.num_threads == 2
+    finally:
+        vec.close()
