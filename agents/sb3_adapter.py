@@ -555,7 +555,10 @@ def make_sb3_vec_env(
         vector_wrappers: Callables applied to the Gymnasium vector env, in order, before the
             episode statistics (e.g. ``PotentialShapingVector``: the logged return is shaped).
         env_wrappers: Callables applied to every sub-env (``gym.make_vec``'s ``wrappers``);
-            they need a sync or async vector env, which is then the default mode.
+            they need a sync or async vector env, which is then the default mode, unless
+            every one has a ``vector_twin`` attribute (a callable wrapping a vector env, e.g.
+            :func:`rewardgym.wrappers.llm.oni.oni_from_environment`'s) and the env has a
+            native vector env: then that env is used, wrapped by the twins.
 
     Returns:
         The adapter around the vector env; ``reset()`` uses ``seed`` once.
@@ -580,6 +583,12 @@ def make_sb3_vec_env(
     spec = gym.spec(env_id)
     native_ok = spec.vector_entry_point is not None and _accepts_autoreset_mode(spec)
     mode = vectorization_mode
+    twins = [getattr(wrap, "vector_twin", None) for wrap in env_wrappers]
+    if env_wrappers and native_ok and mode in (None, "vector_entry_point") and all(twins):
+        # Every sub-env wrapper has a vector twin (e.g. ONI's): the native vector env, wrapped
+        # by the twins (innermost, where the sub-env wrappers would have been).
+        vector_wrappers = [*twins, *vector_wrappers]
+        env_wrappers = ()
     if mode is None:
         mode = "vector_entry_point" if native_ok and not env_wrappers else "sync"
     if mode == "vector_entry_point":

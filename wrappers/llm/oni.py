@@ -703,6 +703,23 @@ def _with_intrinsic(infos: dict[str, Any], base: np.ndarray, intrinsic: np.ndarr
 _SERVICES: dict[tuple[str, ...], AnnotationService] = {}
 
 
+def _service_from_environment(name: str) -> tuple[AnnotationService, str, float]:
+    """The shared :class:`AnnotationService`, model kind and ``c_int`` the variables name."""
+    from rewardgym.wrappers.llm.backends import OpenAICompatBackend
+
+    goal = os.environ.get("ONI_GOAL")
+    if not goal:
+        raise ValueError(f"{name}: set ONI_GOAL to the goal the labeller judges "
+                         "against (and LLM_BASE_URL/LLM_MODEL for the server)")
+    backend = OpenAICompatBackend()
+    path = os.environ.get("ONI_LABELS", "oni_labels.json")
+    key = (backend.base_url, backend.model, goal, str(Path(path).resolve()))
+    if key not in _SERVICES:
+        _SERVICES[key] = AnnotationService(backend, goal, path=path)
+    return (_SERVICES[key], os.environ.get("ONI_MODEL", "mlp"),
+            float(os.environ.get("ONI_C_INT", "0.1")))
+
+
 def oni_from_environment(env: gym.Env) -> ONIReward:
     """:class:`ONIReward` configured from environment variables (a ``env_wrappers`` entry).
 
@@ -711,22 +728,26 @@ def oni_from_environment(env: gym.Env) -> ONIReward:
     required), ``LLM_BASE_URL``/``LLM_MODEL``/``LLM_API_KEY`` (the OpenAI-compatible server),
     ``ONI_LABELS`` (the ``labels.json`` to load and keep; default ``oni_labels.json``),
     ``ONI_MODEL`` (``hash``, ``cls`` or ``mlp``; default ``mlp``), ``ONI_C_INT`` (default 0.1).
-    Every sub-env of a process shares one :class:`AnnotationService` (one annotation thread,
-    one label file, one distilled model per sub-env wrapper).
+    Every wrapper of a process shares one :class:`AnnotationService` (one annotation thread,
+    one label file). Its ``vector_twin`` (:func:`oni_vector_from_environment`) lets
+    ``make_sb3_vec_env`` train on the env's native vector env under one
+    :class:`ONIRewardVector` instead of wrapping sub-envs of a ``SyncVectorEnv``.
 
     Raises:
         ValueError: when ``ONI_GOAL`` is not set.
     """
-    from rewardgym.wrappers.llm.backends import OpenAICompatBackend
+    service, model, c_int = _service_from_environment("oni_from_environment")
+    return ONIReward(env, service, model=model, c_int=c_int)
 
-    goal = os.environ.get("ONI_GOAL")
-    if not goal:
-        raise ValueError("oni_from_environment: set ONI_GOAL to the goal the labeller judges "
-                         "against (and LLM_BASE_URL/LLM_MODEL for the server)")
-    backend = OpenAICompatBackend()
-    path = os.environ.get("ONI_LABELS", "oni_labels.json")
-    key = (backend.base_url, backend.model, goal, str(Path(path).resolve()))
-    if key not in _SERVICES:
-        _SERVICES[key] = AnnotationService(backend, goal, path=path)
-    return ONIReward(env, _SERVICES[key], model=os.environ.get("ONI_MODEL", "mlp"),
-                     c_int=float(os.environ.get("ONI_C_INT", "0.1")))
+
+def oni_vector_from_environment(envs: VectorEnv) -> ONIRewardVector:
+    """:class:`ONIRewardVector` configured as :func:`oni_from_environment` (its vector twin).
+
+    Raises:
+        ValueError: when ``ONI_GOAL`` is not set.
+    """
+    service, model, c_int = _service_from_environment("oni_vector_from_environment")
+    return ONIRewardVector(envs, service, model=model, c_int=c_int)
+
+
+oni_from_environment.vector_twin = oni_vector_from_environment  # type: ignore[attr-defined]

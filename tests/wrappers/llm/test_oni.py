@@ -253,3 +253,38 @@ def test_rewardgym_train_with_oni_env_wrapper(tmp_path, monkeypatch):
     for service in oni._SERVICES.values():
         service.close()
     oni._SERVICES.clear()
+
+
+@pytest.mark.slow
+def test_oni_env_wrapper_trains_on_the_native_vector_env(tmp_path, monkeypatch):
+    # oni_from_environment's vector twin: make_sb3_vec_env keeps the native vector env and
+    # wraps it in one ONIRewardVector (no SyncVectorEnv of wrapped sub-envs); labels arrive.
+    from rewardgym.agents.sb3_adapter import _wrapper_chain, make_sb3_vec_env
+    from rewardgym.envs.grid import GridVectorEnv
+    from rewardgym.wrappers.llm import oni
+
+    with ChatServer(judge, model="judge") as server:
+        labels = tmp_path / "labels.json"
+        for key, value in (("LLM_BASE_URL", server.base_url), ("LLM_MODEL", "judge"),
+                           ("ONI_GOAL", "pick up the key"), ("ONI_LABELS", str(labels)),
+                           ("ONI_MODEL", "hash")):
+            monkeypatch.setenv(key, value)
+        try:
+            venv = make_sb3_vec_env(ENV, 3, seed=0, env_kwargs={"obs_mode": "flat"},
+                                    env_wrappers=[oni.oni_from_environment])
+            chain = list(_wrapper_chain(venv.vector_env))
+            assert sum(isinstance(e, ONIRewardVector) for e in chain) == 1
+            assert isinstance(venv.vector_env.unwrapped, GridVectorEnv)
+            venv.reset()
+            rng = np.random.default_rng(0)
+            for _ in range(60):
+                venv.step_async(rng.choice(7, 3, p=[0.2, 0.2, 0.3, 0.2, 0.0, 0.1, 0.0]))
+                venv.step_wait()
+            service = next(iter(oni._SERVICES.values()))
+            assert service.wait(timeout=10.0)
+            assert service.labels() and set(service.labels()) <= set(GRID_CAPTIONS)
+            venv.close()
+        finally:
+            for service in oni._SERVICES.values():
+                service.close()
+            oni._SERVICES.clear()
