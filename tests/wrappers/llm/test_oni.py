@@ -282,7 +282,8 @@ def test_oni_env_wrapper_trains_on_the_native_vector_env(tmp_path, monkeypatch):
                 venv.step_wait()
             service = next(iter(oni._SERVICES.values()))
             assert service.wait(timeout=10.0)
-            assert service.labels() and set(service.labels()) <= set(GRID_CAPTIONS)
+            assert service.labels()
+            assert set(service.labels()) <= set(GRID_CAPTIONS)
             venv.close()
         finally:
             for service in oni._SERVICES.values():
