@@ -441,6 +441,9 @@ class GridViewReader:
                                              s.step_count), strict=True):
             np.copyto(dst, src)
 
+    def after_step(self) -> None:
+        """Nothing to undo after a step (the ``ViewReader`` protocol's hook)."""
+
     def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
                    out: np.ndarray) -> np.ndarray:
         """Rows of the states the ``done`` envs' episodes ended in (``SAME_STEP`` autoreset).

@@ -644,7 +644,12 @@ class ONIRewardVector(VectorWrapper):
         same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
         if same_step:
             self._reader.before_step()
-        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+            try:
+                obs, rewards, terminated, truncated, infos = self.env.step(actions)
+            finally:
+                self._reader.after_step()
+        else:
+            obs, rewards, terminated, truncated, infos = self.env.step(actions)
         n = self.num_envs
         done = np.asarray(terminated | truncated, dtype=np.bool_)
         after = self._reader.read(self._next)

@@ -150,6 +150,10 @@ class ViewReader(Protocol):
         """Called before each step of a ``SAME_STEP`` env (what :meth:`final_rows` needs)."""
         ...
 
+    def after_step(self) -> None:
+        """Called right after each step of a ``SAME_STEP`` env (even when it raised)."""
+        ...
+
     def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
                    out: np.ndarray) -> np.ndarray:
         """Write into ``out[done]`` the rows of the states the finished episodes ended in."""
@@ -157,12 +161,22 @@ class ViewReader(Protocol):
 
 
 class _CopyReader:
-    """A reader for families whose env keeps the feature rows itself (locomotion): a copy."""
+    """A reader for families whose env computes the rows itself (locomotion, shopping): a copy.
+
+    ``SAME_STEP``: the locomotion vector env keeps the finished envs' rows
+    (``final_features``). A vector env whose core autoresets in Python
+    (:class:`~rewardgym.envs.native.core.RowAutoreset`: shopping) is read at the one moment
+    the finished envs are still in their last state: the core's ``ended_infos`` call, which
+    :meth:`before_step` wraps on the core instance for the length of the step only
+    (:meth:`after_step` removes it, so pickling and other users never see it).
+    """
 
     def __init__(self, view: RewardView, env: Any) -> None:
         self.view = view
         self.env = env
         self._n = view.rows(env).shape[0]
+        self._hooked: Any = None
+        self._final: np.ndarray | None = None
 
     def new_rows(self) -> np.ndarray:
         return np.zeros((self._n, self.view.size))
@@ -175,16 +189,36 @@ class _CopyReader:
         return out
 
     def before_step(self) -> None:
-        pass
+        base = self.env.unwrapped
+        core = getattr(base, "_core", None)
+        self._final = None
+        if getattr(base, "final_features", None) is not None or core is None \
+                or not hasattr(type(core), "ended_infos"):
+            return
+        original = type(core).ended_infos
+
+        def ended_infos(done: np.ndarray) -> dict[str, Any]:
+            self._final = self.view.rows(self.env)  # before the finished envs reset
+            return original(core, done)
+
+        core.ended_infos = ended_infos
+        self._hooked = core
+
+    def after_step(self) -> None:
+        if self._hooked is not None:
+            vars(self._hooked).pop("ended_infos", None)
+            self._hooked = None
 
     def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
                    out: np.ndarray) -> np.ndarray:
-        # The locomotion vector env keeps the finished envs' feature rows (final_features).
+        if self._final is not None:
+            out[done] = self._final[done]
+            return out
         rows = getattr(self.env.unwrapped, "final_features", None)
         if rows is None:
-            raise ValueError(f"{type(self.env.unwrapped).__name__}: no final_features under "
-                             "SAME_STEP, so the last step of a finished episode cannot be "
-                             "paid; use NEXT_STEP autoreset")
+            raise ValueError(f"{type(self.env.unwrapped).__name__}: the state a finished episode "
+                             "ended in is gone under SAME_STEP (the env resets inside its "
+                             "kernel), so its last step cannot be paid; use NEXT_STEP autoreset")
         out[done] = np.asarray(rows, dtype=np.float64)[done]
         return out
 

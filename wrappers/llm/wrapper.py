@@ -215,7 +215,8 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
     All three autoreset modes are supported. ``NEXT_STEP``: the reset step of a finished env
     pays nothing. ``SAME_STEP`` (what SB3 needs): the finishing step is paid on the state the
     episode ended in (the grid view replays the last transition from the state before the step,
-    the locomotion vector env keeps the rows in ``final_features``), and that step's
+    the locomotion vector env keeps the rows in ``final_features``, the shopping view is read
+    before the finished shops reset; driving refuses SAME_STEP), and that step's
     ``base_reward``, ``reward_terms`` and ``llm_reward_nonfinite`` are also written into
     ``infos["final_info"]`` (masked to the finished rows), where SAME_STEP consumers read them.
     ``DISABLED``: resets come through ``reset(options={"reset_mask": ...})``. The reader
@@ -277,7 +278,12 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
         same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
         if same_step:
             self._reader.before_step()
-        obs, rewards, terminated, truncated, infos = self.env.step(actions)
+            try:
+                obs, rewards, terminated, truncated, infos = self.env.step(actions)
+            finally:
+                self._reader.after_step()
+        else:
+            obs, rewards, terminated, truncated, infos = self.env.step(actions)
         n = self.num_envs
         after = self._reader.read(self._next)
         acts = self.view.actions(actions, n)

@@ -228,3 +228,46 @@ def test_oni_runs_on_the_shopping_env():
     assert service.wait(timeout=10.0)
     assert service.labels() == {info["caption"]: 1.0}
     service.close()
+
+
+def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
+    # SAME_STEP shop vector env under LLMRewardVector, seen through VectorEnvToSB3, equals one
+    # LLMReward per shop; the oracle buys, so episodes end (terminated) and are paid on the
+    # page they ended on (the purchase), not on the reset page.
+    import pickle
+
+    from gymnasium.vector import AutoresetMode
+
+    from rewardgym.agents.sb3_adapter import VectorEnvToSB3
+
+    n, seed = 2, 5
+    vec = LLMRewardVector(gym.make_vec(ENV, n, vectorization_mode="vector_entry_point",
+                                       autoreset_mode=AutoresetMode.SAME_STEP, **KWARGS),
+                          PROGRAM, n_states=32)
+    sb3 = VectorEnvToSB3(vec)
+    sb3.seed(seed)
+    sb3.reset()
+    singles = [LLMReward(gym.make(ENV, **KWARGS), PROGRAM, n_states=32) for _ in range(n)]
+    obs_info = [s.reset(seed=seed + i) for i, s in enumerate(singles)]
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(20):
+        actions = np.array([oracle_policy(s, o, info, rng)
+                            for s, (o, info) in zip(singles, obs_info, strict=True)])
+        expected, ends = [], []
+        for i, s in enumerate(singles):
+            o, r, term, trunc, info = s.step(int(actions[i]))
+            expected.append(r)
+            ends.append(term or trunc)
+            obs_info[i] = s.reset() if term or trunc else (o, info)
+        sb3.step_async(actions)
+        _, rewards, dones, infos = sb3.step_wait()
+        # SB3 sees float32: the per-env rewards rounded once.
+        np.testing.assert_array_equal(rewards, np.asarray(expected, dtype=np.float32))
+        assert dones.tolist() == ends
+        for i in np.flatnonzero(dones):
+            assert infos[i]["reward_terms"]["bought"] > 0  # paid on the purchase page
+            ended += 1
+    assert ended >= 4
+    assert "ended_infos" not in vars(vec.env.unwrapped._core)  # the step's hook is gone
+    pickle.dumps(vec.env)
