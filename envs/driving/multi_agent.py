@@ -22,24 +22,42 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
 
-from rewardgym.envs.action_policy import action_policy
 from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.core import DriveAccess, DriveCore
 from rewardgym.envs.driving.maps import MAX_ROUTES
-from rewardgym.envs.native.checks import check_count, check_render_mode
-from rewardgym.envs.native.shell import NO_AUTORESET
+from rewardgym.envs.native.checks import check_count
+from rewardgym.envs.native.parallel import AgentActions, NativeParallelEnv
 
 MIN_AGENTS = 2
 
 
-class RouteDriveParallelEnv(DriveAccess, ParallelEnv):
+class DriveAgentsCore(DriveCore, AgentActions):
+    """One RouteDrive world of ``config.num_egos`` cars whose output rows are the agents."""
+
+    def clear_agent_actions(self) -> None:
+        """Cars that left drive no action (the kernel no longer moves them)."""
+        self.actions[:] = 0.0
+
+    def write_agent_action(self, name: str, row: int, action: Any) -> None:
+        """Car ``row``'s ``(steer, accel)`` under the single env's action policy."""
+        shell.check_actions(name, self.config, action, None, self.actions[row:row + 1])
+
+    @property
+    def agent_actions(self) -> np.ndarray:
+        """Every car's action row."""
+        return self.actions
+
+    def render_agent(self, row: int) -> np.ndarray:
+        """A top-down image of the world around car ``row``."""
+        return self.render(0, row)
+
+
+class RouteDriveParallelEnv(DriveAccess, NativeParallelEnv):
     """Several ego cars crossing a signalised intersection with traffic, each on its own route.
 
     ## Agents
@@ -61,6 +79,9 @@ class RouteDriveParallelEnv(DriveAccess, ParallelEnv):
     ``infos[agent]["collision"]`` set for both) or on finishing its route, and truncates at the
     world's time limit (the longest of the routes' limits, or ``max_cycles``).  Finished cars
     leave ``agents`` and the world; the episode ends when ``agents`` is empty.
+
+    The kit's parallel shell (:class:`~rewardgym.envs.native.parallel.NativeParallelEnv`) over a
+    :class:`DriveAgentsCore`: one world whose output rows are the cars.
 
     ``state()`` is the concatenated vector observations of all possible agents, zeros for cars
     that have left (a global view for centralised critics).
@@ -100,108 +121,15 @@ class RouteDriveParallelEnv(DriveAccess, ParallelEnv):
             raise ValueError(f"{name}: num_egos must be in [{MIN_AGENTS}, {MAX_ROUTES}] (one car "
                              f"per junction arm), got {cfg.num_egos}")
         check_count(name, "max_cycles", max_cycles, allow_none=True)
-        check_render_mode(name, render_mode, self.metadata["render_modes"])
-        self.render_mode = render_mode
         self.max_cycles = max_cycles
-        self.possible_agents = [f"car_{e}" for e in range(cfg.num_egos)]
-        self.agents: list[str] = []
-        self._index = {agent: e for e, agent in enumerate(self.possible_agents)}
-        # One space object per agent, built once: PettingZoo requires observation_space(agent)
-        # to return the same object every call, and separate objects seed separately.
-        self.observation_spaces = {a: shell.observation_space(cfg) for a in self.possible_agents}
-        self.action_spaces = {a: shell.action_space(cfg) for a in self.possible_agents}
-        self.metadata = {**type(self).metadata,
-                         "action_policy": action_policy(self.action_spaces["car_0"])}
+        super().__init__(DriveAgentsCore(cfg, 1, max_cycles),
+                         [f"car_{e}" for e in range(cfg.num_egos)], render_mode)
         length = k.obs_length(cfg.value_features)
         self.state_space = spaces.Box(-shell.OBS_BOUND, shell.OBS_BOUND,
                                       (cfg.num_egos * length,), np.float32)
-        self._core = DriveCore(cfg, 1, max_cycles)
-        self._mask = np.ones(1, dtype=np.bool_)
-        self._seeded = False
-
-    @property
-    def _name(self) -> str:
-        return self.metadata["name"]
-
-    def observation_space(self, agent: str) -> spaces.Space:
-        """The (cached) observation space of ``agent``."""
-        return self.observation_spaces[agent]
-
-    def action_space(self, agent: str) -> spaces.Space:
-        """The (cached) action space of ``agent``."""
-        return self.action_spaces[agent]
-
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-        """Start an episode with every car; ``seed`` restarts the world's random stream."""
-        # Without a seed the stream continues, as in the Gymnasium shells.
-        core = self._core
-        core.seed_rows(self._mask, [seed])
-        self._seeded = True
-        core.reset_rows(self._mask)
-        self.agents = self.possible_agents[:]
-        obs = {a: core.obs_row(e) for e, a in enumerate(self.possible_agents)}
-        infos = {a: core.info(e) for e, a in enumerate(self.possible_agents)}
-        return obs, infos
-
-    def _write_actions(self, actions: dict[str, Any]) -> None:
-        """Check every action before any state changes, then fill the kernel's action rows."""
-        if not isinstance(actions, dict):
-            raise ValueError(f"{self._name}: actions must be a dict keyed by agent, got "
-                             f"{type(actions).__name__}")
-        live = set(self.agents)
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise ValueError(f"{self._name}: no action for live agent(s) {missing} (every agent "
-                             f"in env.agents must act; live: {self.agents})")
-        extra = [a for a in actions if a not in live]
-        if extra:
-            raise ValueError(f"{self._name}: action(s) for agent(s) {extra} that are not live "
-                             f"(live: {self.agents}; possible: {self.possible_agents})")
-        buffer = self._core.actions
-        buffer[:] = 0.0
-        for agent in self.agents:
-            e = self._index[agent]
-            shell.check_actions(f"{self._name} agent {agent!r}", self.config, actions[agent],
-                                None, buffer[e:e + 1])
-
-    def step(self, actions: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float],
-                                                     dict[str, bool], dict[str, bool],
-                                                     dict[str, dict[str, Any]]]:
-        """Drive every live car one tick; the dicts are keyed by the agents that acted."""
-        if not self._seeded:
-            raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
-        if not self.agents:
-            raise gym.error.ResetNeeded(f"{self._name}: every agent is done; call reset()")
-        self._write_actions(actions)
-        core = self._core
-        core.step(core.actions, NO_AUTORESET)
-        acting = self.agents
-        obs, rewards, terminations, truncations, infos = {}, {}, {}, {}, {}
-        for agent in acting:
-            e = self._index[agent]
-            obs[agent] = core.obs_row(e)
-            rewards[agent] = float(core.rewards[e])
-            terminations[agent] = bool(core.terminations[e])
-            truncations[agent] = bool(core.truncations[e])
-            infos[agent] = core.info(e)
-        self.agents = [a for a in acting if not (terminations[a] or truncations[a])]
-        return obs, rewards, terminations, truncations, infos
 
     def state(self) -> np.ndarray:
         """All cars' vector observations concatenated (zeros for cars no longer live)."""
         live = np.zeros((len(self.possible_agents), 1), np.float32)
         live[[self._index[a] for a in self.agents]] = 1.0
         return (self._core.out.obs * live).reshape(-1)
-
-    def render(self) -> np.ndarray | None:
-        """A top-down RGB image centred on the first live car (``car_0`` once all are done)."""
-        if self.render_mode is None:
-            gym.logger.warn(f"{self._name}: render() called without a render_mode; pass "
-                            "render_mode='rgb_array'")
-            return None
-        ego = self._index[self.agents[0]] if self.agents else 0
-        return self._core.render(0, ego)
-
-    def close(self) -> None:
-        """Nothing to release (no window, no subprocess)."""
