@@ -14,6 +14,8 @@ import dataclasses
 import math
 from typing import NamedTuple
 
+from rewardgym.envs.native.checks import config_failure
+
 REWARD_MODES = ("carl", "roach", "progress", "sparse")
 ACTION_MODES = ("continuous", "discrete")
 OBS_MODES = ("vector", "bev")
@@ -80,8 +82,7 @@ class KernelParams(NamedTuple):
     time_limit: int  # extra truncation limit in steps (0: none), e.g. make_vec's max_episode_steps
 
 
-def _fail(field: str, expected: str, got: object) -> None:
-    raise ValueError(f"DriveConfig.{field}: expected {expected}, got {got!r}")
+_fail = config_failure("DriveConfig")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ from rewardgym.envs.driving import kernels as k
 from rewardgym.envs.driving import shell
 from rewardgym.envs.driving.config import DriveConfig
 from rewardgym.envs.driving.render import render_world
-from rewardgym.envs.native.core import KernelAccess, NativeCore
+from rewardgym.envs.native.core import KernelAccess, KernelOutputs, NativeCore
 from rewardgym.envs.native.rng import seed_counter_streams
 from rewardgym.envs.native.shell import (
     NO_AUTORESET,
@@ -28,7 +28,7 @@ from rewardgym.envs.native.shell import (
 )
 
 
-class DriveCore(PicklableKernel, NativeCore):
+class DriveCore(PicklableKernel, KernelOutputs, NativeCore):
     """``n`` RouteDrive worlds of ``config.num_egos`` egos: map bank, state, step outputs.
 
     Output rows are ``world * num_egos + ego``. ``max_episode_steps`` adds a truncation limit
@@ -60,16 +60,6 @@ class DriveCore(PicklableKernel, NativeCore):
     def rewards(self) -> np.ndarray:
         """This step's rewards (one per output row)."""
         return self.out.scalars[:, k.OUT_REWARD]
-
-    @property
-    def terminations(self) -> np.ndarray:
-        """This step's terminations."""
-        return self.out.terminated
-
-    @property
-    def truncations(self) -> np.ndarray:
-        """This step's truncations."""
-        return self.out.truncated
 
     @property
     def done(self) -> np.ndarray:

@@ -6,6 +6,7 @@ import dataclasses
 from typing import NamedTuple
 
 from rewardgym.envs.grid import constants as c
+from rewardgym.envs.native.checks import config_failure
 
 OBS_MODES = ("partial", "flat", "full")
 OBSTACLES = {"lava": c.LAVA, "wall": c.WALL}
@@ -37,8 +38,7 @@ class KernelParams(NamedTuple):
     subgoal_distance: bool
 
 
-def _fail(field: str, expected: str, got: object) -> None:
-    raise ValueError(f"GridConfig.{field}: expected {expected}, got {got!r}")
+_fail = config_failure("GridConfig")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -18,12 +18,12 @@ from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.render import render_grid, visible_cells
 from rewardgym.envs.native.checks import check_discrete_actions
-from rewardgym.envs.native.core import KernelAccess, NativeCore
+from rewardgym.envs.native.core import KernelAccess, KernelOutputs, NativeCore
 from rewardgym.envs.native.rng import seed_counter_streams
 from rewardgym.envs.native.shell import NO_AUTORESET, PicklableKernel, call_on_threads, compiled
 
 
-class GridCore(PicklableKernel, NativeCore):
+class GridCore(PicklableKernel, KernelOutputs, NativeCore):
     """``n`` grid envs of one config: kernel state, parameters and step outputs.
 
     ``max_episode_steps`` adds a truncation limit inside the kernel; ``num_threads`` (None: the
@@ -52,26 +52,6 @@ class GridCore(PicklableKernel, NativeCore):
         kernel = k.step_batch_parallel if self.parallel else k.step_batch
         return compiled(kernel, self.state, self.params, np.zeros(self.num_envs, dtype=np.int64),
                         NO_AUTORESET, self.obs_mode, self.out)
-
-    @property
-    def rewards(self) -> np.ndarray:
-        """This step's rewards."""
-        return self.out.reward
-
-    @property
-    def terminations(self) -> np.ndarray:
-        """This step's terminations."""
-        return self.out.terminated
-
-    @property
-    def truncations(self) -> np.ndarray:
-        """This step's truncations."""
-        return self.out.truncated
-
-    @property
-    def done(self) -> np.ndarray:
-        """``SAME_STEP``: envs whose episode ended this step (the kernel reset them)."""
-        return self.out.done
 
     def seed_rows(self, mask: np.ndarray, seeds: list[int | None]) -> None:
         """Seed the layout streams of the envs in ``mask``."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from rewardgym.envs.locomotion.robots import ROBOTS, Robot, load_model
+from rewardgym.envs.native.checks import config_failure
 
 
 class Task(NamedTuple):
@@ -44,8 +45,7 @@ P_SPARSE, P_ARRIVAL = 18, 19
 N_PARAMS = 20
 
 
-def _fail(name: str, expected: str, got: object) -> None:
-    raise ValueError(f"LocomotionConfig.{name}: expected {expected}, got {got!r}")
+_fail = config_failure("LocomotionConfig")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,8 +8,8 @@ batch, the env indices) and is raised before any state changes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import numba
 import numpy as np
@@ -77,6 +77,26 @@ def check_box_actions(name: str, actions: Any, shape: tuple[int, ...], low: Any,
     if out is None:
         return np.clip(arr, low, high)
     return np.clip(arr.reshape(out.shape), low, high, out=out)
+
+
+def config_failure(owner: str) -> Callable[[str, str, object], NoReturn]:
+    """The ``fail(field, expected, got)`` a family's config validation calls: one wording.
+
+    Every config class (``GridConfig``, ``DriveConfig``, ``LocomotionConfig``) binds its name
+    once (``_fail = config_failure("GridConfig")``) and raises through it in ``__post_init__``.
+
+    Example:
+        >>> fail = config_failure("GridConfig")
+        >>> fail("size", "an int in [5, 64]", 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: GridConfig.size: expected an int in [5, 64], got 3
+    """
+
+    def fail(field: str, expected: str, got: object) -> NoReturn:
+        raise ValueError(f"{owner}.{field}: expected {expected}, got {got!r}")
+
+    return fail
 
 
 def check_count(name: str, field: str, value: Any, allow_none: bool = False) -> None:

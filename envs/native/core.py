@@ -189,6 +189,19 @@ class RowAutoreset(NativeCore):
 
     def step(self, actions: Any, autoreset: int) -> None:
         """Step every env once, with the time limit and ``autoreset`` applied."""
+        if autoreset == NO_AUTORESET and self.max_episode_steps is None:
+            # A single env (its time limit is gym.make's) or DISABLED without a limit: nothing
+            # is pending (only NEXT_STEP sets it), every env steps, nothing is masked.
+            self.step_state(self._everyone, actions)
+            if self.num_envs == 1:
+                self._rewards[0] = self.reward[0]
+                self._terminations[0] = self.terminated[0]
+                self._truncations[0] = self.truncated[0]
+            else:
+                np.copyto(self._rewards, self.reward)
+                np.copyto(self._terminations, self.terminated)
+                np.copyto(self._truncations, self.truncated)
+            return
         pending = self._pending
         if pending.any():
             stepping = ~pending
@@ -227,6 +240,38 @@ class RowAutoreset(NativeCore):
         return self._final[1]
 
 
+class KernelOutputs:
+    """The step-output properties of a kernel family, read from its kernel output record ``out``.
+
+    ``out.reward``, ``out.terminated``, ``out.truncated`` and ``out.done`` (the kernel's
+    ``SAME_STEP`` resets) are arrays of ``num_envs`` rows that every kernel call overwrites; a
+    family whose record lays them out differently overrides the property (RouteDrive keeps its
+    rewards in a column of ``out.scalars``). List it before :class:`NativeCore` in the bases.
+    """
+
+    out: Any
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """This step's rewards."""
+        return self.out.reward
+
+    @property
+    def terminations(self) -> np.ndarray:
+        """This step's terminations."""
+        return self.out.terminated
+
+    @property
+    def truncations(self) -> np.ndarray:
+        """This step's truncations."""
+        return self.out.truncated
+
+    @property
+    def done(self) -> np.ndarray:
+        """``SAME_STEP``: envs whose episode ended this step (the kernel reset them)."""
+        return self.out.done
+
+
 class KernelAccess:
     """Private names that tests and tools read on a kernel family's shells, from its core."""
 
@@ -245,4 +290,4 @@ class KernelAccess:
         return self._core._step_kernel
 
 
-__all__ = ["KernelAccess", "NativeCore", "RowAutoreset"]
+__all__ = ["KernelAccess", "KernelOutputs", "NativeCore", "RowAutoreset"]

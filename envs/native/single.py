@@ -43,21 +43,31 @@ class NativeEnv(gym.Env):
 
     def _bind_outputs(self) -> None:
         # The hot path reads the core's output arrays directly (allocated once, never rebound)
-        # and skips the ``ready`` hook where the family has none. Some are views into one
-        # buffer (RouteDrive's rewards are a column of its scalars), which pickling would copy
-        # apart, so they are dropped from the pickle and bound again after loading.
+        # and calls its bound methods from one tuple, skipping the ``ready`` hook where the
+        # family has none (``reset`` fills it, with the env's name as of that reset). Some
+        # outputs are views into one buffer (RouteDrive's rewards are a column of its
+        # scalars), which pickling would copy apart, and bound methods do not pickle, so both
+        # are dropped from the pickle and bound again after loading.
         core = self._core
         self._outputs = (core.rewards, core.terminations, core.truncations)
         self._ready = None if type(core).ready is NativeCore.ready else core.ready
+        self._hot: tuple[Any, ...] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        del state["_outputs"], state["_ready"]
+        del state["_outputs"], state["_ready"], state["_hot"]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._bind_outputs()
+        if self._seeded:
+            self._bind_hot()
+
+    def _bind_hot(self) -> None:
+        core = self._core
+        self._hot = (self._name, core.check_actions, self._ready, core.step, core.obs_row,
+                     core.info, *self._outputs)
 
     @property
     def _name(self) -> str:
@@ -73,20 +83,20 @@ class NativeEnv(gym.Env):
         if options:
             core.reset_options(options)
         core.reset_rows(self._one)
+        self._bind_hot()
         return core.obs_row(0), core.info(0)
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """Apply one action; raises ``ValueError`` naming the env for an invalid action."""
-        if not self._seeded:
+        hot = self._hot
+        if hot is None:
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
-        core = self._core
-        actions = core.check_actions(self._name, action, None)
-        if self._ready is not None:
-            self._ready(self._name)
-        core.step(actions, NO_AUTORESET)
-        rewards, terminations, truncations = self._outputs
-        return (core.obs_row(0), float(rewards[0]), bool(terminations[0]),
-                bool(truncations[0]), core.info(0))
+        name, check, ready, step, obs_row, info, rewards, terminations, truncations = hot
+        actions = check(name, action, None)
+        if ready is not None:
+            ready(name)
+        step(actions, NO_AUTORESET)
+        return obs_row(0), float(rewards[0]), bool(terminations[0]), bool(truncations[0]), info(0)
 
     def render(self) -> Any:
         """The env's frame (``render_mode`` must be set)."""

@@ -71,22 +71,8 @@ class TextShopCore(EnvRowsCore):
         return batch
 
 
-class WebShopTextVectorEnv(NativeVectorEnv):
-    """``num_envs`` :class:`~rewardgym.envs.shopping.WebShopTextEnv` shops (text actions).
-
-    The kit's vector shell over a :class:`TextShopCore`. Keyword arguments other than
-    ``max_episode_steps`` and ``autoreset_mode`` go to every shop.
-
-    Example:
-        >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/WebShopText-v1", 2, n_products=200)
-        >>> type(envs).__name__, envs.metadata["action_policy"]
-        ('WebShopTextVectorEnv', 'noop')
-        >>> obs, infos = envs.reset(seed=0)
-        >>> obs, rewards, terminated, truncated, infos = envs.step(("click[x]", "search[mug]"))
-        >>> infos["invalid"].tolist(), infos["page"].tolist()
-        ([True, False], ['search', 'results'])
-    """
+class _ShopVectorEnv(NativeVectorEnv):
+    """The kit's vector shell over ``num_envs`` shops (:meth:`_core_for` builds the core)."""
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4,
                                 "autoreset_mode": AutoresetMode.NEXT_STEP}
@@ -95,42 +81,12 @@ class WebShopTextVectorEnv(NativeVectorEnv):
                  autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                  render_mode: str | None = None, **kwargs: Any) -> None:
         n = check_vector_args(type(self).__name__, num_envs, max_episode_steps)
-        core = TextShopCore(n, max_episode_steps, render_mode=render_mode, **kwargs)
+        core = self._core_for(n, max_episode_steps, dict(kwargs, render_mode=render_mode))
         super().__init__(core, render_mode, autoreset_mode)
 
-    @property
-    def envs(self) -> list[gym.Env]:
-        """Each shop as a single env (under the time limit), for readers such as the views."""
-        return self._core.rows
-
-
-class WebShopDiscreteVectorEnv(NativeVectorEnv):
-    """``num_envs`` :class:`~rewardgym.envs.shopping.WebShopDiscreteEnv` shops (action slots).
-
-    The kit's vector shell over a :class:`~rewardgym.envs.shopping.discrete.ShopCore` of
-    ``num_envs`` shops (``NEXT_STEP``, ``SAME_STEP`` or ``DISABLED`` autoreset with
-    ``reset(options={"reset_mask": ...})``); other reset options go to every reset shop.
-    Keyword arguments other than ``max_episode_steps`` and ``autoreset_mode`` go to every shop.
-
-    Example:
-        >>> import gymnasium as gym, rewardgym
-        >>> envs = gym.make_vec("rewardgym/WebShopDiscrete-v1", 3, n_products=200, bow_dim=64)
-        >>> obs, infos = envs.reset(seed=0)
-        >>> envs.action_masks().shape, envs.metadata["action_policy"]
-        ((3, 64), 'raise')
-    """
-
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4,
-                                "autoreset_mode": AutoresetMode.NEXT_STEP}
-
-    def __init__(self, num_envs: int = 1, *, max_episode_steps: int | None = None,
-                 autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-                 render_mode: str | None = None, **kwargs: Any) -> None:
-        n = check_vector_args(type(self).__name__, num_envs, max_episode_steps)
-        shops = [WebShopDiscreteEnv(render_mode=render_mode, **kwargs) for _ in range(n)]
-        rows = _limited(shops, max_episode_steps)
-        core = ShopCore(rows, [shop.view for shop in shops])
-        super().__init__(core, render_mode, autoreset_mode)
+    def _core_for(self, n: int, max_episode_steps: int | None,
+                  kwargs: dict[str, Any]) -> EnvRowsCore:
+        raise NotImplementedError
 
     @property
     def envs(self) -> list[gym.Env]:
@@ -148,6 +104,50 @@ class WebShopDiscreteVectorEnv(NativeVectorEnv):
             value = env.get_wrapper_attr(name)
             values.append(value(*args, **kwargs) if callable(value) else value)
         return tuple(values)
+
+
+class WebShopTextVectorEnv(_ShopVectorEnv):
+    """``num_envs`` :class:`~rewardgym.envs.shopping.WebShopTextEnv` shops (text actions).
+
+    The kit's vector shell over a :class:`TextShopCore`. Keyword arguments other than
+    ``max_episode_steps`` and ``autoreset_mode`` go to every shop.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> envs = gym.make_vec("rewardgym/WebShopText-v1", 2, n_products=200)
+        >>> type(envs).__name__, envs.metadata["action_policy"]
+        ('WebShopTextVectorEnv', 'noop')
+        >>> obs, infos = envs.reset(seed=0)
+        >>> obs, rewards, terminated, truncated, infos = envs.step(("click[x]", "search[mug]"))
+        >>> infos["invalid"].tolist(), infos["page"].tolist()
+        ([True, False], ['search', 'results'])
+    """
+
+    def _core_for(self, n: int, max_episode_steps: int | None,
+                  kwargs: dict[str, Any]) -> EnvRowsCore:
+        return TextShopCore(n, max_episode_steps, **kwargs)
+
+
+class WebShopDiscreteVectorEnv(_ShopVectorEnv):
+    """``num_envs`` :class:`~rewardgym.envs.shopping.WebShopDiscreteEnv` shops (action slots).
+
+    The kit's vector shell over a :class:`~rewardgym.envs.shopping.discrete.ShopCore` of
+    ``num_envs`` shops (``NEXT_STEP``, ``SAME_STEP`` or ``DISABLED`` autoreset with
+    ``reset(options={"reset_mask": ...})``); other reset options go to every reset shop.
+    Keyword arguments other than ``max_episode_steps`` and ``autoreset_mode`` go to every shop.
+
+    Example:
+        >>> import gymnasium as gym, rewardgym
+        >>> envs = gym.make_vec("rewardgym/WebShopDiscrete-v1", 3, n_products=200, bow_dim=64)
+        >>> obs, infos = envs.reset(seed=0)
+        >>> envs.action_masks().shape, envs.metadata["action_policy"]
+        ((3, 64), 'raise')
+    """
+
+    def _core_for(self, n: int, max_episode_steps: int | None,
+                  kwargs: dict[str, Any]) -> EnvRowsCore:
+        shops = [WebShopDiscreteEnv(**kwargs) for _ in range(n)]
+        return ShopCore(_limited(shops, max_episode_steps), [shop.view for shop in shops])
 
     def action_masks(self) -> np.ndarray:
         """The valid slots of every shop, ``bool (num_envs, K)`` (for MaskablePPO)."""

@@ -84,7 +84,7 @@ def test_agents_leave_when_they_end_and_the_episode_ends_with_the_last():
     left = []
     while env.agents:
         live = list(env.agents)
-        obs, rewards, terminations, truncations, infos = env.step({a: 1 for a in live})
+        obs, rewards, terminations, _, infos = env.step({a: 1 for a in live})
         assert sorted(obs) == sorted(rewards) == sorted(infos) == sorted(live)  # who acted
         left += [a for a in live if a not in env.agents]
         assert all(terminations[a] for a in live if a not in env.agents)
@@ -99,7 +99,8 @@ def test_max_cycles_truncates_everyone():
     env.reset(seed=1)
     for _ in range(5):
         *_, truncations, _ = env.step({a: 0 for a in env.agents})
-    assert all(truncations.values()) and env.agents == []
+    assert all(truncations.values())
+    assert env.agents == []
 
 
 def test_same_seed_same_trajectory_and_pickled_copies_continue():
