@@ -7,7 +7,13 @@ A family supplies config, kernels, a core and its view; the kit supplies the res
 - :mod:`~rewardgym.envs.native.single` / :mod:`~rewardgym.envs.native.vector`: the shells
   (:class:`NativeEnv`, :class:`NativeVectorEnv`): seeding, reset masks, autoreset modes,
   ``final_obs``/``final_info``, rendering, action policy, pickling;
-- :mod:`~rewardgym.envs.native.checks`: action and argument checks (one wording);
+- :mod:`~rewardgym.envs.native.parallel`: the PettingZoo parallel shell
+  (:class:`~rewardgym.envs.native.parallel.NativeParallelEnv`) over a core whose rows are the
+  agents (not imported here: it imports PettingZoo);
+- :mod:`~rewardgym.envs.native.rows`: :class:`~rewardgym.envs.native.rows.EnvRowsCore`, the core
+  of families with no batch kernel (Python ``gym.Env`` rows, stepped as ``SyncVectorEnv`` would);
+- :mod:`~rewardgym.envs.native.checks`: action, argument and config checks (one wording);
+- :mod:`~rewardgym.envs.native.modes`: the autoreset codes kernels and cores see;
 - :mod:`~rewardgym.envs.native.seeding`: seed lists and per-env Generator seeding;
 - :mod:`~rewardgym.envs.native.masks`: the one reset-mask rule (vector envs and wrappers);
 - :mod:`~rewardgym.envs.native.shell`: compiled entry points, pickling, autoreset codes, reset
