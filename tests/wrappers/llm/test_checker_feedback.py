@@ -117,6 +117,12 @@ def test_methods_of_locals_are_not_numpy_functions(view):
     assert "call" in [i.code for i in issues]
 
 
+def test_methods_of_locals_are_not_math_functions(view):
+    # A local named like a module but not one (here sorting before "math") is no module.
+    issues = _issues(view, "d = obs.dist_key\ny = d.sqrt(d)\n" + RET)
+    assert "call" in [i.code for i in issues]
+
+
 def test_an_uncalled_numpy_name_says_call_it_or_not_allowed(view):
     assert [i.code for i in _issues(view, "x = np.sum\n" + RET)] == ["call"]
     assert [i.code for i in _issues(view, "x = np.random\n" + RET)] == ["attribute"]
