@@ -117,9 +117,9 @@ def test_methods_of_locals_are_not_numpy_functions(view):
     assert "call" in [i.code for i in issues]
 
 
-def test_methods_of_locals_are_not_math_functions(view):
-    # A local named like a module but not one (here sorting before "math") is no module.
-    issues = _issues(view, "d = obs.dist_key\ny = d.sqrt(d)\n" + RET)
+@pytest.mark.parametrize("local", ["d", "x"])  # names sorting before and after "math"
+def test_methods_of_locals_are_not_math_functions(view, local):
+    issues = _issues(view, f"{local} = obs.dist_key\ny = {local}.sqrt({local})\n" + RET)
     assert "call" in [i.code for i in issues]
 
 
