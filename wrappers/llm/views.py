@@ -103,6 +103,8 @@ class RewardView:
             from rewardgym.envs.grid.view import GridViewReader
 
             return GridViewReader(env, names)
+        if self.family == "driving":
+            return _DriveReader(self, env)
         return _CopyReader(self, env)
 
     def single_env(self, env: Any) -> Any:
@@ -220,6 +222,55 @@ class _CopyReader:
                              "ended in is gone under SAME_STEP (the env resets inside its "
                              "kernel), so its last step cannot be paid; use NEXT_STEP autoreset")
         out[done] = np.asarray(rows, dtype=np.float64)[done]
+        return out
+
+
+class _DriveReader(_CopyReader):
+    """RouteDrive's reader: ``SAME_STEP`` replays the finished worlds' last tick.
+
+    The RouteDrive kernel resets a finished world inside the step, so :meth:`before_step`
+    keeps a copy of the world state and :meth:`final_rows` steps the finished worlds again
+    from it, without autoreset, with the actions the kernel took (its action buffer); each
+    world's random stream is part of its state, so the replay ends where the env did, and
+    the view is computed on the replayed worlds.
+    """
+
+    def __init__(self, view: RewardView, env: Any) -> None:
+        super().__init__(view, env)
+        self._world: tuple[np.ndarray, ...] | None = None
+
+    def before_step(self) -> None:
+        world = self.env.unwrapped._core.world
+        if self._world is None:
+            self._world = tuple(np.empty_like(a) for a in world)
+        for dst, src in zip(self._world, world, strict=True):
+            np.copyto(dst, src)
+
+    def after_step(self) -> None:
+        pass
+
+    def final_rows(self, infos: dict[str, Any], actions: np.ndarray, done: np.ndarray,
+                   out: np.ndarray) -> np.ndarray:
+        if self._world is None:
+            raise RuntimeError("driving reader: call before_step() before the step")
+        from rewardgym.envs.driving import kernels
+        from rewardgym.envs.driving.state import new_step_out
+        from rewardgym.envs.driving.view import compute_features
+        from rewardgym.envs.native.modes import NO_AUTORESET
+
+        core = self.env.unwrapped._core
+        worlds = np.flatnonzero(core.done)
+        egos = core.world.ef.shape[1]
+        rows = (worlds[:, None] * egos + np.arange(egos)[None, :]).reshape(-1)
+        scratch = type(core.world)(*(a[worlds] for a in self._world))
+        step_out = new_step_out(len(worlds), egos, core.out.obs.shape[1],
+                                core.out.bev.shape[2])
+        kernels.step_batch(core.bank, scratch, core.params,
+                           np.ascontiguousarray(core.actions[rows]), NO_AUTORESET, step_out)
+        final = np.empty((len(rows), self.view.size))
+        compute_features(core.bank, scratch, core.params, step_out.signals, step_out.scalars,
+                         final)
+        out[rows] = final
         return out
 
 

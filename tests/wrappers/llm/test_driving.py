@@ -107,3 +107,45 @@ def test_parallel_program_pays_each_car_from_its_own_row():
             assert reward == pytest.approx(row[view["progress"].start] + close + 0.008,
                                            abs=1e-12)
             assert infos[agent]["reward_terms"]["progress"] == infos[agent]["progress"]
+
+
+def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
+    # SAME_STEP RouteDrive under LLMRewardVector, seen through VectorEnvToSB3, equals one
+    # LLMReward per car; a short time limit ends episodes, and the finishing step is paid on
+    # the replayed last tick (its progress), not on the reset scene.
+    from gymnasium.vector import AutoresetMode
+
+    from rewardgym.agents.sb3_adapter import VectorEnvToSB3
+
+    n, seed, limit = 3, 2, 7
+    vec = LLMRewardVector(gym.make_vec(ENV, n, vectorization_mode="vector_entry_point",
+                                       autoreset_mode=AutoresetMode.SAME_STEP,
+                                       max_episode_steps=limit), PROGRAM, n_states=16)
+    sb3 = VectorEnvToSB3(vec)
+    sb3.seed(seed)
+    sb3.reset()
+    singles = [LLMReward(gym.make(ENV, max_episode_steps=limit), PROGRAM, n_states=16)
+               for _ in range(n)]
+    for i, s in enumerate(singles):
+        s.reset(seed=seed + i)
+    rng = np.random.default_rng(0)
+    ended = 0
+    for _ in range(2 * limit + 1):
+        actions = np.column_stack([rng.uniform(-0.2, 0.2, n),
+                                   rng.uniform(0.5, 1.0, n)]).astype(np.float32)
+        expected, ends, progress = [], [], []
+        for i, s in enumerate(singles):
+            _, r, term, trunc, info = s.step(actions[i])
+            expected.append(r)
+            ends.append(term or trunc)
+            progress.append(info["progress"])
+            if term or trunc:
+                s.reset()
+        sb3.step_async(actions)
+        _, rewards, dones, infos = sb3.step_wait()
+        np.testing.assert_array_equal(rewards, np.asarray(expected, dtype=np.float32))
+        assert dones.tolist() == ends
+        for i in np.flatnonzero(dones):
+            assert infos[i]["reward_terms"]["progress"] == progress[i] != 0.0
+            ended += 1
+    assert ended >= n
