@@ -109,6 +109,7 @@ def test_parallel_program_pays_each_car_from_its_own_row():
             assert infos[agent]["reward_terms"]["progress"] == infos[agent]["progress"]
 
 
+@pytest.mark.slow
 def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
     # SAME_STEP RouteDrive under LLMRewardVector, seen through VectorEnvToSB3, equals one
     # LLMReward per car; a short time limit ends episodes, and the finishing step is paid on
