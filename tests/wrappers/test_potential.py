@@ -342,6 +342,35 @@ def test_parallel_twin_takes_potential_zero_without_an_observation():
     assert infos["slow"]["reward_terms"]["shaping"] == 2.0 * (0.5 * 3.0 - 0.0)
 
 
+class _LateJoiner(_Race):
+    """``slow`` is not there at reset; it joins on step 2 at position 3 and is paid at once."""
+
+    def reset(self, seed=None, options=None):
+        obs, infos = super().reset(seed=seed, options=options)
+        self.agents = ["fast"]
+        return {"fast": obs["fast"]}, {"fast": infos["fast"]}
+
+    def step(self, actions):
+        if self.t == 1:
+            self.agents = [*self.agents, "slow"]
+            self.pos["slow"] = 3
+        return super().step(actions)
+
+
+def test_parallel_twin_takes_potential_zero_before_an_agent_joins():
+    env = PotentialShapingParallel(_LateJoiner(), _agent_potential, gamma=0.5, scale=2.0)
+    obs, _ = env.reset(seed=0)
+    assert list(obs) == ["fast"]
+    _, rewards, _, _, _ = env.step({"fast": 1})
+    assert list(rewards) == ["fast"]
+    _, rewards, _, _, infos = env.step({"fast": 1})  # slow joins at position 3
+    # Never observed before: Φ(s) = 0, so the shaping is 2 * (0.5 * 3 - 0).
+    assert infos["slow"]["reward_terms"]["shaping"] == 3.0
+    assert rewards["slow"] == 1.0 + 3.0
+    _, _, _, _, infos = env.step({"fast": 1, "slow": 1})  # slow at 4, its Φ(s) = 3 cached
+    assert infos["slow"]["reward_terms"]["shaping"] == 2.0 * (0.5 * 4.0 - 3.0)
+
+
 def test_parallel_twin_passes_pettingzoo_api_test():
     parallel_api_test(PotentialShapingParallel(_Race(), _agent_potential, gamma=0.9),
                       num_cycles=50)
