@@ -202,6 +202,28 @@ def test_finishing_steps_are_decomposed_where_their_info_lives(mode):
     assert finished >= 5 or mode == AutoresetMode.NEXT_STEP
 
 
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_vector_twin_ends_an_episode_that_terminates_and_truncates_at_once(mode):
+    """A step flagged both terminated and truncated (a time limit on the goal's step) ends the
+    episode: NEXT_STEP's reset step is not shaped, SAME_STEP's step is decomposed in final_info."""
+    envs = PotentialShapingVector(
+        gym.vector.SyncVectorEnv([lambda: _Scripted([(True, True), (False, False)])],
+                                 autoreset_mode=mode),
+        lambda obs, infos: 10.0 + obs[:, 0].astype(np.float64), gamma=0.5)
+    envs.reset(seed=0)
+    _, rewards, term, trunc, infos = envs.step(np.array([0]))
+    assert term[0]
+    assert trunc[0]
+    assert infos["reward_terms"]["shaping"][0] == -10.0  # Φ(s_T) := 0, Φ(s_0) = 10
+    if mode == AutoresetMode.SAME_STEP:
+        assert infos["final_info"]["reward_terms"]["_shaping"][0]
+        assert infos["final_info"]["reward_terms"]["shaping"][0] == -10.0
+        return
+    _, rewards, _, _, infos = envs.step(np.array([0]))  # the reset step
+    assert rewards[0] == 0.0
+    assert infos["reward_terms"]["shaping"][0] == 0.0
+
+
 def test_shaped_reward_tensor_scale_by_keyword_and_zero_terminal_keyword_only():
     rewards = np.arange(8.0).reshape(2, 2, 2)
     potential = np.array([1.0, 3.0])
