@@ -84,7 +84,8 @@ def test_the_step_limit_truncates_even_on_the_goal():
     assert _step(s, c.LEFT) == (0.0, False, True, False)  # past the limit: still truncated
 
 
-@pytest.mark.parametrize(("limit", "truncates_at"), [(3, 3), (0, None), (MAX_STEPS + 5, None)])
+@pytest.mark.parametrize(("limit", "truncates_at"),
+                         [(3, 3), (1, 1), (0, None), (MAX_STEPS + 5, None)])
 def test_an_outside_time_limit_truncates(limit, truncates_at):
     s = _room()
     p = P._replace(time_limit=limit)
