@@ -211,11 +211,13 @@ def test_vector_twin_ends_an_episode_that_terminates_and_truncates_at_once(mode)
                                  autoreset_mode=mode),
         lambda obs, infos: 10.0 + obs[:, 0].astype(np.float64), gamma=0.5)
     envs.reset(seed=0)
-    _, rewards, term, trunc, infos = envs.step(np.array([0]))
+    obs, rewards, term, trunc, infos = envs.step(np.array([0]))
     assert term[0]
     assert trunc[0]
     assert infos["reward_terms"]["shaping"][0] == -10.0  # Φ(s_T) := 0, Φ(s_0) = 10
     if mode == AutoresetMode.SAME_STEP:
+        assert obs[0, 0] == 0.0  # the reset observation, the final one only in final_obs
+        assert infos["final_obs"][0][0] == 1.0
         assert infos["final_info"]["reward_terms"]["_shaping"][0]
         assert infos["final_info"]["reward_terms"]["shaping"][0] == -10.0
         return

@@ -63,6 +63,10 @@ def test_constant_messages_name_the_kind(view):
     assert issues[0].message.startswith("bytes constants are not allowed")
 
 
+def test_none_and_booleans_are_allowed_constants(view):
+    assert _issues(view, "x = None\ny = True\nz = False\n" + RET) == []
+
+
 def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
     """A second function is one ``signature`` issue; its body is not checked as the entry."""
     for helper in ("a", "z"):  # one name sorting before "compute_reward", one after
