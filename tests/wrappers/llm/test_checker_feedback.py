@@ -31,6 +31,9 @@ def test_a_tuple_is_never_bound_to_one_name(view):
     issues = _issues(view, "x = 1.0, 2.0\n" + RET)
     assert [i.code for i in issues] == ["expression"]
     assert "tuples are allowed only" in issues[0].message
+    # The elements of a refused tuple are still checked: the feedback names every problem.
+    issues = _issues(view, "x = 1.0, os\n" + RET)
+    assert [i.code for i in issues] == ["expression", "name"]
     # Unpacking a tuple into names is allowed; unpacking anything else is checked as a value.
     assert _issues(view, "a, b = 1.0, next_obs.dist_key\n" + RET) == []
     assert [i.code for i in _issues(view, "a, b = obs\n" + RET)] == []  # a plain name
@@ -65,6 +68,15 @@ def test_constant_messages_name_the_kind(view):
 
 def test_none_and_booleans_are_allowed_constants(view):
     assert _issues(view, "x = None\ny = True\nz = False\n" + RET) == []
+
+
+def test_only_np_linalg_norm_is_a_callable_attribute_chain(view):
+    """``np.linalg.norm`` is the one two-level callee; chains sorting after it are refused."""
+    assert _issues(view, "x = np.linalg.norm(obs.dist_key)\n" + RET) == []
+    for callee in ("np.random.rand", "obs.dist_key.conjugate"):
+        issues = _issues(view, f"x = {callee}()\n" + RET)
+        assert [i.code for i in issues] == ["call"]
+        assert issues[0].message.startswith(f"{callee}(...) is not callable")
 
 
 def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
