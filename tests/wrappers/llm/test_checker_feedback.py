@@ -79,6 +79,13 @@ def test_only_np_linalg_norm_is_a_callable_attribute_chain(view):
         assert issues[0].message.startswith(f"{callee}(...) is not callable")
 
 
+@pytest.mark.parametrize("line", ["a, b = 1.0, os", "x = 1.0 and os", "x = 1.0 < 2.0 < os"])
+def test_every_operand_is_checked(view, line):
+    """The values of a tuple unpacking, every operand of and/or and every comparator."""
+    issues = _issues(view, line + "\n" + RET)
+    assert [(i.code, i.message.split(":")[0]) for i in issues] == [("name", "unknown name 'os'")]
+
+
 def test_only_compute_reward_is_checked_when_a_helper_is_defined(view):
     """A second function is one ``signature`` issue; its body is not checked as the entry."""
     for helper in ("a", "z"):  # one name sorting before "compute_reward", one after
