@@ -259,9 +259,9 @@ def test_roach_target_speed_slows_for_vehicles_ahead(bank, npcs, speed):
 def test_roach_target_speed_measures_from_the_ego_along_its_heading(bank):
     """The ego off the origin and heading +y: the hazard geometry uses both coordinates."""
     stops = bank._replace(route_stop_s=np.full_like(bank.route_stop_s, -1.0))
-    for car_y, speed in ((13.0, 6.0 / 5.0), (-5.0, 6.0)):  # 9 m ahead; 9 m behind
+    for car_y, speed in ((5.0, 6.0 / 5.0), (-13.0, 6.0)):  # 9 m ahead; 9 m behind
         wd, _ = _world([(3.0, car_y, 0.0, 1.0, 1)])
-        wd.ef[0, 0, E_X], wd.ef[0, 0, E_Y] = 3.0, 4.0
+        wd.ef[0, 0, E_X], wd.ef[0, 0, E_Y] = 3.0, -4.0
         wd.ef[0, 0, E_COS], wd.ef[0, 0, E_SIN] = 0.0, 1.0
         assert rw.roach_target_speed(stops, wd, P, 0, 0, GREEN, GREEN) == pytest.approx(
             speed, abs=1e-12)
