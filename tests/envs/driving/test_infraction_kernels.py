@@ -8,6 +8,8 @@ mutation`` runs against every mutant of ``envs/driving/infractions.py`` (the env
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,7 @@ from rewardgym.envs.driving.infractions import (
     LEADERBOARD_RED_LIGHT,
     detect_infractions,
     driving_score,
+    lane_centre_distance,
 )
 from rewardgym.envs.driving.maps import LANE_WIDTH, build_bank
 from rewardgym.envs.driving.state import (
@@ -170,11 +173,43 @@ def test_off_route_beyond_the_lateral_limit(bank, lateral, off_route):
     wd.ef[0, 0, E_LAT] = lateral  # the tracker's lateral offset (the pose stays on the route)
     flags, sig = _detect(bank, wd)
     assert ("off_route" in sig, flags) == (off_route, 2 if off_route else 0)
+    assert sig.get("off_route", 1.0) == 1.0  # a flag: exactly 1 (the view reads it as 0/1)
 
 
 def test_lane_centre_severity_is_the_offset_over_half_a_lane(bank):
     sig = _detect(bank, _world(bank, lateral=0.4375))[1]
     assert sig["lane_center"] == pytest.approx(0.4375 / (0.5 * LANE_WIDTH), abs=1e-9)
+
+
+def test_no_lane_centre_signal_inside_a_junction():
+    """CaRL measures the lane-centre distance outside junctions only: in a junction lane's
+    cells ``lane_centre_distance`` answers -1, and the signal stays 0 (never negative)."""
+    junction = build_bank("intersection", 1, 0)
+    r = 0
+    n = junction.route_n[0, r]
+    inside = [q for q in range(n) if junction.route_junction[0, r, q]]
+    b = junction
+    checked = 0
+    for q in inside:
+        x, y = junction.route_xy[0, r, q]
+        if lane_centre_distance(b.near_lane, b.near_seg, b.lane_xy, b.lane_n, b.lane_junction,
+                                b.origin, 0, x, y) != -1.0:
+            continue  # a cell whose nearest centre line is an arm's lane, not the junction's
+        wd = new_world(1, 1, 1)
+        ef = wd.ef[0, 0]
+        dx, dy = junction.route_xy[0, r, q + 1] - junction.route_xy[0, r, q]
+        yaw = math.atan2(dy, dx)
+        ef[E_X], ef[E_Y], ef[E_YAW], ef[E_COS], ef[E_SIN] = x, y, yaw, math.cos(yaw), math.sin(yaw)
+        ef[E_V], ef[E_S], ef[E_LEN], ef[E_PENALTY] = 5.0, junction.route_s[0, r, q], 100.0, 1.0
+        ef[E_FRONT] = ef[E_S] + HALF
+        wd.ei[0, 0, E_ACTIVE] = 1
+        wd.wi[0, W_LIMIT] = 1000
+        sig = np.full(len(SIGNALS), 7.0)
+        detect_infractions(junction, wd, P, sig, 0, 0, 30.0, GREEN, GREEN)
+        assert sig[SIGNALS.index("lane_center")] == 0.0
+        assert np.all((sig >= 0.0) & (sig <= 1.0))
+        checked += 1
+    assert checked >= 3  # the route crosses the junction through cells of its own lanes
 
 
 def test_wrong_way_after_its_step_count(bank):
@@ -195,6 +230,7 @@ def test_blocked_after_its_step_count(bank):
     wd = _world(bank, speed=0.05)
     seen = [_detect(bank, wd, p=p) for _ in range(2)]
     assert [("blocked" in sig, flags) for flags, sig in seen] == [(False, 0), (True, 2)]
+    assert seen[1][1]["blocked"] == 1.0  # a flag: exactly 1 (the view reads it as 0/1)
     assert wd.ei[0, 0, E_BLOCKED] == 2
     wd.ef[0, 0, E_V] = 0.1  # at the threshold speed: moving
     _detect(bank, wd, p=p)

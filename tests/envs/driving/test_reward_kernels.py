@@ -267,6 +267,25 @@ def test_roach_target_speed_measures_from_the_ego_along_its_heading(bank):
             speed, abs=1e-12)
 
 
+@pytest.mark.parametrize(("ego_deg", "car_deg", "speed"), [
+    (90.0, 190.0, 6.0 / 5.0),  # 100 deg apart: a hazard, whichever way the ego faces
+    (90.0, 90.0 + 140.0, 6.0 / 5.0),
+    (-90.0, 90.0, 6.0),  # oncoming (180 deg apart) with the ego heading -y
+    (-90.0, -90.0 + 155.0, 6.0),  # 155 deg apart: not "at most 150"
+    (200.0, 200.0 - 100.0, 6.0 / 5.0),
+])
+def test_roach_target_speed_same_heading_test_rotates_with_the_ego(bank, ego_deg, car_deg, speed):
+    """The heading difference is ``cos(ego - car)`` from both sines and cosines: a car 9 m
+    straight ahead of an ego that does not head +x, at a heading 100-155 deg from the ego's."""
+    stops = bank._replace(route_stop_s=np.full_like(bank.route_stop_s, -1.0))
+    c, s = _deg(ego_deg)
+    wd, _ = _world([(3.0 + 9.0 * c, -4.0 + 9.0 * s, *_deg(car_deg), 1)])
+    wd.ef[0, 0, E_X], wd.ef[0, 0, E_Y] = 3.0, -4.0
+    wd.ef[0, 0, E_COS], wd.ef[0, 0, E_SIN] = c, s
+    assert rw.roach_target_speed(stops, wd, P, 0, 0, GREEN, GREEN) == pytest.approx(
+        speed, abs=1e-12)
+
+
 def test_roach_target_speed_sees_other_egos_but_not_itself(bank):
     wd, _ = _world(egos=2)
     wd.ef[0, 1, E_X], wd.ef[0, 1, E_Y] = 9.0, 0.0  # ego 1 is 9 m ahead of ego 0
