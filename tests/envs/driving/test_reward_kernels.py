@@ -250,6 +250,7 @@ def _deg(angle: float) -> tuple[float, float]:
     (((9.0 * _deg(50.0)[0], 9.0 * _deg(50.0)[1], 1.0, 0.0, 1),), 6.0),  # outside the 45 deg cone
     (((-7.0, 0.0, 1.0, 0.0, 1),), 6.0),  # behind
     (((0.0, 0.0, 1.0, 0.0, 1),), 0.0),  # on top of the ego
+    (((-0.5, 0.0, 1.0, 0.0, 1),), 6.0),  # overlapping but behind: only d < 1 mm counts as ahead
     (((9.0, 0.0, 1.0, 0.0, 1), (8.5, 0.0, 1.0, 0.0, 1)), 6.0 * 0.5 / 5.0),  # the nearest
 ])
 def test_roach_target_speed_slows_for_vehicles_ahead(bank, npcs, speed):
@@ -306,12 +307,27 @@ HIT = 100.0 + rw.ROACH_TL_OFFSET * 0.5 * P.car_length  # the light's reference p
     (((99.0, 0),), (RED, GREEN), 0.0),  # right at the line
     (((HIT, 0),), (RED, GREEN), 6.0),  # passed
     (((HIT + 0.01, 0),), (RED, GREEN), 0.0),
+    (((HIT - 1.0, 0),), (RED, GREEN), 6.0),  # passed a metre ago: behind the reference point
     (((120.0, 0), (107.0, 0)), (RED, GREEN), 6.0 * 2.0 / 5.0),  # the nearest, whatever slot
     (((-1.0, 0), (107.0, 0)), (RED, GREEN), 6.0 * 2.0 / 5.0),  # -1: an empty slot, skipped
 ])
 def test_roach_target_speed_slows_for_red_and_yellow_lights(bank, stops, lights, speed):
     assert _target_speed(bank, stops=stops, light0=lights[0], light1=lights[1]) == (
         pytest.approx(speed, abs=1e-12))
+
+
+def test_roach_target_speed_at_the_route_start_skips_only_empty_stop_slots(bank):
+    """-1 marks an empty slot; a stop line at arc 0 is a real one. The ego at arc 0 puts both
+    inside the light's window (its reference point is 1.84 m behind the ego)."""
+    wd, _ = _world()
+    wd.ef[0, 0, E_S] = 0.0
+    for arcs, speed in (((-1.0, -1.0), 6.0), ((0.0, -1.0), 0.0), ((-1.0, 0.5), 0.0)):
+        stop_s = np.full_like(bank.route_stop_s, -1.0)
+        stop_s[0, 0, :2] = arcs
+        b = bank._replace(route_stop_s=stop_s,
+                          route_stop_group=np.zeros_like(bank.route_stop_group))
+        assert rw.roach_target_speed(b, wd, P, 0, 0, RED, RED) == pytest.approx(
+            speed, abs=1e-12)
 
 
 def _mode(bank, mode, signals, steer=0.75, ended=False, progress=2.0, mult=0.5):
