@@ -4,7 +4,8 @@ A model writes ``compute_reward(obs, action, next_obs)`` against an env family's
 view; :func:`check_program` checks it (static allowlist, dry run in a limited child process,
 finiteness, determinism, time, scale, degenerate terms) and compiles it with numba (Python
 fallback, checked to agree). Backends (:mod:`.backends`, :mod:`.server`), prompt cards
-(:mod:`.cards`), the refine loop (:mod:`.refine`) and the ONI option (:mod:`.oni`) build on it.
+(:mod:`.cards`), the refine loop (:mod:`.refine`) and the ONI option (:mod:`.oni`,
+:mod:`.oni_rank`) build on it.
 DESIGN.md §6 and research notes ``llm_rewards.md`` describe the design.
 """
 
@@ -27,6 +28,7 @@ from rewardgym.wrappers.llm.oni import (  # noqa: E402
     ONIReward,
     ONIRewardVector,
 )
+from rewardgym.wrappers.llm.oni_rank import BradleyTerryRanker, RankingService  # noqa: E402
 from rewardgym.wrappers.llm.program import Issue, Limits, ProgramRejected, extract_code  # noqa: E402
 from rewardgym.wrappers.llm.runtime import CompiledProgram  # noqa: E402
 from rewardgym.wrappers.llm.sandbox import States  # noqa: E402
@@ -35,6 +37,7 @@ from rewardgym.wrappers.llm.wrapper import LLMReward, LLMRewardParallel, LLMRewa
 
 __all__ = [
     "AnnotationService",
+    "BradleyTerryRanker",
     "CheckResult",
     "CompiledProgram",
     "Issue",
@@ -47,6 +50,7 @@ __all__ = [
     "ONIReward",
     "ONIRewardVector",
     "ProgramRejected",
+    "RankingService",
     "RewardView",
     "States",
     "ValidationReport",

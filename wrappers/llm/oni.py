@@ -8,8 +8,9 @@ captions go to an :class:`AnnotationService`, a background thread that batches t
 classification prompt per batch ("is this event helpful for the goal? answer YES or NO"), parses
 the labels (a failed parse counts as neutral), persists them to ``labels.json`` and never blocks
 ``step``. The step-time reward is a lookup (``model="hash"``) or a small learned classifier over
-hashed character n-grams (``model="cls"``, which also labels captions not seen yet), scaled down
-by the episodic count of the caption:
+hashed character n-grams (``model="cls"``, which also labels captions not seen yet), or
+(``model="rank"``, :mod:`.oni_rank`) a Bradley-Terry score fit to pairwise preferences, scaled
+down by the episodic count of the caption:
 
     r = c_ext * r_ext + c_int * label(caption) / N_episode(caption) ** beta        (beta = 3)
 
@@ -218,6 +219,29 @@ def parse_labels(text: str, count: int) -> dict[int, float]:
     return out
 
 
+def _write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON through a temporary file, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _load_labels(path: Path) -> dict[str, float]:
+    """``{caption: 0.0 or 1.0}`` from a labels file; a clear one-line error when malformed."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"AnnotationService: cannot read labels file {path}: "
+                         f"{type(err).__name__}: {err}") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and v in (0, 1) and not isinstance(v, bool)
+            for k, v in data.items()):
+        raise ValueError(f"AnnotationService: labels file {path} must hold a JSON object "
+                         "{caption: 0.0 or 1.0}")
+    return {k: float(v) for k, v in data.items()}
+
+
 class AnnotationService:
     """Labels captions on a background thread; ``submit`` and ``labels`` never wait for a model.
 
@@ -245,10 +269,10 @@ class AnnotationService:
         self.path = None if path is None else Path(path)
         self.batch_size = batch_size
         self._labels: dict[str, float] = {}
+        self._seen: set[str] = set()
         if self.path is not None and self.path.exists():
-            self._labels = {k: float(v) for k, v in json.loads(self.path.read_text()).items()}
-        self._seen: set[str] = set(self._labels)
-        self._queue: queue.Queue[str] = queue.Queue()
+            self._load(self.path)
+        self._queue: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()
         # Captions queued but not labelled yet; wait() sleeps on the condition until it is 0.
         self._pending = 0
@@ -261,6 +285,11 @@ class AnnotationService:
         self._thread = threading.Thread(target=self._work, daemon=True, name="oni-annotator")
         self._thread.start()
 
+    def _load(self, path: Path) -> None:
+        """Take up the labels of an earlier run (constructor; a subclass may keep other data)."""
+        self._labels = _load_labels(path)
+        self._seen = set(self._labels)
+
     def distil(self, model: RewardModel, steps: int = 32) -> Distilled:
         """Train ``model`` on the labels, on the worker thread, after every labelled batch.
 
@@ -271,12 +300,16 @@ class AnnotationService:
         handle = Distilled(model, steps)
         with self._lock:
             self._models.append(handle)
-        if self.labels():
+        if self._training_data():
             self._retrain.set()  # labels loaded from labels.json: fit them without waiting
         return handle
 
+    def _training_data(self) -> Any:
+        """What the distilled models fit (a subclass may train on something else)."""
+        return self.labels()
+
     def _train_models(self) -> None:
-        snapshot = self.labels()
+        snapshot = self._training_data()
         with self._lock:
             models = list(self._models)
         for handle in models:
@@ -317,27 +350,28 @@ class AnnotationService:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                reply = self.backend.complete(label_prompt(self.goal, batch), n=1,
-                                              temperature=0.0, seed=0, max_tokens=16 * len(batch))
-                parsed = parse_labels(reply[0].text, len(batch))
-            except Exception as err:  # a failed batch stays neutral; the worker lives on
-                self.errors.append(f"{type(err).__name__}: {err}")
-                parsed = {}
-            self.requests += 1
-            with self._lock:
-                for k, c in enumerate(batch):
-                    self._labels[c] = parsed.get(k, 0.0)  # unparsed: neutral
-                snapshot = dict(self._labels)
-            if self.path is not None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_text(json.dumps(snapshot, indent=1, sort_keys=True))
-                tmp.replace(self.path)
+            self._annotate(batch)
             self._train_models()
             with self._done:
                 self._pending -= len(batch)
                 self._done.notify_all()
+
+    def _annotate(self, batch: list[Any]) -> None:
+        """One request for a batch of queued items; store and persist the answers (worker)."""
+        try:
+            reply = self.backend.complete(label_prompt(self.goal, batch), n=1,
+                                          temperature=0.0, seed=0, max_tokens=16 * len(batch))
+            parsed = parse_labels(reply[0].text, len(batch))
+        except Exception as err:  # a failed batch stays neutral; the worker lives on
+            self.errors.append(f"{type(err).__name__}: {err}")
+            parsed = {}
+        self.requests += 1
+        with self._lock:
+            for k, c in enumerate(batch):
+                self._labels[c] = parsed.get(k, 0.0)  # unparsed: neutral
+            snapshot = dict(self._labels)
+        if self.path is not None:
+            _write_json(self.path, snapshot)
 
     def close(self) -> None:
         """Stop the worker thread."""
@@ -480,21 +514,34 @@ class Distilled:
 
 
 class _Labeller:
-    """The label a caption pays: the LLM's own (hash) or a distilled model's thresholded guess."""
+    """The label a caption pays: the LLM's own, a distilled guess, or a ranking score.
+
+    ``hash``: the LLM's label; ``cls``/``mlp``: a distilled model's thresholded guess;
+    ``rank``: the normalised, thresholded Bradley-Terry score of :mod:`.oni_rank`.
+    """
 
     def __init__(self, name: str, service: AnnotationService, model: str, threshold: float,
-                 steps: int) -> None:
+                 steps: int, epsilon: float) -> None:
         if model not in MODELS:
             raise ValueError(f"{name}: model must be one of {MODELS}, got {model!r}")
         self.service = service
         self.model = model
         self.threshold = threshold
-        self.handle = None if model == "hash" else service.distil(
-            NgramClassifier() if model == "cls" else MLPClassifier(), steps)
+        self._rank = None
+        if model == "rank":
+            from rewardgym.wrappers.llm.oni_rank import RankLabel  # it imports this module
+
+            self._rank = RankLabel(name, service, steps, epsilon)
+            self.handle: Distilled | None = self._rank.handle
+        else:
+            self.handle = None if model == "hash" else service.distil(
+                NgramClassifier() if model == "cls" else MLPClassifier(), steps)
         self._cache: dict[str, float] = {}
         self._version = -1
 
     def __call__(self, caption: str) -> float:
+        if self._rank is not None:
+            return self._rank(caption)
         if self.handle is None:
             return self.service.labels().get(caption, 0.0)
         current, version = self.handle.current, self.handle.version
@@ -513,7 +560,7 @@ def _check(name: str, c_ext: float, c_int: float, beta: float) -> None:
             raise ValueError(f"{name}: {key} must be finite (beta >= 0), got {value!r}")
 
 
-MODELS = ("hash", "cls", "mlp")
+MODELS = ("hash", "cls", "mlp", "rank")
 
 
 class ONIReward(gym.Wrapper):
@@ -526,7 +573,12 @@ class ONIReward(gym.Wrapper):
             logistic regression) or ``"mlp"`` (:class:`MLPClassifier`): a model distilled from
             the labels on the annotation thread (``train_steps`` per labelled batch), which
             also labels captions the LLM has not seen; reward 1 when P > ``threshold``.
+            ``"rank"`` (ONI-Ranking, :mod:`.oni_rank`; needs a
+            :class:`~rewardgym.wrappers.llm.oni_rank.RankingService`): a Bradley-Terry score
+            fit to the model's pairwise preferences, paid as its running-normalised value
+            ``z`` when ``z > epsilon``.
         c_ext, c_int, beta: ``r = c_ext * r_ext + c_int * label / N_ep(caption) ** beta``.
+        epsilon: ``model="rank"`` only: the threshold on the normalised score (ONI: -0.5).
         captioner: ``captioner(before_row, after_row) -> str`` (default: the family's).
 
     Example:
@@ -543,7 +595,7 @@ class ONIReward(gym.Wrapper):
 
     def __init__(self, env: gym.Env, service: AnnotationService, *, model: str = "hash",
                  c_ext: float = 1.0, c_int: float = 0.1, beta: float = 3.0,
-                 threshold: float = 0.5, train_steps: int = 32,
+                 threshold: float = 0.5, train_steps: int = 32, epsilon: float = -0.5,
                  captioner: Captioner | None = None) -> None:
         super().__init__(env)
         _check("ONIReward", c_ext, c_int, beta)
@@ -551,7 +603,7 @@ class ONIReward(gym.Wrapper):
         self.service = service
         self.model = model
         self.c_ext, self.c_int, self.beta = float(c_ext), float(c_int), float(beta)
-        self._label = _Labeller("ONIReward", service, model, threshold, train_steps)
+        self._label = _Labeller("ONIReward", service, model, threshold, train_steps, epsilon)
         self.captioner = captioner if captioner is not None else captioner_for(self.view)
         self._counts: dict[str, int] = {}
         self._row = np.zeros(self.view.size)
@@ -609,7 +661,7 @@ class ONIRewardVector(VectorWrapper):
 
     def __init__(self, env: VectorEnv, service: AnnotationService, *, model: str = "hash",
                  c_ext: float = 1.0, c_int: float = 0.1, beta: float = 3.0,
-                 threshold: float = 0.5, train_steps: int = 32,
+                 threshold: float = 0.5, train_steps: int = 32, epsilon: float = -0.5,
                  captioner: Captioner | None = None) -> None:
         super().__init__(env)
         _check("ONIRewardVector", c_ext, c_int, beta)
@@ -618,7 +670,8 @@ class ONIRewardVector(VectorWrapper):
         self.service = service
         self.model = model
         self.c_ext, self.c_int, self.beta = float(c_ext), float(c_int), float(beta)
-        self._label = _Labeller("ONIRewardVector", service, model, threshold, train_steps)
+        self._label = _Labeller("ONIRewardVector", service, model, threshold, train_steps,
+                                epsilon)
         self.captioner = captioner if captioner is not None else captioner_for(self.view)
         self._reader = self.view.reader(env)
         self._rows = self._reader.new_rows()
@@ -717,12 +770,19 @@ def _service_from_environment(name: str) -> tuple[AnnotationService, str, float]
         raise ValueError(f"{name}: set ONI_GOAL to the goal the labeller judges "
                          "against (and LLM_BASE_URL/LLM_MODEL for the server)")
     backend = OpenAICompatBackend()
-    path = os.environ.get("ONI_LABELS", "oni_labels.json")
-    key = (backend.base_url, backend.model, goal, str(Path(path).resolve()))
+    model = os.environ.get("ONI_MODEL", "mlp")
+    path = Path(os.environ.get("ONI_LABELS", "oni_labels.json"))
+    if model == "rank":  # pairs, not labels: kept next to the labels file
+        path = path.with_suffix(".pairs.json")
+    key = (backend.base_url, backend.model, goal, str(path.resolve()))
     if key not in _SERVICES:
-        _SERVICES[key] = AnnotationService(backend, goal, path=path)
-    return (_SERVICES[key], os.environ.get("ONI_MODEL", "mlp"),
-            float(os.environ.get("ONI_C_INT", "0.1")))
+        if model == "rank":
+            from rewardgym.wrappers.llm.oni_rank import RankingService  # it imports this module
+
+            _SERVICES[key] = RankingService(backend, goal, path=path)
+        else:
+            _SERVICES[key] = AnnotationService(backend, goal, path=path)
+    return _SERVICES[key], model, float(os.environ.get("ONI_C_INT", "0.1"))
 
 
 def oni_from_environment(env: gym.Env) -> ONIReward:
@@ -732,7 +792,9 @@ def oni_from_environment(env: gym.Env) -> ONIReward:
     trains with ONI's intrinsic reward: ``ONI_GOAL`` (the goal the labeller judges against,
     required), ``LLM_BASE_URL``/``LLM_MODEL``/``LLM_API_KEY`` (the OpenAI-compatible server),
     ``ONI_LABELS`` (the ``labels.json`` to load and keep; default ``oni_labels.json``),
-    ``ONI_MODEL`` (``hash``, ``cls`` or ``mlp``; default ``mlp``), ``ONI_C_INT`` (default 0.1).
+    ``ONI_MODEL`` (``hash``, ``cls``, ``mlp`` or ``rank``; default ``mlp``; ``rank`` keeps its
+    pairs in ``<ONI_LABELS stem>.pairs.json`` and uses a ranking service), ``ONI_C_INT``
+    (default 0.1).
     Every wrapper of a process shares one :class:`AnnotationService` (one annotation thread,
     one label file). Its ``vector_twin`` (:func:`oni_vector_from_environment`) lets
     ``make_sb3_vec_env`` train on the env's native vector env under one

@@ -219,7 +219,7 @@ def test_builtin_captioners():
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="model"):
-        ONIReward(gym.make(ENV), None, model="rank")
+        ONIReward(gym.make(ENV), None, model="ranking")
 
 
 @pytest.mark.slow
