@@ -196,7 +196,7 @@ class RunningMeanStd:
     Example:
         >>> stats = RunningMeanStd()
         >>> stats.update(np.array([1.0, 3.0]))
-        >>> round(stats.mean, 4), round(stats.var, 4)
+        >>> round(stats.mean, 3), round(stats.var, 3)  # the prior weighs 1e-4 against 2
         (2.0, 1.0)
     """
 
