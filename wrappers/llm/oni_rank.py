@@ -25,11 +25,11 @@ Where the numbers come from (facebookresearch/oni ``f0f86e8``; ``appo/`` is
 
 - FIRST = 0, SECOND = 1, TIE = 2: ``rlaif/llms.py`` 33-37; an unparsed answer is a TIE:
   ``appo/llm_annotator.py`` 159-178;
-- the loss: ``appo/learner.py`` 2123-2142 (TIE → 0.5 at 2136, ``log_softmax`` at 2141), the
+- the loss: ``appo/learner.py`` 2121-2142 (TIE → 0.5 at 2136, ``log_softmax`` at 2141), the
   grad-norm clip at 10.0: 2148-2150; Adam, 32 gradient steps per update, minibatch 256:
   ``scripts/main.py`` 78-80;
 - the running statistics (mean 0, var 1, count 1e-4 at the start, the parallel update):
-  ``rlaif/reward_model.py`` 22-54; normalise then threshold: ``appo/learner.py`` 1073-1089;
+  ``rlaif/reward_model.py`` 22-56; normalise then threshold: ``appo/learner.py`` 1073-1089;
 - eps: ``--eps_threshold_quantile`` default -0.5 and ``--rew_norm`` default True,
   ``rl_baseline/sample-factory/sample_factory/algorithms/utils/arguments.py`` 76-87.
 

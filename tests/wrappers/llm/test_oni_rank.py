@@ -364,3 +364,18 @@ def test_oni_model_rank_from_environment(tmp_path, monkeypatch):
         for service in oni._SERVICES.values():
             service.close()
         oni._SERVICES.clear()
+
+
+def test_pairs_are_asked_in_random_order():
+    # Position bias of a judge must not become a score: the new caption is sometimes the
+    # first of its pairs and sometimes the second.
+    service = RankingService(ScriptedBackend(lambda m, i: ""), "goal", batch_size=64)
+    names = [f"event {k}" for k in range(10)]
+    service.submit(names)
+    assert service.wait(timeout=10.0)
+    pairs = service.pairs()
+    assert len(pairs) == 0 + 1 + 2 + 3 + 4 * 6  # pairs_per_caption = 4
+    newer_first = [names.index(a) > names.index(b) for a, b, _ in pairs]
+    assert any(newer_first)
+    assert not all(newer_first)
+    service.close()
