@@ -490,27 +490,39 @@ class RewardModel(Protocol):
 
 
 class Distilled:
-    """A reward model trained by the annotation thread; ``current`` is swapped in whole.
+    """A reward model trained by the annotation thread; the fitted model is swapped in whole.
 
-    The worker trains a copy and replaces ``current`` with it (one reference assignment), so a
-    step that predicts never sees a half-updated model and never waits for training.
+    The worker trains a copy and publishes ``(model, version, fitted_on)`` as one tuple (one
+    reference assignment), so a step that predicts never sees a half-updated model, never a
+    model with another fit's version or count, and never waits for training.
     """
 
     def __init__(self, model: RewardModel, steps: int) -> None:
         self._next = model
         self.steps = steps
-        self.current: RewardModel | None = None
-        self.version = 0
-        self.fitted_on = 0
+        self.published: tuple[RewardModel | None, int, int] = (None, 0, 0)
 
-    def train(self, labels: dict[str, float]) -> None:
+    @property
+    def current(self) -> RewardModel | None:
+        """The latest fitted model (None before the first fit)."""
+        return self.published[0]
+
+    @property
+    def version(self) -> int:
+        """How many fits have been published."""
+        return self.published[1]
+
+    @property
+    def fitted_on(self) -> int:
+        """How many labels (or pairs) the latest fit saw."""
+        return self.published[2]
+
+    def train(self, labels: Any) -> None:
         """Fit on ``labels`` (worker thread) and publish the result."""
         model = copy.deepcopy(self._next)
         model.fit(labels, self.steps)
         self._next = model
-        self.current = copy.deepcopy(model)
-        self.fitted_on = len(labels)
-        self.version += 1
+        self.published = (copy.deepcopy(model), self.version + 1, len(labels))
 
 
 class _Labeller:
@@ -544,7 +556,7 @@ class _Labeller:
             return self._rank(caption)
         if self.handle is None:
             return self.service.labels().get(caption, 0.0)
-        current, version = self.handle.current, self.handle.version
+        current, version, _ = self.handle.published
         if current is None:
             return 0.0
         if version != self._version:

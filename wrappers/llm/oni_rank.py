@@ -381,7 +381,7 @@ class RankLabel:
 
     def score(self, caption: str) -> float | None:
         """The current model's raw score of ``caption`` (None before the first fit)."""
-        current, version = self.handle.current, self.handle.version
+        current, version, _ = self.handle.published
         if current is None:
             return None
         if version != self._version:

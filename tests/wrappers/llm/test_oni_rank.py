@@ -297,7 +297,7 @@ def test_vector_twin_with_rank_and_a_slow_server(tmp_path):
                           SECOND if "key" in b and "key" not in a else TIE)
     assert json.loads(path.read_text()) == {"pairs": [list(p) for p in pairs]}
     _until(lambda: envs._label.handle.fitted_on == 6)
-    model = envs._label.handle.current
+    model = envs._label.handle.published[0]  # fitted on all 6 (published with the count)
     assert min(model.predict(c) for c in captions if "key" in c) > \
         max(model.predict(c) for c in captions if "key" not in c)
     assert envs._label._rank.stats.count == pytest.approx(1e-4)  # nothing paid before the fit
