@@ -40,6 +40,7 @@ from rewardgym.envs.driving.state import (
     E_X,
     E_Y,
     E_YAW,
+    E_YR,
     EF_COLS,
     GREEN,
     N_ACTIVE,
@@ -212,6 +213,16 @@ def test_no_lane_centre_signal_inside_a_junction():
     assert checked >= 3  # the route crosses the junction through cells of its own lanes
 
 
+@pytest.mark.parametrize(("yaw_rate", "violated"), [(2.0, 1), (1.6, 0), (-2.0, 1)])
+def test_comfort_lateral_acceleration_is_speed_times_yaw_rate(bank, yaw_rate, violated):
+    """At 5 m/s, a yaw rate of 2 rad/s is 10 m/s² sideways (above the 9 m/s² limit), 1.6 rad/s
+    is 8; the comfort check starts once 8 frames are in its history."""
+    wd = _world(bank, speed=5.0)
+    wd.ef[0, 0, E_YR] = yaw_rate
+    seen = [_detect(bank, wd)[1].get("comfort", 0.0) for _ in range(8)]
+    assert seen == [0.0] * 7 + [violated / 6.0]
+
+
 def test_wrong_way_after_its_step_count(bank):
     p = P._replace(wrong_way_steps=3)
     wd = _world(bank)
@@ -272,6 +283,7 @@ def test_an_outside_time_limit_truncates_even_a_terminating_step(bank):
     assert _at_step(bank, 50, time_limit=50) == (1, {})
     assert _at_step(bank, 49, time_limit=50) == (0, {})
     assert _at_step(bank, 50, time_limit=0) == (0, {})  # 0: no outside limit
+    assert _at_step(bank, 1, time_limit=1) == (1, {})  # a limit of one step
     assert _at_step(bank, 50, time_limit=50, npcs=((3.0, 0.0, 0.0, 1),)) == (
         3, {"collision": 1.0})
 
