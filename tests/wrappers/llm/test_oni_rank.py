@@ -379,3 +379,43 @@ def test_pairs_are_asked_in_random_order():
     assert any(newer_first)
     assert not all(newer_first)
     service.close()
+
+
+@pytest.mark.slow
+def test_oni_model_rank_trains_through_the_sb3_adapter(tmp_path, monkeypatch):
+    # ONI_MODEL=rank end to end: make_sb3_vec_env keeps the native vector env under one
+    # ONIRewardVector, the built-in grid captions are paired and ranked by a loopback server,
+    # and the pairs land next to the labels file.
+    from rewardgym.agents.sb3_adapter import make_sb3_vec_env
+    from rewardgym.wrappers.llm import oni
+
+    grid_captions = {"reached the goal", "opened the door", "closed the door",
+                     "picked up the key", "dropped the key", "picked up an object"}
+    with ChatServer(rank_judge, model="judge") as server:
+        for key, value in (("LLM_BASE_URL", server.base_url), ("LLM_MODEL", "judge"),
+                           ("ONI_GOAL", "pick up the key"),
+                           ("ONI_LABELS", str(tmp_path / "labels.json")), ("ONI_MODEL", "rank")):
+            monkeypatch.setenv(key, value)
+        try:
+            venv = make_sb3_vec_env(ENV, 4, seed=0, env_kwargs={"obs_mode": "flat"},
+                                    env_wrappers=[oni.oni_from_environment])
+            venv.reset()
+            rng = np.random.default_rng(0)
+            service = next(iter(oni._SERVICES.values()))
+            for _ in range(400):
+                venv.step_async(rng.choice(7, 4, p=[0.2, 0.2, 0.3, 0.15, 0.05, 0.1, 0.0]))
+                venv.step_wait()
+                if len(service._pool) >= 2:
+                    break
+            assert service.wait(timeout=10.0)
+            pairs = service.pairs()
+            assert pairs
+            assert {c for a, b, _ in pairs for c in (a, b)} <= grid_captions
+            saved = json.loads((tmp_path / "labels.pairs.json").read_text())
+            assert saved == {"pairs": [list(p) for p in pairs]}
+            assert not (tmp_path / "labels.json").exists()
+            venv.close()
+        finally:
+            for service in oni._SERVICES.values():
+                service.close()
+            oni._SERVICES.clear()
