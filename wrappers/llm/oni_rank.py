@@ -40,6 +40,7 @@ lists every difference from ONI's code.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -218,9 +219,18 @@ class RunningMeanStd:
         self.var = m2 / total
         self.count = total
 
+    def add(self, x: float) -> None:
+        """Fold one value in (the batch update for one value, in plain floats: the step path)."""
+        delta = x - self.mean
+        total = self.count + 1.0
+        m2 = self.var * self.count + delta * delta * self.count / total
+        self.mean += delta / total
+        self.var = m2 / total
+        self.count = total
+
     def normalise(self, x: float) -> float:
         """``(x - mean) / std``."""
-        return (x - self.mean) / float(np.sqrt(max(self.var, 1e-12)))
+        return (x - self.mean) / math.sqrt(max(self.var, 1e-12))
 
 
 def _load_pairs(path: Path) -> list[tuple[str, str, str]]:
@@ -395,6 +405,6 @@ class RankLabel:
         raw = self.score(caption)
         if raw is None:
             return 0.0
-        self.stats.update(np.array([raw]))
+        self.stats.add(raw)
         z = self.stats.normalise(raw)
         return z if z > self.epsilon else 0.0

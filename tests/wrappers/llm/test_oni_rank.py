@@ -196,7 +196,7 @@ def test_running_mean_std():
     x = np.random.default_rng(0).normal(3.0, 2.0, 200)
     one, batch = RunningMeanStd(), RunningMeanStd()
     for v in x:
-        one.update(np.array([v]))
+        one.add(float(v))
     batch.update(x[:50])
     batch.update(x[50:])
     # The parallel update is exact: one at a time == in batches (to rounding).
@@ -219,7 +219,7 @@ def _expected(model, captions, epsilon, c_int, beta):
     stats, counts, out = RunningMeanStd(), {}, []
     for c in captions:
         raw = model.predict(c)
-        stats.update(np.array([raw]))
+        stats.update(np.array([raw]))  # the batch formula; the wrapper uses add()
         z = stats.normalise(raw)
         counts[c] = counts.get(c, 0) + 1
         out.append(c_int * (z if z > epsilon else 0.0) / counts[c] ** beta)
