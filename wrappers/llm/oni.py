@@ -37,7 +37,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from rewardgym.envs.native.masks import reset_mask
 from rewardgym.wrappers.llm.backends import LLMBackend
-from rewardgym.wrappers.llm.views import RewardView, view_of
+from rewardgym.wrappers.llm.views import RewardView, step_and_read, view_of
 from rewardgym.wrappers.vector_infos import stepping_autoreset_mode
 
 Captioner = Callable[[np.ndarray, np.ndarray], str]
@@ -707,21 +707,10 @@ class ONIRewardVector(VectorWrapper):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step, caption every env's transition, queue new captions, pay the decayed labels."""
         same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
-        if same_step:
-            self._reader.before_step()
-            try:
-                obs, rewards, terminated, truncated, infos = self.env.step(actions)
-            finally:
-                self._reader.after_step()
-        else:
-            obs, rewards, terminated, truncated, infos = self.env.step(actions)
         n = self.num_envs
-        done = np.asarray(terminated | truncated, dtype=np.bool_)
-        after = self._reader.read(self._next)
-        paid = after
-        if same_step and done.any():
-            paid = self._reader.final_rows(infos, self.view.actions(actions, n), done,
-                                           after.copy())
+        obs, rewards, terminated, truncated, infos, after, paid, done = step_and_read(
+            self.env, self._reader, actions, self.view.actions(actions, n), self._next,
+            same_step=same_step)
         captions = np.full(n, "", dtype=object)
         intrinsic = np.zeros(n)
         for i in range(n):

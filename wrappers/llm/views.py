@@ -11,7 +11,7 @@ indices, units, ``describe()``), the rows of a single or vector env, and the kin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -160,6 +160,56 @@ class ViewReader(Protocol):
                    out: np.ndarray) -> np.ndarray:
         """Write into ``out[done]`` the rows of the states the finished episodes ended in."""
         ...
+
+
+class ReadStep(NamedTuple):
+    """One vector step seen through a :class:`ViewReader` (what :func:`step_and_read` returns).
+
+    ``after`` holds the rows of the envs' current states (for the next step's ``before``);
+    ``paid`` the rows each step ended in: ``after`` itself, or under ``SAME_STEP`` a copy whose
+    finished rows are the states the episodes ended in. ``done`` is ``terminated | truncated``.
+    """
+
+    obs: Any
+    rewards: Any
+    terminated: np.ndarray
+    truncated: np.ndarray
+    infos: dict[str, Any]
+    after: np.ndarray
+    paid: np.ndarray
+    done: np.ndarray
+
+
+def step_and_read(env: Any, reader: ViewReader, actions: Any, program_actions: np.ndarray,
+                  out: np.ndarray, *, same_step: bool) -> ReadStep:
+    """Step a vector ``env`` and read its rows: the one step path of the vector LLM wrappers.
+
+    Under ``SAME_STEP`` the reader's :meth:`~ViewReader.before_step` and
+    :meth:`~ViewReader.after_step` hooks bracket the step (``after_step`` even when the step
+    raised) and the finished envs' rows come from :meth:`~ViewReader.final_rows`.
+
+    Args:
+        env: the wrapped vector env.
+        reader: its reader (``RewardView.reader``).
+        actions: the actions, as the env takes them.
+        program_actions: the same actions as programs see them (``RewardView.actions``).
+        out: the buffer the rows after the step are read into.
+        same_step: whether the env autoresets ``SAME_STEP``.
+    """
+    if same_step:
+        reader.before_step()
+        try:
+            obs, rewards, terminated, truncated, infos = env.step(actions)
+        finally:
+            reader.after_step()
+    else:
+        obs, rewards, terminated, truncated, infos = env.step(actions)
+    after = reader.read(out)
+    done = np.asarray(terminated | truncated, dtype=np.bool_)
+    paid = after
+    if same_step and done.any():
+        paid = reader.final_rows(infos, program_actions, done, after.copy())
+    return ReadStep(obs, rewards, terminated, truncated, infos, after, paid, done)
 
 
 class _CopyReader:

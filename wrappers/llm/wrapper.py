@@ -38,7 +38,7 @@ from rewardgym.wrappers.llm.program import (
 )
 from rewardgym.wrappers.llm.runtime import CompiledProgram, finish_rows, guard_rows
 from rewardgym.wrappers.llm.sandbox import States
-from rewardgym.wrappers.llm.views import RewardView, view_of
+from rewardgym.wrappers.llm.views import RewardView, step_and_read, view_of
 
 MODES = ("replace", "add")
 
@@ -276,21 +276,9 @@ class LLMRewardVector(VectorWrapper, RecordConstructorArgs):
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict]:
         """Step every env and pay the program on the envs that did not just reset."""
         same_step = self.autoreset_mode == AutoresetMode.SAME_STEP
-        if same_step:
-            self._reader.before_step()
-            try:
-                obs, rewards, terminated, truncated, infos = self.env.step(actions)
-            finally:
-                self._reader.after_step()
-        else:
-            obs, rewards, terminated, truncated, infos = self.env.step(actions)
-        n = self.num_envs
-        after = self._reader.read(self._next)
-        acts = self.view.actions(actions, n)
-        done = np.asarray(terminated | truncated, dtype=np.bool_)
-        paid = after
-        if same_step and done.any():
-            paid = self._reader.final_rows(infos, acts, done, after.copy())
+        acts = self.view.actions(actions, self.num_envs)
+        obs, rewards, terminated, truncated, infos, after, paid, done = step_and_read(
+            self.env, self._reader, actions, acts, self._next, same_step=same_step)
         base = np.asarray(rewards, dtype=np.float64)
         shaped, named, bad, count = self.program.pay(self._rows, acts, paid, self._active, base,
                                                      self.coef, self.mode == "add")
