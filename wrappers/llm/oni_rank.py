@@ -372,6 +372,21 @@ class RankLabel:
         steps: gradient steps per answered batch.
         epsilon: the threshold on the normalised score (ONI: -0.5).
         model: the ranker to train (default :class:`BradleyTerryRanker`).
+
+    Example:
+        >>> from rewardgym.wrappers.llm.backends import ScriptedBackend
+        >>> opened_wins = lambda m, i: ("1: FIRST" if '1: first "opened' in m[-1]["content"]
+        ...                             else "1: SECOND")
+        >>> service = RankingService(ScriptedBackend(opened_wins), "open the door")
+        >>> label = RankLabel("example", service, steps=100)
+        >>> label("opened the door")  # nothing fitted yet: nothing paid, nothing counted
+        0.0
+        >>> service.submit(["opened the door", "closed the door"])
+        >>> service.wait(timeout=5.0), label.handle.fitted_on
+        (True, 1)
+        >>> bool(label.score("opened the door") > label.score("closed the door"))
+        True
+        >>> service.close()
     """
 
     def __init__(self, name: str, service: AnnotationService, steps: int,
