@@ -112,13 +112,14 @@ def test_parallel_program_pays_each_car_from_its_own_row():
 @pytest.mark.slow
 def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
     # SAME_STEP RouteDrive under LLMRewardVector, seen through VectorEnvToSB3, equals one
-    # LLMReward per car; a short time limit ends episodes, and the finishing step is paid on
-    # the replayed last tick (its progress), not on the reset scene.
+    # LLMReward per car. Car 0 steers hard left at full throttle, so its episodes end by a hard
+    # infraction (terminated); the others drive gently ahead until the time limit (truncated).
+    # The finishing step is paid on the replayed last tick (its progress), not the reset scene.
     from gymnasium.vector import AutoresetMode
 
     from rewardgym.agents.sb3_adapter import VectorEnvToSB3
 
-    n, seed, limit = 3, 2, 7
+    n, seed, limit = 3, 2, 40
     vec = LLMRewardVector(gym.make_vec(ENV, n, vectorization_mode="vector_entry_point",
                                        autoreset_mode=AutoresetMode.SAME_STEP,
                                        max_episode_steps=limit), PROGRAM, n_states=16)
@@ -130,23 +131,27 @@ def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
     for i, s in enumerate(singles):
         s.reset(seed=seed + i)
     rng = np.random.default_rng(0)
-    ended = 0
+    ends = {"terminated": 0, "truncated": 0}
     for _ in range(2 * limit + 1):
         actions = np.column_stack([rng.uniform(-0.2, 0.2, n),
                                    rng.uniform(0.5, 1.0, n)]).astype(np.float32)
-        expected, ends, progress = [], [], []
+        actions[0] = (1.0, 1.0)
+        expected, done, progress, cut = [], [], [], []
         for i, s in enumerate(singles):
             _, r, term, trunc, info = s.step(actions[i])
             expected.append(r)
-            ends.append(term or trunc)
+            done.append(term or trunc)
+            cut.append(trunc and not term)
             progress.append(info["progress"])
             if term or trunc:
                 s.reset()
         sb3.step_async(actions)
         _, rewards, dones, infos = sb3.step_wait()
         np.testing.assert_array_equal(rewards, np.asarray(expected, dtype=np.float32))
-        assert dones.tolist() == ends
+        assert dones.tolist() == done
         for i in np.flatnonzero(dones):
-            assert infos[i]["reward_terms"]["progress"] == progress[i] != 0.0
-            ended += 1
-    assert ended >= n
+            assert infos[i]["TimeLimit.truncated"] == cut[i]
+            assert infos[i]["reward_terms"]["progress"] == progress[i]
+            ends["truncated" if cut[i] else "terminated"] += 1
+    assert ends["terminated"] >= 2, ends
+    assert ends["truncated"] >= n - 1, ends
