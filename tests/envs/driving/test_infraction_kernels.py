@@ -57,6 +57,8 @@ from rewardgym.envs.driving.state import (
     new_world,
 )
 
+HARD_SIGNALS = ("collision", "red_light", "off_road", "off_route", "wrong_way", "blocked",
+                "route_done", "timeout", "ttc", "outside_route_lanes")
 P = DriveConfig().kernel_params()  # off_route 6 m, blocked below 0.1 m/s, route done at 99 %
 S = 30.0  # the ego's arc on route 0 (a straight stretch along +x at y = -1.75)
 HALF = 0.5 * P.car_length
@@ -102,6 +104,11 @@ def _detect(bank, wd, p=P, rc=30.0, lights=(GREEN, GREEN), stops=()):
     b = bank._replace(route_stop_s=stop_s, route_stop_group=group)
     sig = np.full(len(SIGNALS), 7.0)  # every slot is written
     flags = detect_infractions(b, wd, p, sig, 0, 0, rc, *lights)
+    # Signals are severities in [0, 1] and the hard ones flags (exactly 0 or 1): the reward
+    # view, the factors and the infraction wrappers read them so.
+    assert np.all((sig >= 0.0) & (sig <= 1.0)), sig
+    hard = [SIGNALS.index(name) for name in HARD_SIGNALS]
+    assert set(sig[hard].tolist()) <= {0.0, 1.0}, sig
     return flags, {name: float(v) for name, v in zip(SIGNALS, sig, strict=True) if v}
 
 
@@ -129,6 +136,18 @@ def test_collisions_and_time_to_collision(bank, npcs, expected, flags):
     got_flags, sig = _detect(bank, _world(bank, npcs=npcs))
     assert (got_flags, set(sig) - {"lane_center"}) == (flags, expected)
     assert all(sig[name] == 1.0 for name in expected)
+
+
+def test_time_to_collision_with_an_oncoming_car_counts_both_speeds(bank):
+    """A car 10 m ahead in the ego's lane, coming the other way at 5 m/s: at 5 m/s each the gap
+    closes by 9 m within the 0.9 s horizon, so the boxes meet (the pre-filter's reach must add
+    the two speeds, not subtract them)."""
+    wd = _world(bank, npcs=((10.0, 0.0, 5.0, 1),))
+    wd.nf[0, 0, N_COS] = -1.0
+    flags, sig = _detect(bank, wd)
+    assert (flags, set(sig) - {"lane_center"}) == (0, {"ttc"})
+    wd.nf[0, 0, N_X] += 20.0  # 30 m away: out of reach
+    assert "ttc" not in _detect(bank, wd)[1]
 
 
 def test_no_time_to_collision_at_a_standstill(bank):
