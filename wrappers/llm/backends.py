@@ -23,7 +23,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,10 +75,18 @@ class LLMBackend(Protocol):
 
 
 def request_key(model: str, messages: Sequence[Message], n: int, temperature: float,
-                seed: int | None, max_tokens: int) -> str:
-    """The cassette key: SHA-256 of the canonical request."""
+                seed: int | None, max_tokens: int,
+                options: Mapping[str, Any] | None = None) -> str:
+    """The cassette key: SHA-256 of the canonical request.
+
+    ``options`` (a backend's extra body fields: stop strings, penalties) enter the key when
+    given, so a request sampled differently never replays another's reply; without them the
+    key is what it always was (older cassettes still replay).
+    """
     body = {"schema": 1, "model": model, "messages": list(messages), "n": n,
             "temperature": temperature, "seed": seed, "max_tokens": max_tokens}
+    if options:
+        body["options"] = dict(options)
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -96,6 +104,14 @@ class OpenAICompatBackend:
         timeout: seconds per HTTP request.
         max_retries: retries on 429, 5xx and timeouts.
         backoff: first retry wait in seconds (doubles each retry, capped at 30 s).
+        options: extra fields of every request body, e.g. ``{"stop": ["```"],
+            "repetition_penalty": 1.1}`` (OpenAI's ``stop``; vLLM's extra sampling parameters,
+            which our local server honours too). They enter the cassette key.
+
+    A chat whose last message is an assistant turn is a prefill: the request asks the server
+    to continue that turn (vLLM's ``continue_final_message`` with ``add_generation_prompt``
+    off), and each returned text starts with the prefill (prepended where the server returned
+    the continuation only), so the caller reads whole replies.
 
     Example:
         >>> backend = OpenAICompatBackend("http://127.0.0.1:9/v1", "m", timeout=1, max_retries=0)
@@ -105,7 +121,8 @@ class OpenAICompatBackend:
 
     def __init__(self, base_url: str | None = None, model: str | None = None,
                  api_key: str | None = None, *, timeout: float = 120.0, max_retries: int = 5,
-                 backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep,
+                 options: Mapping[str, Any] | None = None) -> None:
         base_url = base_url if base_url is not None else os.environ.get("LLM_BASE_URL")
         model = model if model is not None else os.environ.get("LLM_MODEL")
         if not base_url:
@@ -123,6 +140,12 @@ class OpenAICompatBackend:
         self.max_retries = max_retries
         self.backoff = backoff
         self._sleep = sleep
+        self.options = dict(options or {})
+        reserved = sorted(set(self.options) & {"model", "messages", "n", "temperature",
+                                                "max_tokens", "seed", "stream"})
+        if reserved:
+            raise ValueError(f"OpenAICompatBackend: options may not set {reserved} (they are "
+                             "complete()'s arguments)")
         self.name = f"openai-compat:{self.base_url}"
 
     def _post(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
@@ -167,9 +190,13 @@ class OpenAICompatBackend:
 
     def _request(self, messages: Sequence[Message], n: int, temperature: float,
                  seed: int | None, max_tokens: int) -> list[Completion]:
-        body: dict[str, Any] = {"model": self.model, "messages": list(messages), "n": n,
-                                "temperature": temperature, "max_tokens": max_tokens,
+        body: dict[str, Any] = {**self.options, "model": self.model, "messages": list(messages),
+                                "n": n, "temperature": temperature, "max_tokens": max_tokens,
                                 "stream": False}
+        prefill = ""
+        if messages and messages[-1].get("role") == "assistant":
+            prefill = messages[-1].get("content", "")
+            body.update(continue_final_message=True, add_generation_prompt=False)
         if seed is not None:
             body["seed"] = seed
         reply = self._post("/chat/completions", body)
@@ -178,7 +205,7 @@ class OpenAICompatBackend:
             created = reply.get("created")
             when = datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds") \
                 if isinstance(created, int | float) else _now()
-            return [Completion(text=c["message"]["content"] or "",
+            return [Completion(text=_with_prefill(prefill, c["message"]["content"] or ""),
                                finish_reason=c.get("finish_reason"),
                                model=str(reply.get("model", self.model)), server=self.base_url,
                                created=when, usage=dict(reply.get("usage") or {}))
@@ -202,6 +229,11 @@ class OpenAICompatBackend:
             out.append(more[0])
             i += 1
         return out
+
+
+def _with_prefill(prefill: str, text: str) -> str:
+    """The whole reply of a prefilled turn (servers differ on whether they echo the prefill)."""
+    return text if text.startswith(prefill) else prefill + text
 
 
 class ScriptedBackend:
@@ -256,6 +288,7 @@ class RecordingBackend:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.model = inner.model
+        self.options: dict[str, Any] = dict(getattr(inner, "options", None) or {})
         self.name = f"record:{inner.name}"
 
     def complete(self, messages: Sequence[Message], *, n: int = 1, temperature: float = 1.0,
@@ -263,11 +296,13 @@ class RecordingBackend:
         """Ask ``inner`` and record the exchange."""
         out = self.inner.complete(messages, n=n, temperature=temperature, seed=seed,
                                   max_tokens=max_tokens)
-        key = request_key(self.model, messages, n, temperature, seed, max_tokens)
+        key = request_key(self.model, messages, n, temperature, seed, max_tokens, self.options)
+        request = {"model": self.model, "messages": list(messages), "n": n,
+                   "temperature": temperature, "seed": seed, "max_tokens": max_tokens}
+        if self.options:
+            request["options"] = self.options
         record = {"key": key, "backend": self.inner.name, "recorded": _now(),
-                  "request": {"model": self.model, "messages": list(messages), "n": n,
-                              "temperature": temperature, "seed": seed,
-                              "max_tokens": max_tokens},
+                  "request": request,
                   "completions": [asdict(c) for c in out]}
         path = self.directory / f"{key}.json"
         tmp = path.with_suffix(".tmp")
@@ -284,10 +319,12 @@ class ReplayBackend:
         model: the model id the requests were recorded with (default: read from the cassettes).
         strict: a miss raises :class:`CassetteMiss` (else ``fallback`` answers).
         fallback: backend for misses when not strict.
+        options: the recording backend's extra body fields (they are part of the key).
     """
 
     def __init__(self, directory: str | Path, *, model: str | None = None, strict: bool = True,
-                 fallback: LLMBackend | None = None) -> None:
+                 fallback: LLMBackend | None = None,
+                 options: Mapping[str, Any] | None = None) -> None:
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise ValueError(f"ReplayBackend: no cassette folder {self.directory}")
@@ -299,6 +336,7 @@ class ReplayBackend:
                                  "pass model=")
             model = models.pop() if models else "unknown"
         self.model = model
+        self.options = dict(options or {})
         self.strict = strict
         self.fallback = fallback
         self.name = f"replay:{self.directory}"
@@ -306,7 +344,7 @@ class ReplayBackend:
     def complete(self, messages: Sequence[Message], *, n: int = 1, temperature: float = 1.0,
                  seed: int | None = None, max_tokens: int = 1024) -> list[Completion]:
         """The recorded completions of exactly this request."""
-        key = request_key(self.model, messages, n, temperature, seed, max_tokens)
+        key = request_key(self.model, messages, n, temperature, seed, max_tokens, self.options)
         path = self.directory / f"{key}.json"
         if not path.exists():
             if self.strict or self.fallback is None:

@@ -51,6 +51,34 @@ TEMP_DIST)); keep the terms on comparable scales; reward progress towards the go
 reaching it; keep penalties small."""
 
 
+PREFILL = ("```python\nimport math\nimport numpy as np\n\n"
+           "def compute_reward(obs, action, next_obs):\n")
+"""The start of the reply for a small model (a prefill): the fence, the two allowed imports and
+the exact signature line; the model writes the body only (``style="small"``)."""
+
+SMALL_EXAMPLE = '''```python
+import math
+import numpy as np
+
+def compute_reward(obs, action, next_obs):
+    upright = math.cos(next_obs.pole_angle)
+    centre = -0.1 * abs(next_obs.cart_x)
+    total = upright + centre
+    return total, {"upright": upright, "centre": centre}
+```'''
+
+SYSTEM_SMALL = ("You write Python reward functions for reinforcement learning. Reply with one "
+                "```python block: def compute_reward(obs, action, next_obs) that reads "
+                "features as next_obs.name (floats), uses only math and np, computes two or "
+                "three named terms and returns (total, {\"name\": value}), then closes the "
+                "block.\n\nExample for a different task (a cart on a rail keeps a pole upright; "
+                "its features are pole_angle in rad and cart_x in m):\n" + SMALL_EXAMPLE)
+"""The small-model system prompt: the format in three lines and a one-shot example program for
+a different env (a cart-pole, not in the suite), whose feature names the checker would reject
+anywhere else, so a copied example cannot pass."""
+
+STYLES = ("full", "compact", "small")
+
 SYSTEM_COMPACT = ("You write Python reward functions. Reply with one ```python block defining "
                   "def compute_reward(obs, action, next_obs) that returns (total, {\"name\": "
                   "value}). Read features as next_obs.name. Use only math and numpy as np.")
@@ -81,14 +109,27 @@ class TaskCard:
     version: int = CARD_VERSION
     action_meaning: str = "the torques of the joints"
 
-    def render(self, env: gym.Env, *, compact: bool = False) -> str:
+    def render(self, env: gym.Env, *, compact: bool = False, style: str | None = None) -> str:
         """The user message: environment card, feature table, task and success predicate.
 
-        ``compact=True`` lists the features by name and unit only and leaves out the frames and
-        the episode end: a prompt small enough for a tiny local model on a CPU.
+        ``style``: ``"full"`` (the default), ``"compact"`` (``compact=True``: the features by
+        name and unit only, no frames or episode end: a prompt small enough for a tiny local
+        model on a CPU) or ``"small"`` (each scalar feature with its one-line meaning, vector
+        features named as arrays, the task and the success predicate).
         """
         view = view_of(env)
-        if compact:
+        style = _style(compact, style)
+        if style == "small":
+            lines = []
+            for f in view.features:
+                if f.scalar:
+                    lines.append(f"- {f.name}: {f.doc} ({f.unit})")
+                else:
+                    lines.append(f"- {f.name}: array of {f.size}, {f.doc} ({f.unit})")
+            return (f"Task: {self.task}\nSuccess: {self.success}\nFeatures of obs and next_obs "
+                    f"({self.title}):\n" + "\n".join(lines)
+                    + "\nWrite compute_reward for this task.")
+        if style == "compact":
             names = ", ".join(f"{f.name} ({f.unit})" for f in view.features)
             return (f"Environment: {self.title}. Features of obs and next_obs: {names}.\n"
                     f"Task: {self.task}\nWrite compute_reward for this task.")
@@ -113,17 +154,35 @@ class TaskCard:
                 f"## Task\n{self.task}\n\n## Success (how the result is judged)\n{self.success}\n"
                 f"\nWrite compute_reward for this task.")
 
-    def messages(self, env: gym.Env, *, compact: bool = False) -> list[dict[str, str]]:
-        """``[system, user]`` chat messages for this card on ``env`` (see :meth:`render`)."""
-        system = SYSTEM_COMPACT if compact else SYSTEM
-        return [{"role": "system", "content": system},
-                {"role": "user", "content": self.render(env, compact=compact)}]
+    def messages(self, env: gym.Env, *, compact: bool = False,
+                 style: str | None = None) -> list[dict[str, str]]:
+        """``[system, user]`` chat messages for this card on ``env`` (see :meth:`render`).
 
-    def hash(self, env: gym.Env, *, compact: bool = False) -> str:
+        The ``"small"`` style's system prompt carries a one-shot example for a different env
+        (:data:`SYSTEM_SMALL`); pair it with the :data:`PREFILL` reply start where the server
+        allows one.
+        """
+        style = _style(compact, style)
+        system = {"full": SYSTEM, "compact": SYSTEM_COMPACT, "small": SYSTEM_SMALL}[style]
+        return [{"role": "system", "content": system},
+                {"role": "user", "content": self.render(env, style=style)}]
+
+    def hash(self, env: gym.Env, *, compact: bool = False, style: str | None = None) -> str:
         """SHA-256 of the rendered messages and the card version (goes into artefacts)."""
         body = json.dumps({"version": self.version,
-                           "messages": self.messages(env, compact=compact)}, sort_keys=True)
+                           "messages": self.messages(env, compact=compact, style=style)},
+                          sort_keys=True)
         return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _style(compact: bool, style: str | None) -> str:
+    if style is None:
+        return "compact" if compact else "full"
+    if style not in STYLES:
+        raise ValueError(f"card style must be one of {STYLES}, got {style!r}")
+    if compact and style != "compact":
+        raise ValueError(f"compact=True contradicts style={style!r}")
+    return style
 
 
 _GRID_ACTIONS = ("turn left", "turn right", "move forward", "pick up the object in front",

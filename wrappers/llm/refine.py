@@ -119,18 +119,43 @@ def _check(completion: Completion, view: RewardView, states: States,
     return report
 
 
+SIGNATURE = "def compute_reward(obs, action, next_obs):"
+
+
 def repair_message(report: ValidationReport) -> str:
-    """The user turn that sends a rejected program back (Eureka's execution-error feedback)."""
-    return report.feedback()
+    """The user turn that sends a rejected program back (Eureka's execution-error feedback).
+
+    The checker's reasons, then the required signature and return shape quoted (a small model
+    loses both over a long conversation).
+    """
+    text = report.feedback()
+    if report.ok:
+        return text
+    return (f"{text}\nThe function must start with exactly this line:\n{SIGNATURE}\nand end "
+            "with: return total, {\"term_name\": term_value, ...}")
+
+
+def _ask(backend: LLMBackend, convo: Sequence[Message], prefill: str | None, **kwargs: Any
+         ) -> list[Completion]:
+    """Completions of ``convo``; a ``prefill`` is sent as the start of the assistant's reply."""
+    messages = list(convo) if prefill is None else [*convo,
+                                                    {"role": "assistant", "content": prefill}]
+    return backend.complete(messages, **kwargs)
 
 
 def propose(backend: LLMBackend, messages: Sequence[Message], view: RewardView, states: States,
             *, k: int, temperature: float, seed: int, max_tokens: int, max_repairs: int,
             limits: Limits | None = None, prefix: str = "c",
-            progress: Progress | None = None) -> list[Candidate]:
-    """K candidates for ``messages``, each checked and repaired from its report if rejected."""
-    completions = backend.complete(messages, n=k, temperature=temperature, seed=seed,
-                                   max_tokens=max_tokens)
+            progress: Progress | None = None, prefill: str | None = None) -> list[Candidate]:
+    """K candidates for ``messages``, each checked and repaired from its report if rejected.
+
+    ``prefill`` (e.g. :data:`~rewardgym.wrappers.llm.cards.PREFILL`) is sent as the start of
+    every reply, first and repair turns alike, for servers that continue a final assistant
+    turn (:class:`~rewardgym.wrappers.llm.backends.OpenAICompatBackend` asks for that); the
+    replies come back whole, prefill included.
+    """
+    completions = _ask(backend, messages, prefill, n=k, temperature=temperature, seed=seed,
+                       max_tokens=max_tokens)
     out = []
     for j, completion in enumerate(completions):
         report = _check(completion, view, states, limits)
@@ -141,9 +166,9 @@ def propose(backend: LLMBackend, messages: Sequence[Message], view: RewardView, 
         while not cand.report.ok and cand.repairs < max_repairs:
             convo = [*convo, {"role": "assistant", "content": completion.text},
                      {"role": "user", "content": repair_message(cand.report)}]
-            completion = backend.complete(convo, n=1, temperature=temperature,
-                                          seed=seed + 1000 * (j + 1) + cand.repairs,
-                                          max_tokens=max_tokens)[0]
+            completion = _ask(backend, convo, prefill, n=1, temperature=temperature,
+                              seed=seed + 1000 * (j + 1) + cand.repairs,
+                              max_tokens=max_tokens)[0]
             cand.repairs += 1
             cand.reply = completion.text
             cand.replies.append(completion.text)

