@@ -324,22 +324,33 @@ def resolve_arm(config: dict[str, Any]) -> dict[str, Any]:
 def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_ENVS,
                  seeds: int = 3, timesteps: int | None = None,
                  archive: Sequence[str] | str | None = None, backend: str = "local",
-                 workers: int = 1, eval_episodes: int | None = None) -> list[dict[str, Any]]:
+                 workers: int = 1, eval_episodes: int | None = None,
+                 arms: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """One sweep per env (arms x seeds); returns the summary rows with provenance.
 
     ``timesteps`` (default: 2,048 with ``quick``, else 100,000) is the PPO budget of every run.
+    ``arms`` (``sparse``, ``expert``, ``generated``) runs only those, in a sweep folder of their
+    own (``llm_learning_<env>_<arms>``), so arms can run at different times; the report merges
+    every folder of an env.
     """
     from rewardgym.benchmarks.sweep import run_sweep
 
     timesteps = timesteps if timesteps is not None else (2_048 if quick else 100_000)
     episodes = eval_episodes if eval_episodes is not None else (3 if quick else 20)
     rows = []
+    chosen = tuple(arms) if arms is not None else ("sparse", "expert", "generated")
+    unknown = sorted(set(chosen) - {"sparse", "expert", "generated"})
+    if unknown or not chosen:
+        raise ValueError(f"run_learning: arms must be among sparse, expert, generated; got "
+                         f"{list(chosen)}")
+    suffix = "" if arms is None else "_" + "-".join(chosen)
     for env_id in envs:
-        programs = generated_programs(env_id, archive)
-        spec = {"name": f"llm_learning_{env_id.split('/')[-1]}",
+        programs = generated_programs(env_id, archive) if "generated" in chosen else {}
+        fixed_arms = [a for a in ("sparse", "expert") if a in chosen]
+        spec = {"name": f"llm_learning_{env_id.split('/')[-1]}{suffix}",
                 "run": "rewardgym.agents.llm_train:train_candidate",
                 "resolve": "rewardgym.benchmarks.llm_rewards:resolve_arm",
-                "axes": {"arm": ["sparse", "expert", *programs]},
+                "axes": {"arm": [*fixed_arms, *programs]},
                 "fixed": {"env_id": env_id, "timesteps": timesteps, "programs": programs,
                           "eval_episodes": episodes},
                 "seeds": seeds, "metrics": ["success_rate", "base_return"]}
@@ -374,14 +385,17 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
              "|---|---|---:|---:|---:|---:|---|"]
     fig, axes = plt.subplots(2, len(envs), figsize=(4.5 * len(envs), 6), squeeze=False)
     for col, env_id in enumerate(envs):
-        path = Path(out_dir) / f"llm_learning_{env_id.split('/')[-1]}" / "results.jsonl"
-        if not path.exists():
+        name = f"llm_learning_{env_id.split('/')[-1]}"
+        paths = [p for p in (Path(out_dir) / name, *sorted(Path(out_dir).glob(f"{name}_*")))
+                 if (p / "results.jsonl").exists()]
+        if not paths:
             continue
         runs: dict[str, list[dict[str, Any]]] = {}
-        for line in path.read_text().splitlines():
-            row = json.loads(line)
-            if row.get("status") == "ok":
-                runs.setdefault(row["coords"]["arm"], []).append(row)
+        for path in paths:
+            for line in (path / "results.jsonl").read_text().splitlines():
+                row = json.loads(line)
+                if row.get("status") == "ok":
+                    runs.setdefault(row["coords"]["arm"], []).append(row)
         for arm, rows in runs.items():
             results = [r["result"] for r in rows]
             lines.append(f"| {env_id} | {arm} | {len(rows)} | "
@@ -442,6 +456,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="generate/refine archive folders (one per env)")
     parser.add_argument("--workers", type=int, default=1, help="--part learning: processes")
     parser.add_argument("--eval-episodes", type=int, default=None)
+    parser.add_argument("--arms", nargs="+", default=None,
+                        choices=("sparse", "expert", "generated"),
+                        help="--part learning: run only these arms (own sweep folder)")
     args = parser.parse_args(argv)
     if args.part == "report":
         print(learning_report(args.out, args.envs))
@@ -456,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.part == "learning":
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,
                                timesteps=args.timesteps, archive=args.archive,
-                               workers=args.workers, eval_episodes=args.eval_episodes)
+                               workers=args.workers, eval_episodes=args.eval_episodes,
+                               arms=args.arms)
         def fmt(value: float | None) -> str:
             return "-" if value is None else f"{value:.3g}"
 

@@ -36,8 +36,10 @@ def test_options_travel_in_the_body_and_reserved_ones_are_refused():
         backend = OpenAICompatBackend(server.base_url, MODEL, max_retries=0, options=options)
         backend.complete(MESSAGES, n=1, temperature=0.0, seed=3, max_tokens=7)
         (body,) = server.requests
-    assert body["stop"] == ["```"] and body["repetition_penalty"] == 1.1
-    assert body["max_tokens"] == 7 and body["seed"] == 3
+    assert body["stop"] == ["```"]
+    assert body["repetition_penalty"] == 1.1
+    assert body["max_tokens"] == 7
+    assert body["seed"] == 3
     # No prefill: the server is not asked to continue anything.
     assert "continue_final_message" not in body
     with pytest.raises(ValueError, match=r"\['max_tokens'\]"):
@@ -56,7 +58,8 @@ def test_prefill_is_continued_and_the_reply_comes_back_whole(echo):
         backend = OpenAICompatBackend(server.base_url, MODEL, max_retries=0)
         (completion,) = backend.complete([*MESSAGES, {"role": "assistant", "content": prefill}])
         (body,) = server.requests
-    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    assert body["continue_final_message"] is True
+    assert body["add_generation_prompt"] is False
     # Whether the server echoes the prefill or not, the prefill appears exactly once.
     assert completion.text == prefill + BODY
 
@@ -86,8 +89,10 @@ def test_propose_prefills_first_and_repair_turns(grid):
         (cand,) = propose(backend, MESSAGES, view, states, k=1, temperature=0.0, seed=0,
                           max_tokens=50, max_repairs=1, prefill=PREFILL)
         first, repair = server.requests
-    assert cand.ok and cand.repairs == 1
-    assert cand.reply == PREFILL + BODY and cand.source.startswith("import math")
+    assert cand.ok
+    assert cand.repairs == 1
+    assert cand.reply == PREFILL + BODY
+    assert cand.source.startswith("import math")
     for body in (first, repair):
         assert body["messages"][-1] == {"role": "assistant", "content": PREFILL}
     # The repair turn shows the whole first reply (prefill included), then the reasons and the
@@ -133,11 +138,14 @@ def test_small_card_names_every_feature_with_its_meaning(env_id):
     system, user = card.messages(env, style="small")
     assert system["content"] == SYSTEM_SMALL
     for f in view.features:
-        assert f"- {f.name}: " in user["content"] and f.doc in user["content"]
-    assert card.task in user["content"] and card.success in user["content"]
+        assert f"- {f.name}: " in user["content"]
+        assert f.doc in user["content"]
+    assert card.task in user["content"]
+    assert card.success in user["content"]
     # The one-shot example is for a different env: its features exist in no view we prompt for,
     # so a copied example cannot pass the checker.
-    assert "pole_angle" in SYSTEM_SMALL and "pole_angle" not in view.names
+    assert "pole_angle" in SYSTEM_SMALL
+    assert "pole_angle" not in view.names
     assert card.hash(env, style="small") != card.hash(env, style="compact")
     assert card.messages(env, compact=True) == card.messages(env, style="compact")
     with pytest.raises(ValueError, match="card style"):
