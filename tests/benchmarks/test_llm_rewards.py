@@ -55,3 +55,35 @@ def test_learning_sweep_runs_every_arm(tmp_path):
     assert [r["arm"] for r in rows] == ["sparse", "expert", "generated:example"]
     assert all(0.0 <= r["success_rate"] <= 1.0 for r in rows)
     assert rows[2]["provenance"] == "hand-written example (no --archive)"
+
+
+def test_unknown_arm_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"arms must be among .*\['bogus'\]"):
+        run_learning(True, str(tmp_path), envs=["rewardgym/DoorKey-5x5-v0"], arms=["bogus"])
+
+
+def test_report_merges_the_sweep_folders_of_an_env(tmp_path):
+    from rewardgym.benchmarks.llm_rewards import learning_report
+
+    env = "rewardgym/DoorKey-5x5-v0"
+
+    def write(folder, arm, rates):
+        path = tmp_path / folder
+        path.mkdir()
+        rows = [{"status": "ok", "coords": {"arm": arm}, "config": {"provenance": f"p-{arm}"},
+                 "result": {"success_rate": r, "base_return": r / 2, "timesteps": 64,
+                            "success_series": [0.0, r], "base_return_series": [0.0, r]}}
+                for r in rates]
+        rows.append({"status": "failed", "coords": {"arm": arm}, "config": {}})
+        (path / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    write("llm_learning_DoorKey-5x5-v0_sparse-expert", "expert", [1.0, 0.5])
+    write("llm_learning_DoorKey-5x5-v0_generated", "generated:c0", [0.25])
+    write("llm_learning_DoorKey-6x6-v0_generated", "generated:other", [0.0])
+    table = learning_report(str(tmp_path), [env]).read_text()
+    rows = [line for line in table.splitlines() if line.startswith(f"| {env} |")]
+    # Both folders of this env, ok runs only, mean over seeds; the other env's folder is left out.
+    assert rows == [f"| {env} | expert | 2 | 0.75 [-2.43, 3.93] | 0.375 [-1.21, 1.96] | 64 | "
+                    "p-expert |",
+                    f"| {env} | generated:c0 | 1 | 0.25 | 0.125 | 64 | p-generated:c0 |"]
+    assert (tmp_path / "llm_learning.png").exists()

@@ -122,14 +122,15 @@ def _check(completion: Completion, view: RewardView, states: States,
 SIGNATURE = "def compute_reward(obs, action, next_obs):"
 
 
-def repair_message(report: ValidationReport) -> str:
+def repair_message(report: ValidationReport, *, quote_signature: bool = False) -> str:
     """The user turn that sends a rejected program back (Eureka's execution-error feedback).
 
-    The checker's reasons, then the required signature and return shape quoted (a small model
-    loses both over a long conversation).
+    The checker's reasons; with ``quote_signature``, then the required signature and return
+    shape quoted (a small model loses both over a long conversation). Off by default: the
+    message is part of the cassette key, so earlier recordings keep replaying.
     """
     text = report.feedback()
-    if report.ok:
+    if report.ok or not quote_signature:
         return text
     return (f"{text}\nThe function must start with exactly this line:\n{SIGNATURE}\nand end "
             "with: return total, {\"term_name\": term_value, ...}")
@@ -146,13 +147,15 @@ def _ask(backend: LLMBackend, convo: Sequence[Message], prefill: str | None, **k
 def propose(backend: LLMBackend, messages: Sequence[Message], view: RewardView, states: States,
             *, k: int, temperature: float, seed: int, max_tokens: int, max_repairs: int,
             limits: Limits | None = None, prefix: str = "c",
-            progress: Progress | None = None, prefill: str | None = None) -> list[Candidate]:
+            progress: Progress | None = None, prefill: str | None = None,
+            quote_signature: bool = False) -> list[Candidate]:
     """K candidates for ``messages``, each checked and repaired from its report if rejected.
 
     ``prefill`` (e.g. :data:`~rewardgym.wrappers.llm.cards.PREFILL`) is sent as the start of
     every reply, first and repair turns alike, for servers that continue a final assistant
     turn (:class:`~rewardgym.wrappers.llm.backends.OpenAICompatBackend` asks for that); the
-    replies come back whole, prefill included.
+    replies come back whole, prefill included. ``quote_signature``: see
+    :func:`repair_message`.
     """
     completions = _ask(backend, messages, prefill, n=k, temperature=temperature, seed=seed,
                        max_tokens=max_tokens)
@@ -165,7 +168,8 @@ def propose(backend: LLMBackend, messages: Sequence[Message], view: RewardView, 
         convo = list(messages)
         while not cand.report.ok and cand.repairs < max_repairs:
             convo = [*convo, {"role": "assistant", "content": completion.text},
-                     {"role": "user", "content": repair_message(cand.report)}]
+                     {"role": "user", "content": repair_message(
+                         cand.report, quote_signature=quote_signature)}]
             completion = _ask(backend, convo, prefill, n=1, temperature=temperature,
                               seed=seed + 1000 * (j + 1) + cand.repairs,
                               max_tokens=max_tokens)[0]

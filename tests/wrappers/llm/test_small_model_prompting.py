@@ -87,7 +87,7 @@ def test_propose_prefills_first_and_repair_turns(grid):
     with ChatServer(lambda body: chat_reply([next(replies)], MODEL), model=MODEL) as server:
         backend = OpenAICompatBackend(server.base_url, MODEL, max_retries=0)
         (cand,) = propose(backend, MESSAGES, view, states, k=1, temperature=0.0, seed=0,
-                          max_tokens=50, max_repairs=1, prefill=PREFILL)
+                          max_tokens=50, max_repairs=1, prefill=PREFILL, quote_signature=True)
         first, repair = server.requests
     assert cand.ok
     assert cand.repairs == 1
@@ -105,12 +105,13 @@ def test_propose_prefills_first_and_repair_turns(grid):
 def test_repair_message_quotes_reason_and_signature():
     report = ValidationReport(ok=False, view="grid", source_hash="0" * 64,
                               issues=[Issue("signature", "wrong arguments (obs)")])
-    text = repair_message(report)
+    assert repair_message(report) == report.feedback()  # the default: earlier cassettes replay
+    text = repair_message(report, quote_signature=True)
     assert "wrong arguments (obs)" in text
     assert f"exactly this line:\n{SIGNATURE}" in text
     assert "return total, {" in text
     passed = ValidationReport(ok=True, view="grid", source_hash="0" * 64)
-    assert repair_message(passed) == passed.feedback()
+    assert repair_message(passed, quote_signature=True) == passed.feedback()
 
 
 def test_generation_options_from_a_body():
