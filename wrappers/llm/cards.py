@@ -52,9 +52,12 @@ reaching it; keep penalties small."""
 
 
 PREFILL = ("```python\nimport math\nimport numpy as np\n\n"
-           "def compute_reward(obs, action, next_obs):\n")
+           "def compute_reward(obs, action, next_obs):")
 """The start of the reply for a small model (a prefill): the fence, the two allowed imports and
-the exact signature line; the model writes the body only (``style="small"``)."""
+the exact signature line; the model writes the body only (``style="small"``). It ends at the
+colon, not at a newline: BPE tokenizers merge a newline with the next line's indentation, so a
+prompt ending in a bare newline token is one the model never saw in training (with SmolLM2 it
+then closes the block at once)."""
 
 SMALL_EXAMPLE = '''```python
 import math

@@ -260,10 +260,17 @@ class LocalChatModel:
         torch = self.torch
         options = options if options is not None else GenerationOptions()
         with self._lock:
-            ids = self.tokenizer.apply_chat_template(
-                messages, add_generation_prompt=not options.continue_final,
-                continue_final_message=options.continue_final, return_tensors="pt",
-                return_dict=True)
+            if options.continue_final and messages and messages[-1]["role"] == "assistant":
+                # The prefill is appended to the rendered prompt verbatim: transformers'
+                # continue_final_message may trim its trailing newline, and a body that should
+                # start on a fresh line then never does.
+                text = self.tokenizer.apply_chat_template(
+                    messages[:-1], add_generation_prompt=True, tokenize=False)
+                ids = self.tokenizer(text + messages[-1]["content"], add_special_tokens=False,
+                                     return_tensors="pt")
+            else:
+                ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                                         return_tensors="pt", return_dict=True)
             if seed is not None:
                 torch.manual_seed(seed)
             sample = temperature > 0

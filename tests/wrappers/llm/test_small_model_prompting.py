@@ -21,7 +21,7 @@ from rewardgym.wrappers.llm.server import ChatServer, GenerationOptions, chat_re
 
 MODEL = "fake-model"
 MESSAGES = [{"role": "user", "content": "Write compute_reward for DoorKey."}]
-BODY = "    key = 0.1 * (obs.dist_key - next_obs.dist_key)\n    return key, {\"key\": key}\n```"
+BODY = "\n    key = 0.1 * (obs.dist_key - next_obs.dist_key)\n    return key, {\"key\": key}\n```"
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_options_enter_the_cassette_key(tmp_path):
 def test_propose_prefills_first_and_repair_turns(grid):
     view, states = grid
     # First reply: a runtime error (an index into a scalar); the repair: a valid body.
-    replies = iter(["    x = next_obs.dist_key[2]\n    return x, {\"x\": x}\n```", BODY])
+    replies = iter(["\n    x = next_obs.dist_key[2]\n    return x, {\"x\": x}\n```", BODY])
     with ChatServer(lambda body: chat_reply([next(replies)], MODEL), model=MODEL) as server:
         backend = OpenAICompatBackend(server.base_url, MODEL, max_retries=0)
         (cand,) = propose(backend, MESSAGES, view, states, k=1, temperature=0.0, seed=0,
@@ -97,7 +97,7 @@ def test_propose_prefills_first_and_repair_turns(grid):
         assert body["messages"][-1] == {"role": "assistant", "content": PREFILL}
     # The repair turn shows the whole first reply (prefill included), then the reasons and the
     # required signature, then the prefill again.
-    assert repair["messages"][-3]["content"].startswith(PREFILL + "    x = ")
+    assert repair["messages"][-3]["content"].startswith(PREFILL + "\n    x = ")
     assert "rejected" in repair["messages"][-2]["content"]
     assert SIGNATURE in repair["messages"][-2]["content"]
 
