@@ -59,26 +59,53 @@ colon, not at a newline: BPE tokenizers merge a newline with the next line's ind
 prompt ending in a bare newline token is one the model never saw in training (with SmolLM2 it
 then closes the block at once)."""
 
-SMALL_EXAMPLE = '''```python
+_EXAMPLE_TEMPLATE = '''```python
 import math
 import numpy as np
 
 def compute_reward(obs, action, next_obs):
-    upright = math.cos(next_obs.pole_angle)
-    centre = -0.1 * abs(next_obs.cart_x)
-    total = upright + centre
-    return total, {"upright": upright, "centre": centre}
+{body}
 ```'''
 
-SYSTEM_SMALL = ("You write Python reward functions for reinforcement learning. Reply with one "
-                "```python block: def compute_reward(obs, action, next_obs) that reads "
-                "features as next_obs.name (floats), uses only math and np, computes two or "
-                "three named terms and returns (total, {\"name\": value}), then closes the "
-                "block.\n\nExample for a different task (a cart on a rail keeps a pole upright; "
-                "its features are pole_angle in rad and cart_x in m):\n" + SMALL_EXAMPLE)
-"""The small-model system prompt: the format in three lines and a one-shot example program for
-a different env (a cart-pole, not in the suite), whose feature names the checker would reject
-anywhere else, so a copied example cannot pass."""
+SMALL_EXAMPLES: dict[str, tuple[str, str]] = {
+    # family: (the different task the example solves, the body of its program)
+    "locomotion": ("a hopper must hop FORWARD (towards +x) and stay upright",
+                   "    forward = next_obs.vel_x\n"
+                   "    upright = 0.5 * next_obs.up_z\n"
+                   "    total = forward + upright\n"
+                   "    return total, {\"forward\": forward, \"upright\": upright}"),
+    "grid": ("an empty room without doors; the agent must reach the goal square",
+             "    progress = 0.1 * (obs.dist_goal - next_obs.dist_goal)\n"
+             "    goal = next_obs.at_goal\n"
+             "    total = progress + goal\n"
+             "    return total, {\"progress\": progress, \"goal\": goal}"),
+    # Families without an example of their own get one whose features exist in no view.
+    "other": ("a cart on a rail keeps a pole upright; features pole_angle (rad), cart_x (m)",
+              "    upright = math.cos(next_obs.pole_angle)\n"
+              "    centre = -0.1 * abs(next_obs.cart_x)\n"
+              "    total = upright + centre\n"
+              "    return total, {\"upright\": upright, \"centre\": centre}"),
+}
+"""One-shot examples of the small-model card: per family, a program for a DIFFERENT task (a
+forward-hopping robot for locomotion, a doorless room for grids), reading that family's real
+feature names, so the model sees the view's idiom; a verbatim copy passes the checker but solves
+the other task, which the README's measurements check for."""
+
+
+def small_system(family: str) -> str:
+    """The small-model system prompt for a family.
+
+    The format in three lines and the family's one-shot example for a different task
+    (:data:`SMALL_EXAMPLES`).
+    """
+    task, body = SMALL_EXAMPLES.get(family, SMALL_EXAMPLES["other"])
+    return ("You write Python reward functions for reinforcement learning. Reply with one "
+            "```python block: def compute_reward(obs, action, next_obs) that reads "
+            "features as next_obs.name (floats), uses only math and np, computes two or "
+            "three named terms and returns (total, {\"name\": value}), then closes the "
+            f"block.\n\nExample for a different task ({task}):\n"
+            + _EXAMPLE_TEMPLATE.format(body=body))
+
 
 STYLES = ("full", "compact", "small")
 
@@ -161,12 +188,13 @@ class TaskCard:
                  style: str | None = None) -> list[dict[str, str]]:
         """``[system, user]`` chat messages for this card on ``env`` (see :meth:`render`).
 
-        The ``"small"`` style's system prompt carries a one-shot example for a different env
-        (:data:`SYSTEM_SMALL`); pair it with the :data:`PREFILL` reply start where the server
+        The ``"small"`` style's system prompt carries a one-shot example for a different task
+        (:func:`small_system`); pair it with the :data:`PREFILL` reply start where the server
         allows one.
         """
         style = _style(compact, style)
-        system = {"full": SYSTEM, "compact": SYSTEM_COMPACT, "small": SYSTEM_SMALL}[style]
+        system = {"full": SYSTEM, "compact": SYSTEM_COMPACT,
+                  "small": small_system(self.family)}[style]
         return [{"role": "system", "content": system},
                 {"role": "user", "content": self.render(env, style=style)}]
 

@@ -13,7 +13,7 @@ from rewardgym.wrappers.llm.backends import (
     ReplayBackend,
     request_key,
 )
-from rewardgym.wrappers.llm.cards import PREFILL, SYSTEM_SMALL, card_for
+from rewardgym.wrappers.llm.cards import PREFILL, SMALL_EXAMPLES, card_for, small_system
 from rewardgym.wrappers.llm.checker import ValidationReport
 from rewardgym.wrappers.llm.program import Issue
 from rewardgym.wrappers.llm.refine import SIGNATURE, propose, repair_message
@@ -137,16 +137,23 @@ def test_small_card_names_every_feature_with_its_meaning(env_id):
     view = view_of(env)
     card = card_for(env_id)
     system, user = card.messages(env, style="small")
-    assert system["content"] == SYSTEM_SMALL
+    assert system["content"] == small_system(card.family)
     for f in view.features:
         assert f"- {f.name}: " in user["content"]
         assert f.doc in user["content"]
     assert card.task in user["content"]
     assert card.success in user["content"]
-    # The one-shot example is for a different env: its features exist in no view we prompt for,
-    # so a copied example cannot pass the checker.
-    assert "pole_angle" in SYSTEM_SMALL
-    assert "pole_angle" not in view.names
+    # The one-shot example solves a different task of the same family, with real feature names:
+    # a verbatim copy passes the checker (the measurements look for copies).
+    example_task, body = SMALL_EXAMPLES[card.family]
+    assert f"different task ({example_task})" in system["content"]
+    assert body in system["content"]
+    assert example_task != card.task
+    names = {word.split(".")[1] for word in body.replace("(", " ").replace(")", " ").split()
+             if word.startswith(("obs.", "next_obs."))}
+    assert names
+    assert names <= set(view.names)
+    assert "pole_angle" in small_system("driving")
     assert card.hash(env, style="small") != card.hash(env, style="compact")
     assert card.messages(env, compact=True) == card.messages(env, style="compact")
     with pytest.raises(ValueError, match="card style"):
