@@ -212,7 +212,7 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
         RecordingBackend,
         ReplayBackend,
     )
-    from rewardgym.wrappers.llm.cards import PREFILL, card_for
+    from rewardgym.wrappers.llm.cards import PREFILL, card_for, example_body
     from rewardgym.wrappers.llm.refine import Archive, propose
 
     style = style if style is not None else ("compact" if compact else "full")
@@ -264,7 +264,14 @@ def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
                             quote_signature=quote_signature)
             for c in cands:
                 archive.add(c, 0, card_hash)
-            print(f"{env_id}: {sum(c.ok for c in cands)}/{len(cands)} program(s) passed "
+            # A passing program that holds the one-shot example's body is the other task's
+            # reward, not an answer to this one: say so wherever the archive is read.
+            copies = [c.id for c in cands if c.ok and style == "small"
+                      and example_body(card.family) in (c.source or "")]
+            manifest = json.loads((archive.directory / "manifest.json").read_text())
+            archive.write_manifest({**manifest, "example_copies": copies})
+            print(f"{env_id}: {sum(c.ok for c in cands)}/{len(cands)} program(s) passed, "
+                  f"{len(copies)} of them a copy of the one-shot example "
                   f"({time.perf_counter() - start:.0f} s); archive {archive.directory}",
                   flush=True)
             out[env_id] = archive.directory
@@ -292,11 +299,15 @@ def generated_programs(env_id: str, archives: Sequence[str] | str | None
         if manifest.get("env_id") != env_id:
             continue
         out = {}
+        copies = set(manifest.get("example_copies") or ())
         for path in sorted((folder / "programs").glob("*.py")):
+            copied = " / a verbatim copy of the prompt's one-shot example (another task)" \
+                if path.stem in copies else ""
             out[f"generated:{path.stem}"] = {
                 "program": path.read_text(),
                 "provenance": f"{manifest.get('backend')} / {manifest.get('model')} / "
-                              f"{path.stem} / card {str(manifest.get('card_hash'))[:12]}"}
+                              f"{path.stem} / card {str(manifest.get('card_hash'))[:12]}"
+                              f"{copied}"}
         if out:
             return out
         tried = len([line for line in (folder / "candidates.jsonl").read_text().splitlines()

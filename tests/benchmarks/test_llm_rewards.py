@@ -27,6 +27,13 @@ def test_arms_from_an_archive_carry_provenance(tmp_path):
     assert list(arms) == ["generated:r0a0c1"]
     assert arms["generated:r0a0c1"]["provenance"].startswith("openai-compat:http://x/v1 / m / "
                                                              "r0a0c1 / card abab")
+    # A program the generate step marked as a copy of the prompt's one-shot example says so.
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest,
+                                                        "example_copies": ["r0a0c1"]}))
+    copied = generated_programs("rewardgym/AntLieDown-v1", str(tmp_path))["generated:r0a0c1"]
+    assert copied["provenance"].endswith("r0a0c1 / card abab" + "ab" * 4 + " / a verbatim copy "
+                                         "of the prompt's one-shot example (another task)")
     other = generated_programs("rewardgym/DoorKey-8x8-v0", str(tmp_path))
     assert other["generated:example"]["provenance"] == \
         "hand-written example (no archive for this env)"

@@ -92,6 +92,11 @@ feature names, so the model sees the view's idiom; a verbatim copy passes the ch
 the other task, which the README's measurements check for."""
 
 
+def example_body(family: str) -> str:
+    """The body of the one-shot example program the small card shows for ``family``."""
+    return SMALL_EXAMPLES.get(family, SMALL_EXAMPLES["other"])[1]
+
+
 def small_system(family: str) -> str:
     """The small-model system prompt for a family.
 
