@@ -94,3 +94,27 @@ def test_report_merges_the_sweep_folders_of_an_env(tmp_path):
                     "p-expert |",
                     f"| {env} | generated:c0 | 1 | 0.25 | 0.125 | 64 | p-generated:c0 |"]
     assert (tmp_path / "llm_learning.png").exists()
+
+
+@pytest.mark.slow
+def test_recorded_smollm2_programs_replay_offline(tmp_path):
+    """The README's measurement, replayed strictly from the committed cassettes: with the small
+    card, the signature prefill and the stop at the fence SmolLM2-135M passed 4 of 6, and every
+    passing program is a verbatim copy of the one-shot example (another task)."""
+    from pathlib import Path
+
+    from rewardgym.benchmarks.llm_rewards import generate_archives
+
+    tapes = Path(__file__).resolve().parents[2] / "docs" / "llm_learning" / "cassettes"
+    archives = generate_archives(str(tmp_path), backend="replay", cassettes=str(tapes), k=2,
+                                 temperature=0.2, max_tokens=200, max_repairs=1, style="small",
+                                 prefill=True, stop_at_fence=True, quote_signature=True)
+    passed, copies = {}, {}
+    for env_id, folder in archives.items():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        passed[env_id] = sorted(p.stem for p in (folder / "programs").glob("*.py"))
+        copies[env_id] = manifest["example_copies"]
+    assert passed == {"rewardgym/HalfCheetahBackward-v1": ["c1"],
+                      "rewardgym/AntLieDown-v1": ["c1"],
+                      "rewardgym/DoorKey-8x8-v0": ["c0", "c1"]}
+    assert copies == passed
