@@ -47,9 +47,19 @@ def add_llm_reward_command(subparsers: Any) -> None:
         p.add_argument("--states", type=int, default=128, help="validation transitions")
         p.add_argument("--timeout", type=float, default=300.0, help="HTTP timeout (s)")
         p.add_argument("--out", default="results/llm_rewards", help="artefact folder")
+        p.add_argument("--repetition-penalty", type=float, default=None,
+                       help="sent in every request body (vLLM's name; our local server too)")
+        p.add_argument("--stop-at-fence", action="store_true",
+                       help="end every reply at the closing ``` (kept)")
 
     gen = sub.add_parser("generate", help="ask for K programs, check and repair them")
     backend_args(gen)
+    gen.add_argument("--card", choices=("full", "compact", "small"), default="full",
+                     help="prompt card style (small: for tiny models)")
+    gen.add_argument("--prefill", action="store_true",
+                     help="start every reply with the fence, imports and signature line")
+    gen.add_argument("--quote-signature", action="store_true",
+                     help="repair turns repeat the required signature")
     gen.set_defaults(func=_cmd_generate)
     ref = sub.add_parser("refine", help="Eureka-style refine loop with short training")
     backend_args(ref)
@@ -88,11 +98,16 @@ def _backend(args: argparse.Namespace) -> Iterator[Any]:
         ReplayBackend,
     )
 
+    options: dict[str, Any] = {}
+    if args.repetition_penalty is not None:
+        options["repetition_penalty"] = args.repetition_penalty
+    if args.stop_at_fence:
+        options.update(stop=["```"], include_stop_str_in_output=True)
     server = None
     if args.backend == "replay":
         if not args.cassettes:
             raise SystemExit("llm-reward: --backend replay needs --cassettes DIR")
-        backend: Any = ReplayBackend(args.cassettes, model=args.model)
+        backend: Any = ReplayBackend(args.cassettes, model=args.model, options=options)
     elif args.backend == "local":
         from rewardgym.wrappers.llm.server import LocalChatModel
 
@@ -100,9 +115,10 @@ def _backend(args: argparse.Namespace) -> Iterator[Any]:
         model = LocalChatModel()
         server = model.serve().start()
         backend = OpenAICompatBackend(server.base_url, model.model_id, timeout=args.timeout,
-                                      max_retries=1)
+                                      max_retries=1, options=options)
     else:
-        backend = OpenAICompatBackend(args.base_url, args.model, timeout=args.timeout)
+        backend = OpenAICompatBackend(args.base_url, args.model, timeout=args.timeout,
+                                      options=options)
     if args.record:
         backend = RecordingBackend(backend, args.record)
     try:
@@ -146,25 +162,30 @@ def _progress(console: Any) -> Any:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
+    from rewardgym.wrappers.llm.cards import PREFILL
     from rewardgym.wrappers.llm.refine import Archive, propose
 
     console = _console()
     env, card, view, states = _setup(args.env_id, args.states, args.seed)
     out = Path(args.out)
     archive = Archive(out)
-    card_hash = card.hash(env)
+    card_hash = card.hash(env, style=args.card)
+    prefill = PREFILL if args.prefill else None
     with _backend(args) as backend:
         archive.write_manifest({"command": "generate", "env_id": args.env_id,
                                 "backend": backend.name, "model": backend.model,
-                                "card_hash": card_hash, "seed": args.seed, "k": args.k,
-                                "view": view.key})
-        messages = card.messages(env)
+                                "card_hash": card_hash, "card_style": args.card,
+                                "seed": args.seed, "k": args.k, "view": view.key,
+                                "prefill": prefill, "options": backend.options,
+                                "quote_signature": args.quote_signature})
+        messages = card.messages(env, style=args.card)
         archive.add_messages(0, messages)
         console.print(f"asking {backend.name} ({backend.model}) for {args.k} program(s) ...")
         cands = propose(backend, messages, view, states, k=args.k,
                         temperature=args.temperature, seed=args.seed,
                         max_tokens=args.max_tokens, max_repairs=args.max_repairs,
-                        progress=_progress(console))
+                        progress=_progress(console), prefill=prefill,
+                        quote_signature=args.quote_signature)
     for c in cands:
         archive.add(c, 0, card_hash)
     ok = sum(c.ok for c in cands)

@@ -70,3 +70,39 @@ def test_refine_command_trains_and_selects(tmp_path, capsys):
     record = json.loads((tmp_path / "ref" / "candidates.jsonl").read_text().splitlines()[0])
     assert record["results"][0]["timesteps"] == 512
     assert 0.0 <= record["fitness"] <= 1.0 + 1e-6
+
+
+def test_generate_with_the_small_model_settings_then_replay(tmp_path, capsys):
+    from rewardgym.wrappers.llm.backends import CassetteMiss
+    from rewardgym.wrappers.llm.cards import PREFILL
+
+    body_text = ("\n    key = 0.1 * (obs.dist_key - next_obs.dist_key)\n"
+                 "    return key, {\"key\": key}\n```")
+    with ChatServer(lambda body: chat_reply([body_text], "m"), model="m") as server:
+        flags = ["-k", "1", "--states", "32", "--max-repairs", "0", "--card", "small",
+                 "--prefill", "--stop-at-fence", "--repetition-penalty", "1.1"]
+        assert main(["llm-reward", "generate", ENV, "--base-url", server.base_url, "--model",
+                     "m", "--out", str(tmp_path / "gen"), "--record", str(tmp_path / "tapes"),
+                     *flags]) == 0
+        (body,) = server.requests
+    # What the flags put in the request: the sampling options, the small card, the prefill.
+    assert body["stop"] == ["```"]
+    assert body["include_stop_str_in_output"] is True
+    assert body["repetition_penalty"] == 1.1
+    assert body["continue_final_message"] is True
+    assert body["messages"][-1] == {"role": "assistant", "content": PREFILL}
+    assert "Example for a different task" in body["messages"][0]["content"]
+    manifest = json.loads((tmp_path / "gen" / "manifest.json").read_text())
+    assert manifest["card_style"] == "small"
+    assert manifest["prefill"] == PREFILL
+    program = (tmp_path / "gen" / "programs" / "c0.py").read_text()
+    assert program == (PREFILL + body_text).removeprefix("```python\n").removesuffix("\n```")
+    # The same flags replay it; without the sampling options the request is another one.
+    capsys.readouterr()
+    assert main(["llm-reward", "generate", ENV, "--backend", "replay", "--cassettes",
+                 str(tmp_path / "tapes"), "--out", str(tmp_path / "again"), *flags]) == 0
+    assert (tmp_path / "again" / "programs" / "c0.py").read_text() == program
+    with pytest.raises(CassetteMiss, match="no cassette"):
+        main(["llm-reward", "generate", ENV, "--backend", "replay", "--cassettes",
+              str(tmp_path / "tapes"), "--out", str(tmp_path / "miss"),
+              *[f for f in flags if f not in ("--stop-at-fence",)]])
