@@ -93,6 +93,31 @@ class DriveCore(PicklableKernel, KernelOutputs, NativeCore):
         else:
             self._step_kernel(self.bank, self.world, self.params, actions, autoreset, self.out)
 
+    def single_path(self) -> tuple[Any, ...]:
+        """The single shell's step: the kernel entry point bound to this core's buffers.
+
+        Same calls as :meth:`step` (``NO_AUTORESET``; the entry point is still looked up on the
+        first step) and :meth:`obs_row`, without their per-step lookups.
+        """
+        if self.parallel:
+            return super().single_path()
+        self._same_step = False
+        bank, world, params, out, core, kernel = self.bank, self.world, self.params, self.out, \
+            self, None
+
+        def step(actions: np.ndarray, autoreset: int) -> None:
+            nonlocal kernel
+            if kernel is None:
+                kernel = core._step_kernel
+            kernel(bank, world, params, actions, autoreset, out)
+
+        obs_row = self.obs_row
+        if self.config.obs_mode == "vector":
+            rows = out.obs
+            obs_row = lambda i: rows[i].copy()  # noqa: E731  (shell.single_obs of a vector row)
+        return (self.check_actions, step, obs_row, self.info, self.rewards, self.terminations,
+                self.truncations)
+
     def batch_obs(self) -> Any:
         """Every row's observation (fresh arrays)."""
         return shell.batch_obs(self.config, self.out)

@@ -17,7 +17,7 @@ from rewardgym.envs.grid import kernels as k
 from rewardgym.envs.grid import shell
 from rewardgym.envs.grid.config import GridConfig
 from rewardgym.envs.grid.render import render_grid, visible_cells
-from rewardgym.envs.native.checks import check_discrete_actions
+from rewardgym.envs.native.checks import check_discrete_actions, single_discrete_check
 from rewardgym.envs.native.core import KernelAccess, KernelOutputs, NativeCore
 from rewardgym.envs.native.rng import seed_counter_streams
 from rewardgym.envs.native.shell import NO_AUTORESET, PicklableKernel, call_on_threads, compiled
@@ -78,6 +78,38 @@ class GridCore(PicklableKernel, KernelOutputs, NativeCore):
             call_on_threads(self.num_threads, self._step_kernel, self.state, self.params,
                             actions, autoreset, self.obs_mode, self.out)
 
+    def single_path(self) -> tuple[Any, ...]:
+        """The single shell's step: the kernel entry point bound to this core's buffers.
+
+        Same calls as :meth:`check_actions`, :meth:`step` and :meth:`obs_row` (the entry point is
+        still looked up on the first step), without their per-step lookups and allocations.
+        """
+        if self.num_threads is not None:
+            return super().single_path()
+        state, params, obs_mode, out = self.state, self.params, self.obs_mode, self.out
+        core, kernel = self, None
+
+        def step(actions: np.ndarray, autoreset: int) -> None:
+            nonlocal kernel
+            if kernel is None:
+                kernel = core._step_kernel
+            kernel(state, params, actions, autoreset, obs_mode, out)
+
+        check = single_discrete_check(c.NUM_ACTIONS, c.ACTION_NAMES)
+        return (check, step, self._obs_reader(), self.info, out.reward, out.terminated,
+                out.truncated)
+
+    def _obs_reader(self) -> Any:
+        """``obs_row`` over views made once (:func:`shell.single_obs` of each row)."""
+        out = self.out
+        if self.config.obs_mode == "flat":
+            rows = out.obs
+            return lambda i: rows[i].copy()
+        images = out.obs.view()
+        images.shape = (self.num_envs, *shell.image_shape(self.config))  # a view, never a copy
+        direction = out.direction
+        return lambda i: {"image": images[i].copy(), "direction": direction.item(i)}
+
     def batch_obs(self) -> Any:
         """Every env's observation (fresh arrays)."""
         return shell.batch_obs(self.config, self.out.obs, self.out.direction)
@@ -107,8 +139,8 @@ class GridCore(PicklableKernel, KernelOutputs, NativeCore):
     def info(self, i: int) -> dict[str, Any]:
         """Env ``i``'s info with Python scalars."""
         out, s = self.out, self.state
-        return shell.single_info(self.config, s.mission[i], out.success[i], float(out.reward[i]),
-                                 s.subgoal[i])
+        return shell.single_info(self.config, s.mission.item(i), out.success.item(i),
+                                 out.reward.item(i), s.subgoal.item(i))
 
     def render(self, i: int) -> np.ndarray:
         """The whole grid of env ``i``, cells in the agent's view highlighted."""

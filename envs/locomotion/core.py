@@ -113,6 +113,7 @@ class Core(RowAutoreset):
         self._camera: Camera | None = None  # made on the first render, never pickled
         self._frame = (width, height)
         self.init_rows(max_episode_steps)
+        self._indices = np.arange(n)  # np.flatnonzero(self._everyone), made once
 
     def reset_state(self, rows: np.ndarray) -> None:
         """Reset the envs with ``rows`` True, drawing noise (and goals) from ``self.rngs[i]``.
@@ -149,7 +150,7 @@ class Core(RowAutoreset):
     def step_state(self, rows: np.ndarray, actions: np.ndarray) -> None:
         """Step the envs with ``rows`` True by ``actions`` (finite, clipped, shape ``(n, nu)``)."""
         kin = self.kin
-        active = np.flatnonzero(rows)
+        active = self._indices if rows is self._everyone else np.flatnonzero(rows)
         if self.physics_threads > 1 and active.size > 1:
             # mj_step releases the GIL; each env has its own MjData, so results are identical.
             if self._pool is None:
@@ -210,6 +211,17 @@ class Core(RowAutoreset):
         shape = space.shape if num_envs is None else (num_envs, *space.shape)
         act = check_box_actions(name, actions, shape, space.low, space.high)
         return act[None, :] if num_envs is None else act
+
+    def single_path(self) -> tuple[Any, ...]:
+        """The maskless single step, with actions checked into one reused ``(1, nu)`` buffer."""
+        space = self.single_action_space
+        shape, low, high = space.shape, space.low, space.high
+        buf = np.zeros((1, *shape))
+
+        def check(name: str, action: Any, num_envs: None) -> np.ndarray:
+            return check_box_actions(name, action, shape, low, high, out=buf)
+
+        return (check, *super().single_path()[1:])
 
     def ready(self, name: str) -> None:
         """A diverged env must be reset before it steps again."""

@@ -23,6 +23,12 @@ def _where(bad: np.ndarray, batched: bool) -> str:
     return f" at env indices {np.flatnonzero(rows).tolist()}"
 
 
+#: Integer scalar types a single action's fast path accepts (``type(a) in INT_TYPES``: bools and
+#: int subclasses such as IntEnum members take the full checks instead).
+INT_TYPES = frozenset((int, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                        np.uint32, np.uint64, np.intc, np.uintc, np.intp, np.uintp))
+
+
 def check_discrete_actions(name: str, actions: Any, n: int, num_envs: int | None,
                            names: Sequence[str] = ()) -> np.ndarray:
     """``actions`` as a fresh C-contiguous int64 array of shape ``(num_envs,)`` (``(1,)``: single).
@@ -33,8 +39,7 @@ def check_discrete_actions(name: str, actions: Any, n: int, num_envs: int | None
     Raises:
         ValueError: naming the env and the action when its shape, dtype or range is wrong.
     """
-    if num_envs is None and isinstance(actions, int | np.integer) and not isinstance(
-            actions, bool | np.bool_) and 0 <= actions < n:
+    if num_envs is None and type(actions) in INT_TYPES and 0 <= actions < n:
         return np.array((actions,), dtype=np.int64)  # the common case, without the checks below
     arr = np.asarray(actions)
     expected = () if num_envs is None else (num_envs,)
@@ -52,6 +57,24 @@ def check_discrete_actions(name: str, actions: Any, n: int, num_envs: int | None
                          f"[0, {n - 1}]")
     # The shells call compiled kernel entry points that trust their argument types.
     return np.array(arr.reshape(-1), dtype=np.int64, order="C")
+
+
+def single_discrete_check(n: int, names: Sequence[str] = ()) -> Callable[..., np.ndarray]:
+    """:func:`check_discrete_actions` for one env, as ``check(name, action, None)``.
+
+    An int in ``[0, n)`` (the common case) is written into one int64 buffer of shape ``(1,)``
+    that every call returns again (a single shell hands it straight to the kernel, which keeps
+    no reference); anything else goes through the full checks (and raises as they do).
+    """
+    buf = np.zeros(1, dtype=np.int64)
+
+    def check(name: str, action: Any, num_envs: None) -> np.ndarray:
+        if type(action) in INT_TYPES and 0 <= action < n:
+            buf[0] = action
+            return buf
+        return check_discrete_actions(name, action, n, None, names)
+
+    return check
 
 
 def check_box_actions(name: str, actions: Any, shape: tuple[int, ...], low: Any, high: Any,
@@ -75,8 +98,8 @@ def check_box_actions(name: str, actions: Any, shape: tuple[int, ...], low: Any,
         raise ValueError(f"{name}: action must be finite{_where(~finite, arr.ndim == 2)}, got "
                          f"{actions!r} (NaN or inf is not finite)")
     if out is None:
-        return np.clip(arr, low, high)
-    return np.clip(arr.reshape(out.shape), low, high, out=out)
+        return arr.clip(low, high)  # np.clip's own call, without its dispatch layer
+    return arr.reshape(out.shape).clip(low, high, out=out)
 
 
 def config_failure(owner: str) -> Callable[[str, str, object], NoReturn]:

@@ -106,6 +106,20 @@ class NativeCore(ABC):
     def info(self, i: int) -> dict[str, Any]:
         """Env ``i``'s info with Python scalars (what a single env returns)."""
 
+    def single_path(self) -> tuple[Any, Any, Any, Any, np.ndarray, np.ndarray, np.ndarray]:
+        """What the single shell's ``step`` calls and reads, bound at every reset of env 0.
+
+        ``(check_actions, step, obs_row, info, rewards, terminations, truncations)``, called as
+        the methods of those names are (``check_actions(name, action, None)``,
+        ``step(actions, NO_AUTORESET)``, ``obs_row(0)``, ``info(0)``), the step's outputs in
+        row 0 of the arrays. By default the methods and output arrays themselves; a family may
+        return faster equivalents for its single env (a kernel entry point bound to its
+        arguments, a maskless step), which must give the same results. After a step through
+        them only these arrays are guaranteed current, not :attr:`rewards` and its siblings.
+        """
+        return (self.check_actions, self.step, self.obs_row, self.info, self.rewards,
+                self.terminations, self.truncations)
+
     def reset_options(self, options: dict[str, Any]) -> None:  # noqa: B027  (an optional hook)
         """Reset ``options`` (``reset_mask`` removed) for the next :meth:`reset_rows` call.
 
@@ -226,6 +240,24 @@ class RowAutoreset(NativeCore):
             self._done[:] = done
         elif autoreset == NEXT_STEP:
             self._pending = done
+
+    def single_path(self) -> tuple[Any, Any, Any, Any, np.ndarray, np.ndarray, np.ndarray]:
+        """Without a time limit (a single env's is ``gym.make``'s), the family's maskless step.
+
+        :meth:`step` under ``NO_AUTORESET`` with no limit steps every env and copies the
+        family's outputs unchanged; the single shell calls the family's :meth:`step_state`
+        directly and reads its ``reward``, ``terminated`` and ``truncated`` instead.
+        """
+        path = super().single_path()
+        if self.max_episode_steps is not None:
+            return path
+        check, _, obs_row, info = path[:4]
+        step_state, everyone = self.step_state, self._everyone
+
+        def step(actions: Any, autoreset: int) -> None:  # the single shell's NO_AUTORESET
+            step_state(everyone, actions)
+
+        return check, step, obs_row, info, self.reward, self.terminated, self.truncated
 
     def ended_infos(self, done: np.ndarray) -> dict[str, Any]:
         """``final_info`` of the envs in ``done``, taken before they reset (default: infos)."""

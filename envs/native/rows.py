@@ -99,6 +99,17 @@ class EnvRowsCore(RowAutoreset):
         for i in self._all if mask is self._everyone else np.flatnonzero(mask):
             obs[i], reward[i], terminated[i], truncated[i], info[i] = rows[i].step(actions[i])
 
+    def single_path(self) -> tuple[Any, ...]:
+        """Row 0 stepped directly: ``step_state`` of one row, ``obs_row``/``info`` as list reads."""
+        check = self.check_actions
+        row, obs, info = self.rows[0], self.row_obs, self.row_info
+        reward, terminated, truncated = self.reward, self.terminated, self.truncated
+
+        def step(actions: Any, autoreset: int) -> None:  # the single shell's NO_AUTORESET
+            obs[0], reward[0], terminated[0], truncated[0], info[0] = row.step(actions[0])
+
+        return check, step, obs.__getitem__, info.__getitem__, reward, terminated, truncated
+
     def batch_obs(self) -> Any:
         """Every row's observation, concatenated as ``SyncVectorEnv`` does (a fresh copy)."""
         return deepcopy(concatenate(self.single_observation_space, self.row_obs, self._buffer))

@@ -39,35 +39,28 @@ class NativeEnv(gym.Env):
         self.metadata = {**type(self).metadata, "action_policy": action_policy(self.action_space)}
         self._one = np.ones(1, dtype=np.bool_)
         self._seeded = False
-        self._bind_outputs()
-
-    def _bind_outputs(self) -> None:
-        # The hot path reads the core's output arrays directly (allocated once, never rebound)
-        # and calls its bound methods from one tuple, skipping the ``ready`` hook where the
-        # family has none (``reset`` fills it, with the env's name as of that reset). Some
-        # outputs are views into one buffer (RouteDrive's rewards are a column of its
-        # scalars), which pickling would copy apart, and bound methods do not pickle, so both
-        # are dropped from the pickle and bound again after loading.
-        core = self._core
-        self._outputs = (core.rewards, core.terminations, core.truncations)
-        self._ready = None if type(core).ready is NativeCore.ready else core.ready
         self._hot: tuple[Any, ...] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
+        # The hot path holds bound methods and closures (which do not pickle) and views of the
+        # core's buffers (RouteDrive's rewards are a column of its scalars buffer, which
+        # pickling would copy apart), so it is dropped and bound again after loading.
         state = self.__dict__.copy()
-        del state["_outputs"], state["_ready"], state["_hot"]
+        state["_hot"] = None
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._bind_outputs()
         if self._seeded:
             self._bind_hot()
 
     def _bind_hot(self) -> None:
+        # What ``step`` calls and reads, bound once per reset: the core's single path (its
+        # own methods and output arrays, or faster equivalents a family binds), the ``ready``
+        # hook only where the family has one, and the env's name as of this reset.
         core = self._core
-        self._hot = (self._name, core.check_actions, self._ready, core.step, core.obs_row,
-                     core.info, *self._outputs)
+        ready = None if type(core).ready is NativeCore.ready else core.ready
+        self._hot = (self._name, ready, *core.single_path())
 
     @property
     def _name(self) -> str:
@@ -91,12 +84,13 @@ class NativeEnv(gym.Env):
         hot = self._hot
         if hot is None:
             raise gym.error.ResetNeeded(f"{self._name}: call reset() before step()")
-        name, check, ready, step, obs_row, info, rewards, terminations, truncations = hot
+        name, ready, check, step, obs_row, info, rewards, terminations, truncations = hot
         actions = check(name, action, None)
         if ready is not None:
             ready(name)
         step(actions, NO_AUTORESET)
-        return obs_row(0), float(rewards[0]), bool(terminations[0]), bool(truncations[0]), info(0)
+        # ``item`` gives the Python float and bools that ``float(a[0])``/``bool(a[0])`` give.
+        return obs_row(0), rewards.item(0), terminations.item(0), truncations.item(0), info(0)
 
     def render(self) -> Any:
         """The env's frame (``render_mode`` must be set)."""

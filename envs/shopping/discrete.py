@@ -74,7 +74,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import RecordConstructorArgs
 
-from rewardgym.envs.native.checks import check_discrete_actions
+from rewardgym.envs.native.checks import INT_TYPES, check_discrete_actions
 from rewardgym.envs.native.rows import EnvRowsCore
 from rewardgym.envs.native.single import NativeEnv
 from rewardgym.envs.shopping.env import WebShopConfig, WebShopTextEnv
@@ -200,7 +200,10 @@ class WebShopDiscrete(gym.Wrapper, RecordConstructorArgs):
         Raises:
             ValueError: ``action`` is not an int in ``[0, K)`` (the message names the env).
         """
-        slot = check_action(action, self.n_slots, self.name)
+        n = self.n_slots
+        # The common case without computing the env's name (the checks' own fast path).
+        slot = int(action) if type(action) in INT_TYPES and 0 <= action < n else check_action(
+            action, n, self.name)
         self._t += 1
         text = self.action_text(slot)
         if not self._mask[slot]:

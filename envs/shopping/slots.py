@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardgym.envs.native.checks import INT_TYPES
 from rewardgym.envs.shopping import pages
 from rewardgym.envs.shopping.instruction import (
     MAX_QUERY_LENGTH,
@@ -61,6 +62,8 @@ def check_action(action: Any, n: int, name: str) -> int:
         >>> check_action(np.int64(3), 64, "shop")
         3
     """
+    if type(action) in INT_TYPES and 0 <= action < n:  # the common case, without the checks
+        return int(action)
     value = action
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
