@@ -296,6 +296,27 @@ class ShopCore(EnvRowsCore):
             return (check_action(actions, n, name),)
         return check_discrete_actions(name, actions, n, num_envs).tolist()
 
+    def single_path(self) -> tuple[Any, ...]:
+        """Row 0 stepped with the slot itself (its view converts a valid one to a Python int).
+
+        The check passes a valid slot through untouched (the view's own fast path converts
+        it) and raises, naming the env, for anything else, as :meth:`check_actions` does.
+        """
+        _, _, obs_row, info, *outputs = super().single_path()
+        row, obs, infos = self.rows[0], self.row_obs, self.row_info
+        reward, terminated, truncated = outputs
+        n = self.views[0].n_slots
+
+        def check(name: str, action: Any, num_envs: None) -> Any:
+            if type(action) in INT_TYPES and 0 <= action < n:
+                return action
+            return check_action(action, n, name)
+
+        def step(action: Any, autoreset: int) -> None:  # the single shell's NO_AUTORESET
+            obs[0], reward[0], terminated[0], truncated[0], infos[0] = row.step(action)
+
+        return check, step, obs_row, info, reward, terminated, truncated
+
 
 def _slot_view(config: WebShopConfig | None = None, *, catalogue: Any = None, goals: Any = None,
                search: Any = None, render_mode: str | None = None, bow_dim: int = 512,
