@@ -51,15 +51,15 @@ def add_llm_reward_command(subparsers: Any) -> None:
                        help="sent in every request body (vLLM's name; our local server too)")
         p.add_argument("--stop-at-fence", action="store_true",
                        help="end every reply at the closing ``` (kept)")
+        p.add_argument("--card", choices=("full", "compact", "small"), default="full",
+                       help="prompt card style (small: for tiny models)")
+        p.add_argument("--prefill", action="store_true",
+                       help="start every reply with the fence, imports and signature line")
+        p.add_argument("--quote-signature", action="store_true",
+                       help="repair turns repeat the required signature")
 
     gen = sub.add_parser("generate", help="ask for K programs, check and repair them")
     backend_args(gen)
-    gen.add_argument("--card", choices=("full", "compact", "small"), default="full",
-                     help="prompt card style (small: for tiny models)")
-    gen.add_argument("--prefill", action="store_true",
-                     help="start every reply with the fence, imports and signature line")
-    gen.add_argument("--quote-signature", action="store_true",
-                     help="repair turns repeat the required signature")
     gen.set_defaults(func=_cmd_generate)
     ref = sub.add_parser("refine", help="Eureka-style refine loop with short training")
     backend_args(ref)
@@ -252,6 +252,7 @@ def sweep_runner(out: Path, *, backend: str = "local", workers: int = 1) -> Any:
 def _cmd_refine(args: argparse.Namespace) -> int:
     from rewardgym.agents.llm_train import train_candidate
     from rewardgym.benchmarks.sweep_report import confidence_interval
+    from rewardgym.wrappers.llm.cards import PREFILL
     from rewardgym.wrappers.llm.refine import RefineConfig, local_runner, refine
 
     console = _console()
@@ -272,10 +273,13 @@ def _cmd_refine(args: argparse.Namespace) -> int:
     with _backend(args) as backend:
         console.print(f"refining with {backend.name} ({backend.model}): {args.k} candidates x "
                       f"{args.rounds} rounds, {args.timesteps} PPO steps each")
-        result = refine(backend, card.messages(env), view, states, env_id=args.env_id,
-                        card_hash=card.hash(env), runner=runner, archive_dir=out,
-                        config=config, progress=_progress(console), human_feedback=feedback,
-                        interval=confidence_interval)
+        result = refine(backend, card.messages(env, style=args.card), view, states,
+                        env_id=args.env_id, card_hash=card.hash(env, style=args.card),
+                        runner=runner, archive_dir=out, config=config,
+                        progress=_progress(console), human_feedback=feedback,
+                        interval=confidence_interval,
+                        prefill=PREFILL if args.prefill else None,
+                        quote_signature=args.quote_signature)
     if result.best is None:
         console.print(f"no program passed the checker; archive in {result.archive.resolve()}")
         return 1

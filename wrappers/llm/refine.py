@@ -328,17 +328,20 @@ def refine(backend: LLMBackend, messages: Sequence[Message], view: RewardView, s
            config: RefineConfig | None = None, limits: Limits | None = None,
            progress: Progress | None = None,
            human_feedback: tuple[str, str] | None = None,
-           interval: Interval | None = None) -> RefineResult:
+           interval: Interval | None = None, prefill: str | None = None,
+           quote_signature: bool = False) -> RefineResult:
     """Run the refine loop (see the module docstring); returns the elite and the archive.
 
     ``human_feedback=(description, feedback)`` adds a Text2Reward turn after the last round:
     the elite and the human's observation go back to the model for one more round.
+    ``prefill`` and ``quote_signature`` are :func:`propose`'s, for every round.
     """
     config = RefineConfig() if config is None else config
     archive = Archive(archive_dir)
     archive.write_manifest({"env_id": env_id, "backend": backend.name, "model": backend.model,
                             "card_hash": card_hash, "view": view.key, "config": asdict(config),
-                            "human_feedback": human_feedback})
+                            "human_feedback": human_feedback, "prefill": prefill,
+                            "quote_signature": quote_signature})
     base = list(messages)
     convo = list(base)
     best: Candidate | None = None
@@ -359,7 +362,8 @@ def refine(backend: LLMBackend, messages: Sequence[Message], view: RewardView, s
                             temperature=config.temperature,
                             seed=config.seed + 100_000 * r + 10_000 * attempt,
                             max_tokens=config.max_tokens, max_repairs=config.max_repairs,
-                            limits=limits, prefix=f"r{r}a{attempt}c", progress=progress)
+                            limits=limits, prefix=f"r{r}a{attempt}c", progress=progress,
+                            prefill=prefill, quote_signature=quote_signature)
             if any(c.ok for c in cands):
                 break
             for c in cands:

@@ -58,12 +58,26 @@ def test_replay_needs_cassettes():
         main(["llm-reward", "generate", ENV, "--backend", "replay"])
 
 
+BODY = GOOD.split("next_obs):", 1)[1]  # what a server continuing the prefill sends
+
+
 @pytest.mark.slow
-def test_refine_command_trains_and_selects(tmp_path, capsys):
-    with ChatServer(lambda body: chat_reply([GOOD] * body["n"], "m"), model="m") as server:
+@pytest.mark.parametrize("small", [False, True])
+def test_refine_command_trains_and_selects(tmp_path, capsys, small):
+    def respond(body):
+        return chat_reply([BODY if body.get("continue_final_message") else GOOD] * body["n"],
+                          "m")
+
+    flags = ["--card", "small", "--prefill", "--stop-at-fence"] if small else []
+    with ChatServer(respond, model="m") as server:
         code = main(["llm-reward", "refine", ENV, "--base-url", server.base_url, "--model", "m",
                      "-k", "1", "--rounds", "1", "--timesteps", "512", "--states", "32",
-                     "--out", str(tmp_path / "ref")])
+                     "--out", str(tmp_path / "ref"), *flags])
+        (body,) = server.requests
+    assert body.get("continue_final_message", False) is small
+    assert ("stop" in body) is small
+    manifest = json.loads((tmp_path / "ref" / "manifest.json").read_text())
+    assert (manifest["prefill"] is not None) is small
     out = capsys.readouterr().out
     assert code == 0
     assert "best: r0a0c0" in out

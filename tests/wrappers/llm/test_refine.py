@@ -89,6 +89,28 @@ def test_refine_loop_repairs_reflects_and_selects(grid, tmp_path):
     assert (result.archive / "programs" / "r1a0c1.py").exists()
 
 
+def test_refine_prefills_every_round_and_repair(grid, tmp_path):
+    from rewardgym.wrappers.llm.refine import SIGNATURE
+
+    prefill = "```python\ndef compute_reward(obs, action, next_obs):"
+
+    def script(messages, i):
+        # Every request ends with the prefill; the backend contract returns whole replies.
+        assert messages[-1] == {"role": "assistant", "content": prefill}
+        return script_for(messages[:-1], i)
+
+    backend = ScriptedBackend(script)
+    result = run(backend, grid, tmp_path, "p", prefill=prefill, quote_signature=True)
+    assert result.best.id == "r1a0c1"
+    assert len(backend.requests) == 3  # round 0, the repair, round 1
+    assert all(r[-1]["content"] == prefill for r in backend.requests)
+    assert SIGNATURE in backend.requests[1][-2]["content"]  # the repair turn
+    assert backend.requests[2][-2]["content"].startswith("We trained an RL policy")
+    manifest = json.loads((result.archive / "manifest.json").read_text())
+    assert manifest["prefill"] == prefill
+    assert manifest["quote_signature"] is True
+
+
 def test_winner_retrained_on_final_seeds_with_interval(grid, tmp_path):
     from rewardgym.benchmarks.sweep_report import confidence_interval
 
