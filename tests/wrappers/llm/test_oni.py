@@ -1,6 +1,5 @@
 """ONI option: captions, background labelling by a loopback server, decayed intrinsic reward."""
 
-import itertools
 import json
 import re
 import time
@@ -23,6 +22,7 @@ from rewardgym.wrappers.llm.oni import (
 )
 from rewardgym.wrappers.llm.server import ChatServer, chat_reply
 from rewardgym.wrappers.llm.views import view_of
+from tests.wrappers.llm.oni_helpers import NoRequests, scripted_captions, until
 
 ENV = "rewardgym/DoorKey-5x5-v0"
 
@@ -35,10 +35,6 @@ def judge(body, delay=0.0):
     reply.delay = delay
     return reply
 
-
-def scripted_captions(captions):
-    it = itertools.cycle(captions)
-    return lambda before, after: next(it)
 
 
 def test_parse_labels():
@@ -101,18 +97,6 @@ def test_classifier_model_generalises_to_unseen_captions():
     assert model.predict("closed the red door") < 0.5
 
 
-class _NoRequests:
-    name, model = "fixed", "fixed"
-
-    def complete(self, messages, **kw):
-        raise AssertionError("no request expected")
-
-
-def _until(predicate, timeout=10.0):
-    end = time.perf_counter() + timeout
-    while not predicate():
-        assert time.perf_counter() < end, "timed out"
-        time.sleep(0.01)
 
 
 def test_mlp_classifier_generalises_to_unseen_captions():
@@ -129,12 +113,12 @@ def test_distilled_model_pays_for_unlabelled_variant(tmp_path, model):
     # the model then pays a caption the LLM never labelled.
     path = tmp_path / "labels.json"
     path.write_text(json.dumps({"picked up the key": 1.0, "closed the door": 0.0}))
-    service = AnnotationService(_NoRequests(), "goal", path=path)
+    service = AnnotationService(NoRequests(), "goal", path=path)
     service._seen.add("picked up the blue key")  # never sent to the (absent) model
     env = ONIReward(gym.make(ENV), service, model=model, c_int=1.0, train_steps=300,
                     captioner=scripted_captions(["picked up the blue key"]))
     env.reset(seed=0)
-    _until(lambda: env._label.handle.current is not None)
+    until(lambda: env._label.handle.current is not None)
     assert env._label.handle.fitted_on == 2
     _, _, _, _, info = env.step(2)
     assert info["reward_terms"]["intrinsic"] == 1.0
@@ -151,7 +135,7 @@ def test_vector_twin_equals_single_wrappers(tmp_path, autoreset):
     # per-env wrappers must pay exactly the same, episode ends included.
     path = tmp_path / "labels.json"
     path.write_text(json.dumps({c: float("key" in c or "door" in c) for c in GRID_CAPTIONS}))
-    service = AnnotationService(_NoRequests(), "goal", path=path)
+    service = AnnotationService(NoRequests(), "goal", path=path)
     n = 3
     native = gym.make_vec(ENV, n, vectorization_mode="vector_entry_point", max_steps=15,
                           autoreset_mode=autoreset)
@@ -192,7 +176,7 @@ def test_vector_twin_step_never_waits_and_distils(tmp_path):
             worst = max(worst, time.perf_counter() - start)
         assert worst < 0.5  # the server takes 1.5 s per batch
         assert service.wait(timeout=10.0)
-        _until(lambda: envs._label.handle.fitted_on == 2)
+        until(lambda: envs._label.handle.fitted_on == 2)
         assert json.loads((tmp_path / "labels.json").read_text()) == {
             "closed the door": 0.0, "picked up the key": 1.0}
         service.close()
@@ -245,7 +229,7 @@ def test_rewardgym_train_with_oni_env_wrapper(tmp_path, monkeypatch):
             "env_kwargs={obs_mode: flat, max_steps: 8}",
             "env_wrappers=[rewardgym.wrappers.llm.oni:oni_from_environment]"])
         assert args.func(args) == 0
-        _until(lambda: labels.exists())
+        until(lambda: labels.exists())
         assert set(json.loads(labels.read_text())) <= set(GRID_CAPTIONS)
         assert server.requests
     from rewardgym.wrappers.llm import oni

@@ -25,6 +25,7 @@ from rewardgym.wrappers.llm.oni_rank import (
     rank_prompt,
 )
 from rewardgym.wrappers.llm.server import ChatServer, chat_reply
+from tests.wrappers.llm.oni_helpers import NoRequests, scripted_captions, until
 
 ENV = "rewardgym/DoorKey-5x5-v0"
 PAIR_LINE = re.compile(r'^(\d+): first "(.*)" / second "(.*)"$', re.MULTILINE)
@@ -41,23 +42,7 @@ def rank_judge(body, delay=0.0):
     return reply
 
 
-def scripted_captions(captions):
-    it = itertools.cycle(captions)
-    return lambda before, after: next(it)
 
-
-class _NoRequests:
-    name, model = "fixed", "fixed"
-
-    def complete(self, messages, **kw):
-        raise AssertionError("no request expected")
-
-
-def _until(predicate, timeout=10.0):
-    end = time.perf_counter() + timeout
-    while not predicate():
-        assert time.perf_counter() < end, "timed out"
-        time.sleep(0.01)
 
 
 def test_rank_prompt_states_goal_pairs_and_answer_forms():
@@ -111,7 +96,7 @@ def test_garbage_answer_is_a_tie_and_counted():
 
 
 def test_pairs_per_caption_and_failed_requests():
-    service = RankingService(_NoRequests(), "goal", pairs_per_caption=2, batch_size=64)
+    service = RankingService(NoRequests(), "goal", pairs_per_caption=2, batch_size=64)
     service.submit([f"event {k}" for k in range(6)])
     assert service.wait(timeout=10.0)
     # 0 + 1 + 2 + 2 + 2 + 2 pairs asked, in one failed request: recorded, nothing stored,
@@ -123,7 +108,7 @@ def test_pairs_per_caption_and_failed_requests():
     assert service._asked == set()
     service.close()
     with pytest.raises(ValueError, match="pairs_per_caption"):
-        RankingService(_NoRequests(), "goal", pairs_per_caption=0)
+        RankingService(NoRequests(), "goal", pairs_per_caption=0)
 
 
 def _truth_pairs(captions, rng):
@@ -230,12 +215,12 @@ def _expected(model, captions, epsilon, c_int, beta):
 def test_wrapper_pays_the_normalised_thresholded_score(tmp_path, epsilon):
     path = tmp_path / "labels.pairs.json"
     path.write_text(json.dumps(PAIRS))
-    service = RankingService(_NoRequests(), "goal", path=path)  # every caption seen already
+    service = RankingService(NoRequests(), "goal", path=path)  # every caption seen already
     captions = ["closed the door", "picked up the key", "dropped the key", "opened the door"] * 2
     env = ONIReward(gym.make(ENV), service, model="rank", c_int=0.5, beta=1.0, epsilon=epsilon,
                     train_steps=200, captioner=scripted_captions(captions))
     env.reset(seed=0)
-    _until(lambda: env._label.handle.current is not None)
+    until(lambda: env._label.handle.current is not None)
     model = env._label.handle.current
     assert model.predict("picked up the key") > model.predict("opened the door") > \
         model.predict("closed the door")
@@ -257,8 +242,8 @@ def test_wrapper_pays_the_normalised_thresholded_score(tmp_path, epsilon):
 
 def test_rank_needs_a_ranking_service_and_pays_nothing_before_the_first_fit():
     with pytest.raises(ValueError, match="RankingService"):
-        ONIReward(gym.make(ENV), AnnotationService(_NoRequests(), "goal"), model="rank")
-    service = RankingService(_NoRequests(), "goal")
+        ONIReward(gym.make(ENV), AnnotationService(NoRequests(), "goal"), model="rank")
+    service = RankingService(NoRequests(), "goal")
     env = ONIReward(gym.make(ENV), service, model="rank",
                     captioner=scripted_captions(["picked up the key"]))
     env.reset(seed=0)
@@ -296,7 +281,7 @@ def test_vector_twin_with_rank_and_a_slow_server(tmp_path):
         assert answer == (FIRST if "key" in a and "key" not in b else
                           SECOND if "key" in b and "key" not in a else TIE)
     assert json.loads(path.read_text()) == {"pairs": [list(p) for p in pairs]}
-    _until(lambda: envs._label.handle.fitted_on == 6)
+    until(lambda: envs._label.handle.fitted_on == 6)
     model = envs._label.handle.published[0]  # fitted on all 6 (published with the count)
     assert min(model.predict(c) for c in captions if "key" in c) > \
         max(model.predict(c) for c in captions if "key" not in c)
@@ -309,12 +294,12 @@ def test_vector_twin_with_rank_and_a_slow_server(tmp_path):
     service.close()
 
     # Restart: the pairs load back, seen captions ask nothing, the model is fit again.
-    again = RankingService(_NoRequests(), "pick up the key", path=path)
+    again = RankingService(NoRequests(), "pick up the key", path=path)
     assert again.pairs() == pairs
     again.submit(captions)
     assert again._pending == 0
     handle = again.distil(BradleyTerryRanker(), steps=50)
-    _until(lambda: handle.current is not None)
+    until(lambda: handle.current is not None)
     assert handle.fitted_on == 6
     again.close()
 
@@ -331,7 +316,7 @@ def test_malformed_pairs_file_is_a_one_line_error(tmp_path, content, what):
     path = tmp_path / "p.pairs.json"
     path.write_text(content)
     with pytest.raises(ValueError, match=what) as err:
-        RankingService(_NoRequests(), "goal", path=path)
+        RankingService(NoRequests(), "goal", path=path)
     assert "\n" not in str(err.value)
     assert str(path) in str(err.value)
 
@@ -341,7 +326,7 @@ def test_malformed_labels_file_is_a_one_line_error(tmp_path, content):
     path = tmp_path / "labels.json"
     path.write_text(content)
     with pytest.raises(ValueError, match="labels file") as err:
-        AnnotationService(_NoRequests(), "goal", path=path)
+        AnnotationService(NoRequests(), "goal", path=path)
     assert "\n" not in str(err.value)
 
 
