@@ -180,6 +180,54 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
 
 LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v1",
                  "rewardgym/DoorKey-8x8-v0")
+#: Per-env PPO settings of ``--part learning`` (envs not named get the trainer's
+#: ``PPO_DEFAULTS``: 4 envs, n_steps 128, batch 128, 4 epochs, lr 3e-4, ent_coef 0.01, the
+#: settings of the HalfCheetah comparison). DoorKey-8x8: the shaping study's settings
+#: (``rewardgym.benchmarks.shaping_sparse``), under which scale-0.1 sub-goal shaping solved 5 / 5.
+PPO_PRESETS: dict[str, dict[str, Any]] = {
+    "rewardgym/DoorKey-8x8-v0": {"n_envs": 32, "n_steps": 128, "batch_size": 1024,
+                                 "n_epochs": 4, "learning_rate": 5e-4, "ent_coef": 0.01},
+}
+
+
+def ppo_settings(env_id: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The PPO settings (and grid expert scale) ``--part learning`` trains ``env_id`` with.
+
+    The trainer's defaults, then the env's :data:`PPO_PRESETS`, then ``overrides`` (keys:
+    the trainer's PPO settings or ``expert_shaping_scale``; any other raises ``ValueError``).
+
+    >>> ppo_settings("rewardgym/DoorKey-8x8-v0", {"learning_rate": 1e-3})["batch_size"]
+    1024
+    """
+    from rewardgym.agents.llm_train import PPO_DEFAULTS
+
+    allowed = {*PPO_DEFAULTS, "expert_shaping_scale"}
+    unknown = sorted(set(overrides or {}) - allowed)
+    if unknown:
+        raise ValueError(f"ppo_settings: unknown PPO setting(s) {unknown}; known: "
+                         f"{sorted(allowed)}")
+    return {**PPO_DEFAULTS, **PPO_PRESETS.get(env_id, {}), **(overrides or {})}
+
+
+def parse_ppo_overrides(items: Sequence[str] | None) -> dict[str, Any]:
+    """``["KEY=VALUE", ...]`` from the command line -> settings (ints where integral).
+
+    >>> parse_ppo_overrides(["n_envs=8", "learning_rate=5e-4"])
+    {'n_envs': 8, 'learning_rate': 0.0005}
+    """
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--ppo: expected KEY=VALUE, got {item!r}")
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"--ppo: {key} needs a number, got {text!r}") from None
+        out[key] = int(value) if value.is_integer() and "." not in text and "e" not in \
+            text.lower() else value
+    ppo_settings("", out)  # names every unknown key
+    return out
 
 
 def generate_archives(out_dir: str, envs: Sequence[str] = LEARNING_ENVS, *,
@@ -338,10 +386,13 @@ def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_EN
                  seeds: int = 3, timesteps: int | None = None,
                  archive: Sequence[str] | str | None = None, backend: str = "local",
                  workers: int = 1, eval_episodes: int | None = None,
-                 arms: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                 arms: Sequence[str] | None = None,
+                 ppo: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """One sweep per env (arms x seeds); returns the summary rows with provenance.
 
     ``timesteps`` (default: 2,048 with ``quick``, else 100,000) is the PPO budget of every run.
+    PPO settings: :func:`ppo_settings` of each env with ``ppo`` as overrides; they go into every
+    run's config (so into its sweep key) and every summary row's ``ppo``.
     ``arms`` (``sparse``, ``expert``, ``generated``) runs only those, in a sweep folder of their
     own (``llm_learning_<env>_<arms>``), so arms can run at different times; the report merges
     every folder of an env.
@@ -360,19 +411,32 @@ def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_EN
     for env_id in envs:
         programs = generated_programs(env_id, archive) if "generated" in chosen else {}
         fixed_arms = [a for a in ("sparse", "expert") if a in chosen]
+        settings = ppo_settings(env_id, ppo)
         spec = {"name": f"llm_learning_{env_id.split('/')[-1]}{suffix}",
                 "run": "rewardgym.agents.llm_train:train_candidate",
                 "resolve": "rewardgym.benchmarks.llm_rewards:resolve_arm",
                 "axes": {"arm": [*fixed_arms, *programs]},
                 "fixed": {"env_id": env_id, "timesteps": timesteps, "programs": programs,
-                          "eval_episodes": episodes},
+                          "eval_episodes": episodes, **settings},
                 "seeds": seeds, "metrics": ["success_rate", "base_return"]}
         result = run_sweep(spec, out=out_dir, backend=backend, workers=workers, progress=False)
         provenance = {r["coords"]["arm"]: r["config"].get("provenance", "")
                       for r in result.rows if "config" in r}
         for row in result.summary:
-            rows.append({"env_id": env_id, **row, "provenance": provenance.get(row["arm"], "")})
+            rows.append({"env_id": env_id, **row, "provenance": provenance.get(row["arm"], ""),
+                         "ppo": settings})
     return rows
+
+
+def _ppo_text(ppo: dict[str, Any] | None) -> str:
+    """One table cell of a run's PPO settings (``-`` for runs that did not record them)."""
+    if not ppo:
+        return "-"
+    text = (f"{ppo['n_envs']} envs, n_steps {ppo['n_steps']}, batch {ppo['batch_size']}, "
+            f"{ppo['n_epochs']} epochs, lr {ppo['learning_rate']:g}, ent {ppo['ent_coef']:g}")
+    if "expert_shaping_scale" in ppo:
+        text += f", shaping scale {ppo['expert_shaping_scale']:g}"
+    return text
 
 
 def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
@@ -394,8 +458,8 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
         mean, lo, hi = confidence_interval(values)
         return f"{mean:.3g}" if lo is None else f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
 
-    lines = ["| env | arm | seeds | success rate | eval return | PPO steps | provenance |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = ["| env | arm | seeds | success rate | eval return | PPO steps | PPO settings | "
+             "provenance |", "|---|---|---:|---:|---:|---:|---|---|"]
     fig, axes = plt.subplots(2, len(envs), figsize=(4.5 * len(envs), 6), squeeze=False)
     for col, env_id in enumerate(envs):
         name = f"llm_learning_{env_id.split('/')[-1]}"
@@ -415,7 +479,8 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
             lines.append(f"| {env_id} | {arm} | {len(rows)} | "
                          f"{cell([r['success_rate'] for r in results])} | "
                          f"{cell([r['base_return'] for r in results])} | "
-                         f"{results[0]['timesteps']} | {rows[0]['config'].get('provenance', '')} |")
+                         f"{results[0]['timesteps']} | {_ppo_text(results[0].get('ppo'))} | "
+                         f"{rows[0]['config'].get('provenance', '')} |")
             for ax, key in zip(axes[:, col], ("success_series", "base_return_series"),
                                strict=True):
                 series = [r[key] for r in results if r.get(key)]
@@ -475,7 +540,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--arms", nargs="+", default=None,
                         choices=("sparse", "expert", "generated"),
                         help="--part learning: run only these arms (own sweep folder)")
+    parser.add_argument("--ppo", nargs="+", default=None, metavar="KEY=VALUE",
+                        help="--part learning: override the env's PPO preset (n_envs, n_steps, "
+                             "batch_size, n_epochs, learning_rate, ent_coef, "
+                             "expert_shaping_scale)")
     args = parser.parse_args(argv)
+    try:
+        ppo = parse_ppo_overrides(args.ppo)
+    except ValueError as error:
+        parser.error(str(error))
     if args.part == "report":
         print(learning_report(args.out, args.envs))
         return 0
@@ -491,7 +564,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = run_learning(args.quick, args.out, envs=args.envs, seeds=args.seeds,
                                timesteps=args.timesteps, archive=args.archive,
                                workers=args.workers, eval_episodes=args.eval_episodes,
-                               arms=args.arms)
+                               arms=args.arms, ppo=ppo)
         def fmt(value: float | None) -> str:
             return "-" if value is None else f"{value:.3g}"
 

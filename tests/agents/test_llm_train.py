@@ -2,9 +2,10 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from rewardgym.agents.llm_train import train_candidate
+from rewardgym.agents.llm_train import GRID_EXPERT_SCALE, PPO_DEFAULTS, train_candidate
 from rewardgym.agents.sb3_adapter import VectorEnvToSB3
 from rewardgym.wrappers.llm import LLMReward, LLMRewardVector
 
@@ -74,3 +75,32 @@ def test_train_candidate_reference_rewards(tmp_path):
     assert "shaping" in expert["term_series"]
     assert "shaping" not in sparse["term_series"]
     assert expert["episodes"] == sparse["episodes"] >= 12
+
+
+def test_train_candidate_ppo_settings_and_grid_expert_scale(tmp_path):
+    # PPO settings come from the config; the grid expert's shaping scale defaults to the
+    # shaping study's 0.1 and can be set. One rollout (2 envs x 32 steps) per run.
+    config = {"env_id": ENV, "seed": 0, "timesteps": 64, "eval_episodes": 1, "n_envs": 2,
+              "n_steps": 32, "batch_size": 16, "n_epochs": 1, "learning_rate": 1e-3,
+              "ent_coef": 0.0, "reward": "expert", "env_kwargs": {"max_steps": 10}}
+    default = train_candidate(config, tmp_path)
+    assert default["ppo"] == {"n_envs": 2, "n_steps": 32, "batch_size": 16, "n_epochs": 1,
+                              "learning_rate": 1e-3, "ent_coef": 0.0,
+                              "expert_shaping_scale": GRID_EXPERT_SCALE}
+    assert GRID_EXPERT_SCALE == 0.1
+    one = train_candidate({**config, "expert_shaping_scale": 1.0}, tmp_path)
+    assert one["ppo"]["expert_shaping_scale"] == 1.0
+    # Same seed, same actions until the first update: the shaping terms scale exactly 10x.
+    first = default["term_series"]["shaping"][0]
+    assert first != 0.0
+    np.testing.assert_allclose(one["term_series"]["shaping"][0], 10.0 * first, rtol=1e-9)
+    sparse = train_candidate({**config, "reward": "sparse"}, tmp_path)
+    assert "expert_shaping_scale" not in sparse["ppo"]
+
+
+def test_train_candidate_defaults_and_unknown_keys(tmp_path):
+    assert PPO_DEFAULTS == {"n_envs": 4, "n_steps": 128, "batch_size": 128, "n_epochs": 4,
+                            "learning_rate": 3e-4, "ent_coef": 0.01}
+    with pytest.raises(ValueError, match=r"unknown config key\(s\) \['batchsize'\]"):
+        train_candidate({"env_id": ENV, "timesteps": 64, "reward": "sparse", "batchsize": 64},
+                        tmp_path)

@@ -4,10 +4,13 @@ import json
 
 import pytest
 
+from rewardgym.agents.llm_train import PPO_DEFAULTS
 from rewardgym.benchmarks import BENCHMARKS
 from rewardgym.benchmarks.llm_rewards import (
     PROGRAMS,
     generated_programs,
+    parse_ppo_overrides,
+    ppo_settings,
     resolve_arm,
     run_learning,
 )
@@ -62,6 +65,32 @@ def test_learning_sweep_runs_every_arm(tmp_path):
     assert [r["arm"] for r in rows] == ["sparse", "expert", "generated:example"]
     assert all(0.0 <= r["success_rate"] <= 1.0 for r in rows)
     assert rows[2]["provenance"] == "hand-written example (no --archive)"
+    # No preset for DoorKey-5x5: the trainer's defaults, in every row.
+    assert all(r["ppo"] == PPO_DEFAULTS for r in rows)
+
+
+def test_ppo_presets_and_overrides():
+    doorkey = ppo_settings("rewardgym/DoorKey-8x8-v0")
+    # The shaping study's settings (README "Shaping on sparse grids").
+    assert doorkey == {"n_envs": 32, "n_steps": 128, "batch_size": 1024, "n_epochs": 4,
+                       "learning_rate": 5e-4, "ent_coef": 0.01}
+    assert ppo_settings("rewardgym/AntLieDown-v1") == PPO_DEFAULTS
+    assert ppo_settings("rewardgym/AntLieDown-v1", {"n_envs": 8})["n_envs"] == 8
+    assert parse_ppo_overrides(["n_envs=16", "learning_rate=1e-3", "expert_shaping_scale=1"]) \
+        == {"n_envs": 16, "learning_rate": 1e-3, "expert_shaping_scale": 1}
+    with pytest.raises(ValueError, match=r"unknown PPO setting\(s\) \['lr'\]"):
+        parse_ppo_overrides(["lr=1e-3"])
+    with pytest.raises(ValueError, match="expected KEY=VALUE, got 'n_envs'"):
+        parse_ppo_overrides(["n_envs"])
+    with pytest.raises(ValueError, match="n_envs needs a number, got 'many'"):
+        parse_ppo_overrides(["n_envs=many"])
+
+
+def test_report_table_shows_ppo_settings():
+    from rewardgym.benchmarks.llm_rewards import _ppo_text
+
+    assert _ppo_text({**ppo_settings("rewardgym/DoorKey-8x8-v0"), "expert_shaping_scale": 0.1}) \
+        == "32 envs, n_steps 128, batch 1024, 4 epochs, lr 0.0005, ent 0.01, shaping scale 0.1"
 
 
 def test_unknown_arm_is_refused(tmp_path):
@@ -90,9 +119,10 @@ def test_report_merges_the_sweep_folders_of_an_env(tmp_path):
     table = learning_report(str(tmp_path), [env]).read_text()
     rows = [line for line in table.splitlines() if line.startswith(f"| {env} |")]
     # Both folders of this env, ok runs only, mean over seeds; the other env's folder is left out.
+    # Runs that recorded no PPO settings (before they were recorded) show "-".
     assert rows == [f"| {env} | expert | 2 | 0.75 [-2.43, 3.93] | 0.375 [-1.21, 1.96] | 64 | "
-                    "p-expert |",
-                    f"| {env} | generated:c0 | 1 | 0.25 | 0.125 | 64 | p-generated:c0 |"]
+                    "- | p-expert |",
+                    f"| {env} | generated:c0 | 1 | 0.25 | 0.125 | 64 | - | p-generated:c0 |"]
     assert (tmp_path / "llm_learning.png").exists()
 
 
