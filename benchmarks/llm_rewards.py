@@ -335,7 +335,8 @@ def generated_programs(env_id: str, archives: Sequence[str] | str | None
     """Arm name -> {"program", "provenance"} of the generated programs to compare on ``env_id``.
 
     ``archives``: ``generate``/``refine`` archive folders; the one whose manifest names
-    ``env_id`` gives its passing programs. Without one, or when no program of it passed the
+    ``env_id`` gives its passing programs (identical sources: one arm, its provenance naming the
+    others). Without one, or when no program of it passed the
     checker, the hand-written example program below stands in, and its provenance says so
     (and how many model programs passed).
     """
@@ -346,13 +347,19 @@ def generated_programs(env_id: str, archives: Sequence[str] | str | None
         manifest = json.loads((folder / "manifest.json").read_text())
         if manifest.get("env_id") != env_id:
             continue
-        out = {}
+        out: dict[str, dict[str, str]] = {}
+        seen: dict[str, str] = {}
         copies = set(manifest.get("example_copies") or ())
         for path in sorted((folder / "programs").glob("*.py")):
+            source = path.read_text()
+            if source in seen:  # the same program twice: one arm, which says so
+                out[seen[source]]["provenance"] += f" (= {path.stem}, identical)"
+                continue
             copied = " / a verbatim copy of the prompt's one-shot example (another task)" \
                 if path.stem in copies else ""
-            out[f"generated:{path.stem}"] = {
-                "program": path.read_text(),
+            seen[source] = f"generated:{path.stem}"
+            out[seen[source]] = {
+                "program": source,
                 "provenance": f"{manifest.get('backend')} / {manifest.get('model')} / "
                               f"{path.stem} / card {str(manifest.get('card_hash'))[:12]}"
                               f"{copied}"}

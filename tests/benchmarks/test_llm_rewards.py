@@ -37,6 +37,12 @@ def test_arms_from_an_archive_carry_provenance(tmp_path):
     copied = generated_programs("rewardgym/AntLieDown-v1", str(tmp_path))["generated:r0a0c1"]
     assert copied["provenance"].endswith("r0a0c1 / card abab" + "ab" * 4 + " / a verbatim copy "
                                          "of the prompt's one-shot example (another task)")
+    # The same program twice in an archive (a small model copying its example) is one arm.
+    (tmp_path / "programs" / "r0a0c2.py").write_text("def compute_reward(): pass")
+    twice = generated_programs("rewardgym/AntLieDown-v1", str(tmp_path))
+    assert list(twice) == ["generated:r0a0c1"]
+    assert twice["generated:r0a0c1"]["provenance"].endswith("(another task) (= r0a0c2, identical)")
+    (tmp_path / "programs" / "r0a0c2.py").unlink()
     other = generated_programs("rewardgym/DoorKey-8x8-v0", str(tmp_path))
     assert other["generated:example"]["provenance"] == \
         "hand-written example (no archive for this env)"
