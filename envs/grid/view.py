@@ -90,8 +90,21 @@ class GridFeatureView(FeatureRows):
         super().__init__(values, layout)
 
 
-# Features every full-view row computes (compute_features' need mask: a frozen global).
-_ALL = np.ones(SIZE, dtype=np.bool_)
+# Features every full-view row computes (compute_features' need flags).
+_ALL = (True,) * SIZE
+
+
+@njit(cache=True)
+def _flags(need):
+    """The ``need`` mask as a tuple of 23 bools (:data:`SIZE`).
+
+    :func:`_write_row` tests one flag per column for every env; flags held in a tuple are
+    loop invariants, while loads from a mask array must be repeated after every write to
+    ``out`` (the compiler cannot prove the two arrays apart).
+    """
+    return (need[0], need[1], need[2], need[3], need[4], need[5], need[6], need[7], need[8],
+            need[9], need[10], need[11], need[12], need[13], need[14], need[15], need[16],
+            need[17], need[18], need[19], need[20], need[21], need[22])
 
 
 @njit(cache=True, inline="always")
@@ -201,21 +214,21 @@ _NEVER = -2  # "no step seen": forces a rebuild on the first read
 
 
 @njit(cache=True)
-def _field(grid, tx, ty, adjacent, through_objects, field, queue):
+def _field(cells, tx, ty, adjacent, through_objects, field, queue):
     """Moves from every cell to (next to) a target, by BFS from the target (-1: unreachable).
 
     The reverse of :func:`~rewardgym.envs.grid.potential._bfs_once`: moves between passable
     cells are symmetric, so the moves from a cell to the target equal the moves from the target
     to the cell. Only passable cells get a value (the agent's own cell is handled by
-    :func:`_moves`, which the forward search never checks either). ``grid`` holds object codes
-    in channel 0 and door states in channel 1.
+    :func:`_moves`, which the forward search never checks either). ``cells`` is one env's grid
+    (object codes in channel 0, door states in channel 2).
     """
-    w, h = grid.shape[0], grid.shape[1]
+    w, h = cells.shape[0], cells.shape[1]
     field[:, :] = -1
     tail = 0
     for k in range(4 if adjacent else 1):
         x, y = (tx + c.DIR_DX[k], ty + c.DIR_DY[k]) if adjacent else (tx, ty)
-        if 0 <= x < w and 0 <= y < h and _passable(grid[x, y, 0], grid[x, y, 1],
+        if 0 <= x < w and 0 <= y < h and _passable(cells[x, y, 0], cells[x, y, 2],
                                                      through_objects):
             field[x, y] = 0
             queue[tail] = x * h + y
@@ -224,7 +237,52 @@ def _field(grid, tx, ty, adjacent, through_objects, field, queue):
     while head < tail:
         x, y = divmod(queue[head], h)
         head += 1
-        tail = expand(grid, 1, x, y, field, queue, tail, through_objects)
+        tail = expand(cells, 2, x, y, field, queue, tail, through_objects)
+
+
+@njit(cache=True)
+def _build(cells, i, places, fields, slots, variant, queue):
+    """Build variant ``variant`` of env ``i``'s needed fields (targets that are present)."""
+    g = cells[i]
+    through = variant == 1
+    dx, dy, kx, ky, gx, gy = (places[i, 0], places[i, 1], places[i, 3], places[i, 4],
+                              places[i, 5], places[i, 6])
+    if slots[_T_KEY] >= 0 and kx >= 0:
+        _field(g, kx, ky, True, through, fields[i, slots[_T_KEY], variant], queue)
+    if slots[_T_DOOR] >= 0 and dx >= 0:
+        _field(g, dx, dy, True, through, fields[i, slots[_T_DOOR], variant], queue)
+    if slots[_T_GOAL] >= 0 and gx >= 0:
+        _field(g, gx, gy, False, through, fields[i, slots[_T_GOAL], variant], queue)
+
+
+@njit(cache=True)
+def _refresh(cells, i, places, door_state, doors, fields, slots, queue):
+    """Find env ``i``'s door, key, goal and door cells; build the first variant of its fields.
+
+    The second variant (objects passable) is built on first need (:func:`read_features`):
+    most lookups never need it.
+    """
+    g = cells[i]
+    w, h = g.shape[0], g.shape[1]
+    dx, dy = _find(g, c.DOOR, 0, 0, False, False)
+    if dx >= 0:
+        color = g[dx, dy, 1]
+        kx, ky = _find(g, c.KEY, color, 0, True, False)
+    else:
+        color = -1
+        kx, ky = _find(g, c.KEY, 0, 0, False, False)
+    gx, gy = _find(g, c.GOAL, 0, 0, False, False)
+    places[i, 0], places[i, 1], places[i, 2] = dx, dy, color
+    places[i, 3], places[i, 4], places[i, 5], places[i, 6] = kx, ky, gx, gy
+    door_state[i] = g[dx, dy, 2] if dx >= 0 else -1
+    for word in range(doors.shape[1]):
+        doors[i, word] = 0
+    for x in range(w):
+        for y in range(h):
+            if g[x, y, 0] == c.DOOR:
+                f = x * h + y
+                doors[i, f >> 6] |= np.int64(1) << (f & 63)
+    _build(cells, i, places, fields, slots, 0, queue)
 
 
 @njit(cache=True, inline="always")
@@ -249,116 +307,105 @@ def _moves(fields, i, t, v, ax, ay, tx, ty, adjacent):
 
 
 @njit(cache=True, inline="always")
-def _lookup(fields, i, t, ax, ay, tx, ty, adjacent, unreachable):
-    """:func:`_search` from the cached fields (objects block unless no way is left)."""
-    if tx < 0:
-        return unreachable
-    moves = _moves(fields, i, t, 0, ax, ay, tx, ty, adjacent)
-    if moves < 0:
-        moves = _moves(fields, i, t, 1, ax, ay, tx, ty, adjacent)
-    return unreachable if moves < 0 else float(moves)
-
-
-@njit(cache=True)
-def _refresh(cells, i, grid, places, fields, slots, queue):
-    """Copy env ``i``'s grid, find its door, key and goal, rebuild the needed fields.
-
-    Both variants of every needed field are built here, not on first use: a build call inside
-    :func:`read_features`' loop measured slower than building fields that go unused.
-    """
-    g = cells[i]
-    w, h = g.shape[0], g.shape[1]
-    for x in range(w):
-        for y in range(h):
-            grid[i, x, y, 0] = g[x, y, 0]
-            grid[i, x, y, 1] = g[x, y, 2]
-    dx, dy = _find(g, c.DOOR, 0, 0, False, False)
-    if dx >= 0:
-        color = g[dx, dy, 1]
-        kx, ky = _find(g, c.KEY, color, 0, True, False)
-    else:
-        color = -1
-        kx, ky = _find(g, c.KEY, 0, 0, False, False)
-    gx, gy = _find(g, c.GOAL, 0, 0, False, False)
-    places[i, 0], places[i, 1], places[i, 2] = dx, dy, color
-    places[i, 3], places[i, 4], places[i, 5], places[i, 6] = kx, ky, gx, gy
-    for v in range(2):
-        if slots[_T_KEY] >= 0:
-            _field(grid[i], kx, ky, True, v == 1, fields[i, slots[_T_KEY], v], queue)
-        if slots[_T_DOOR] >= 0:
-            _field(grid[i], dx, dy, True, v == 1, fields[i, slots[_T_DOOR], v], queue)
-        if slots[_T_GOAL] >= 0:
-            _field(grid[i], gx, gy, False, v == 1, fields[i, slots[_T_GOAL], v], queue)
-
-
-@njit(cache=True)
-def _same_grid(cells, grid, i):
-    g = cells[i]
-    for x in range(g.shape[0]):
-        for y in range(g.shape[1]):
-            if g[x, y, 0] != grid[i, x, y, 0] or g[x, y, 2] != grid[i, x, y, 1]:
-                return False
-    return True
+def _facing_door(doors, i, f):
+    """Whether packed cell ``f`` (``x * h + y``, -1 outside the grid) holds a door of env ``i``."""
+    return f >= 0 and (doors[i, f >> 6] >> (f & 63)) & 1 == 1
 
 
 @njit(cache=True)
 def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_tracked,
-                  max_steps, need, slots, last_step, grid, places, fields, cached, dists, queue,
-                  out):
+                  max_steps, need, slots, last_step, last_carry, front_door, door_state, doors,
+                  places, fields, second, cached, dists, queue, out):
     """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
 
-    Grids change only at resets and in the cell in front of the agent (pick up, drop, toggle
-    leave the agent where it is), so after exactly one step (``step_count == last + 1``) the
-    cache stays valid unless that cell differs from the cached copy; with no step since the last
-    read the whole grid is compared; otherwise (a reset, or steps the reader did not see) the
-    env's cache is refreshed. Distances come from BFS fields rooted at the key, door and goal,
-    so a step costs a few lookups per env instead of three or four searches, and none when the
-    agent stayed on its cell of an unchanged grid (``cached`` cell, ``dists`` of the last read).
+    A MiniGrid step changes the grid only by a pickup or a drop (both change what the agent
+    carries) or by toggling the door in front of it (the agent neither moves nor turns). So
+    after exactly one step (``step_count == last + 1``) an env's cache stays valid unless its
+    carried object changed or the door it faced at the last read (``front_door``: packed cell
+    and state, -1 when not facing a door; ``doors`` is a bit mask of door cells) changed state;
+    otherwise (a reset, a step the reader did not see, no step) the env's cache is refreshed.
+    Every test reads arrays the loop walks in order, except the grid cell of a faced door.
+    Distances come from BFS fields rooted at the key, door and goal, so a step costs a few
+    lookups per env instead of three or four searches, and none when the agent stayed on its
+    cell of an unchanged grid (``cached`` cell, ``dists`` of the last read). The fields' second
+    variant (objects passable) is built when a lookup first needs it (``second``).
     ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a full search when needed.
     """
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
     unreachable = float(w * h)
     need_key, need_door, need_goal = need[DIST_KEY], need[DIST_DOOR], need[DIST_GOAL]
-    need_subgoal = need[SUBGOAL_DISTANCE]
+    need_subgoal, need_front = need[SUBGOAL_DISTANCE], need[FRONT_OBJECT]
     key_slot, door_slot, goal_slot = slots[_T_KEY], slots[_T_DOOR], slots[_T_GOAL]
+    flags = _flags(need)
     for i in range(n):
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
         fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
         inside = 0 <= fx < w and 0 <= fy < h
+        f = fx * h + fy if inside else -1
         s = step_count[i]
-        if s == last_step[i] + 1:
-            valid = not inside or (cells[i, fx, fy, 0] == grid[i, fx, fy, 0]
-                                   and cells[i, fx, fy, 2] == grid[i, fx, fy, 1])
-        elif s == last_step[i]:
-            valid = _same_grid(cells, grid, i)
-        else:
-            valid = False
+        carried = carrying[i, 0]
+        valid = s == last_step[i] + 1 and carried == last_carry[i]
+        facing = _facing_door(doors, i, f)
+        if valid and facing and front_door[i, 0] == f:
+            valid = cells[i, fx, fy, 2] == front_door[i, 1]  # not toggled
         if not valid:
-            _refresh(cells, i, grid, places, fields, slots, queue)
+            _refresh(cells, i, places, door_state, doors, fields, slots, queue)
+            second[i] = False
+            facing = _facing_door(doors, i, f)
         last_step[i] = s
+        last_carry[i] = carried
+        if facing:
+            front_door[i, 0], front_door[i, 1] = f, cells[i, fx, fy, 2]
+        else:
+            front_door[i, 0] = -1
         dx, dy, color = places[i, 0], places[i, 1], places[i, 2]
         kx, ky, gx, gy = places[i, 3], places[i, 4], places[i, 5], places[i, 6]
-        has_key = _has_key(carrying, i, dx, color)
+        has_key = carried == c.KEY and (dx < 0 or carrying[i, 1] == color)
         if valid and cached[i] == ax * h + ay:
             # Same grid, same cell: the distances of the last read still hold.
             dist_key, dist_door, dist_goal = dists[i, 0], dists[i, 1], dists[i, 2]
         else:
             dist_key = dist_door = dist_goal = 0.0
-            if need_key and not has_key:
-                dist_key = _lookup(fields, i, key_slot, ax, ay, kx, ky, True, unreachable)
-            if need_door:
-                dist_door = _lookup(fields, i, door_slot, ax, ay, dx, dy, True, unreachable)
-            if need_goal:
-                dist_goal = _lookup(fields, i, goal_slot, ax, ay, gx, gy, False, unreachable)
+            for t in range(3):
+                if t == _T_KEY:
+                    if not need_key or has_key:
+                        continue
+                    slot, tx, ty, adjacent = key_slot, kx, ky, True
+                elif t == _T_DOOR:
+                    if not need_door:
+                        continue
+                    slot, tx, ty, adjacent = door_slot, dx, dy, True
+                else:
+                    if not need_goal:
+                        continue
+                    slot, tx, ty, adjacent = goal_slot, gx, gy, False
+                value = unreachable
+                if tx >= 0:
+                    moves = _moves(fields, i, slot, 0, ax, ay, tx, ty, adjacent)
+                    if moves < 0:
+                        # No way while objects block: the second variant lets them be passed.
+                        if not second[i]:
+                            _build(cells, i, places, fields, slots, 1, queue)
+                            second[i] = True
+                        moves = _moves(fields, i, slot, 1, ax, ay, tx, ty, adjacent)
+                    if moves >= 0:
+                        value = float(moves)
+                if t == _T_KEY:
+                    dist_key = value
+                elif t == _T_DOOR:
+                    dist_door = value
+                else:
+                    dist_goal = value
             dists[i, 0], dists[i, 1], dists[i, 2] = dist_key, dist_door, dist_goal
             cached[i] = ax * h + ay
         sub = 0.0
         if need_subgoal:
             sub = subgoal[i] if subgoal_tracked else subgoal_distance(
                 cells[i], ax, ay, carrying[i], target[i, 0], target[i, 1])
-        _write_row(out, i, need, ax, ay, d, fx, fy, cells[i, fx, fy, 0] if inside else c.WALL,
-                   carrying[i, 0], has_key, dx, dy, cells[i, dx, dy, 2] if dx >= 0 else -1,
-                   kx, ky, gx, gy, dist_key, dist_door, dist_goal, sub, s, max_steps)
+        _write_row(out, i, flags, ax, ay, d, fx, fy,
+                   (cells[i, fx, fy, 0] if inside else c.WALL) if need_front else 0,
+                   carried, has_key, dx, dy, door_state[i], kx, ky, gx, gy, dist_key, dist_door,
+                   dist_goal, sub, s, max_steps)
 
 
 class GridViewReader:
@@ -397,7 +444,10 @@ class GridViewReader:
             self.need[LAYOUT[name].start] = True
         self.names = tuple(f.name for f in LAYOUT.features if self.need[f.start])
         self._last = np.full(n, _NEVER, dtype=np.int64)
-        self._grid = np.zeros((n, w, h, 2), dtype=np.uint8)
+        self._last_carry = np.zeros(n, dtype=np.uint8)
+        self._front_door = np.full((n, 2), -1, dtype=np.int64)
+        self._door_state = np.full(n, -1, dtype=np.int64)
+        self._doors = np.zeros((n, (w * h + 63) // 64), dtype=np.int64)
         self._places = np.full((n, 7), -1, dtype=np.int64)
         # One int16 field pair per target the program needs (memory traffic is the cost here).
         self._slots = np.full(3, -1, dtype=np.int64)
@@ -406,6 +456,7 @@ class GridViewReader:
                 self._slots[t] = int(self._slots.max()) + 1
         slots = max(int(self._slots.max()) + 1, 1)
         self._fields = np.full((n, slots, 2, w, h), -1, dtype=np.int16)
+        self._second = np.zeros(n, dtype=np.bool_)  # second field variant built
         self._cached = np.full(n, -1, dtype=np.int64)  # cell of the distances in _dists
         self._dists = np.zeros((n, 3))
         self._queue = np.empty(w * h, dtype=np.int64)
@@ -427,7 +478,8 @@ class GridViewReader:
         s = self.env.unwrapped._state
         read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.subgoal,
                       self._tracked, self._max_steps, self.need, self._slots, self._last,
-                      self._grid, self._places, self._fields, self._cached, self._dists,
+                      self._last_carry, self._front_door, self._door_state, self._doors,
+                      self._places, self._fields, self._second, self._cached, self._dists,
                       self._queue, out)
         return out
 
