@@ -2,8 +2,8 @@
 
 Times, round-robin in one process, a native vector env bare, under ``LLMRewardVector`` with the
 program compiled by numba, and under ``LLMRewardVector`` with the Python fallback (same checked
-program), for ``rewardgym/DoorKey-8x8-v0`` (n = 4096) and ``rewardgym/HalfCheetahBackward-v1``
-(n = 1024 by default: 4096 MuJoCo models step slowly on 2 cores). Also times the two parts of
+program), for ``rewardgym/DoorKey-8x8-v0``, ``rewardgym/RouteDrive-v1`` and
+``rewardgym/HalfCheetahBackward-v1`` at n = 4096 by default (``--n``). Also times the two parts of
 the wrapper alone: reading the reward view (the full grid view runs three or four BFS searches
 per env; the wrapper's reader keeps BFS fields rooted at the key, door and goal, rebuilt only
 when a grid changes, and computes only the program's features; the locomotion view is a copy of
@@ -59,6 +59,15 @@ def compute_reward(obs, action, next_obs):
     low = math.exp(-max(next_obs.torso_z - 0.3, 0.0) / T_LOW)
     upright = 0.5 * next_obs.up_z
     return low + upright, {"low": low, "upright": upright}
+''',
+    "rewardgym/RouteDrive-v1": '''
+import math
+T_CLOSE = 2.0
+def compute_reward(obs, action, next_obs):
+    progress = next_obs.progress
+    close = -0.1 * math.exp(-next_obs.lead_ttc / T_CLOSE)
+    centre = -0.01 * abs(next_obs.lateral_error)
+    return progress + close + centre, {"progress": progress, "close": close, "centre": centre}
 ''',
     "rewardgym/HalfCheetahBackward-v1": '''
 import numpy as np
@@ -137,20 +146,27 @@ def _cpu_overhead(envs: dict[str, Any], n: int, seconds: float,
     return out
 
 
-def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
+OVERHEAD_ENVS = ("rewardgym/DoorKey-8x8-v0", "rewardgym/RouteDrive-v1",
+                 "rewardgym/HalfCheetahBackward-v1")
+
+
+def run(quick: bool, out_dir: str, *, n: int = 4096, envs: Sequence[str] = OVERHEAD_ENVS,
         seconds: float | None = None, repeats: int | None = None) -> list[dict[str, Any]]:
-    """Measure every case and write the results; returns the rows."""
+    """Measure every env of ``envs`` at ``n`` sub-envs and write the results; returns the rows."""
     seconds, repeats = harness.preset_timing(quick, seconds, repeats)
+    unknown = sorted(set(envs) - set(OVERHEAD_ENVS))
+    if unknown:
+        raise ValueError(f"llm_rewards: no overhead program for {unknown}; choose among "
+                         f"{list(OVERHEAD_ENVS)}")
     rows: list[dict[str, Any]] = []
-    for env_id, n in (("rewardgym/DoorKey-8x8-v0", n_grid),
-                      ("rewardgym/HalfCheetahBackward-v1", n_loco)):
+    for env_id in envs:
         program = PROGRAMS[env_id]
-        envs = {"bare env": _native(env_id, n),
+        cases = {"bare env": _native(env_id, n),
                 "LLMRewardVector (numba)": LLMRewardVector(_native(env_id, n), program,
                                                            n_states=64),
                 "LLMRewardVector (Python fallback)": LLMRewardVector(
                     _native(env_id, n), program, n_states=64, use_numba=False)}
-        timed = _cpu_overhead(envs, n, seconds, repeats)
+        timed = _cpu_overhead(cases, n, seconds, repeats)
         parts = _component_times(env_id, n, 5 if quick else 20)
         python_over = timed["LLMRewardVector (Python fallback)"]["overhead_us"]
         numba_over = timed["LLMRewardVector (numba)"]["overhead_us"]
@@ -165,6 +181,7 @@ def run(quick: bool, out_dir: str, *, n_grid: int = 4096, n_loco: int = 1024,
     columns = [Column("env", "env_id"), Column("case", "case"), Column("n", "n", harness.fmt_int),
                Column("CPU µs/step", "us_per_step", harness.fmt_float),
                Column("overhead %", "overhead_pct", harness.fmt_float),
+               Column("numba's overhead vs Python's", "speedup_vs_python", harness.fmt_ratio),
                Column("full view µs", "view_us", harness.fmt_float),
                Column("wrapper's reader µs", "reader_us", harness.fmt_float),
                Column("program µs (numba)", "program_numba_us", harness.fmt_float),
@@ -514,8 +531,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="short runs")
     parser.add_argument("--out", default="results", help="output folder")
-    parser.add_argument("--n-grid", type=int, default=4096)
-    parser.add_argument("--n-loco", type=int, default=1024)
+    parser.add_argument("--n", type=int, default=4096, help="--part overhead: sub-envs per env")
+    parser.add_argument("--overhead-envs", nargs="+", default=list(OVERHEAD_ENVS),
+                        choices=OVERHEAD_ENVS, help="--part overhead: envs to time")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--part", choices=("overhead", "generate", "learning", "report"),
@@ -581,8 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"[{fmt(row['success_rate_lo'])}, {fmt(row['success_rate_hi'])}]  "
                   f"{row['provenance']}")
         return 0
-    rows = run(args.quick, args.out, n_grid=args.n_grid, n_loco=args.n_loco,
-               seconds=args.seconds, repeats=args.repeats)
+    rows = run(args.quick, args.out, n=args.n, envs=args.overhead_envs, seconds=args.seconds,
+               repeats=args.repeats)
     for row in rows:
         print(f"{row['env_id']:<34} {row['case']:<36} {row['us_per_step']:>12.1f} µs/step  "
               f"overhead {row['overhead_pct']:>7.1f} %  view {row['view_us']:.0f} µs  reader "

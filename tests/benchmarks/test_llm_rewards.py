@@ -12,6 +12,7 @@ from rewardgym.benchmarks.llm_rewards import (
     parse_ppo_overrides,
     ppo_settings,
     resolve_arm,
+    run,
     run_learning,
 )
 
@@ -154,3 +155,15 @@ def test_recorded_smollm2_programs_replay_offline(tmp_path):
                       "rewardgym/AntLieDown-v1": ["c1"],
                       "rewardgym/DoorKey-8x8-v0": ["c0", "c1"]}
     assert copies == passed
+
+
+def test_overhead_run_times_every_case(tmp_path):
+    rows = run(True, str(tmp_path), n=4, envs=("rewardgym/DoorKey-8x8-v0",), seconds=0.05,
+               repeats=1)
+    assert [r["case"] for r in rows] == ["bare env", "LLMRewardVector (numba)",
+                                         "LLMRewardVector (Python fallback)"]
+    assert all(r["us_per_step"] > 0 and r["reader_us"] > 0 for r in rows)
+    assert rows[1]["speedup_vs_python"] is not None
+    assert "DoorKey-8x8" in (tmp_path / "llm_rewards_overhead.md").read_text()
+    with pytest.raises(ValueError, match="no overhead program"):
+        run(True, str(tmp_path), n=4, envs=("rewardgym/Empty-5x5-v0",))
