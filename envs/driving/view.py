@@ -126,83 +126,136 @@ if INDEX["light_time_left"] != LIGHT_TIME_LEFT or INDEX["driving_score"] != DRIV
     raise ValueError("driving view: the index constants do not match FEATURES")
 
 
+# Every feature: what the full view computes (a frozen global of the compiled kernels).
+_ALL = np.ones(SIZE, dtype=np.bool_)
+# Features that need the next stop line's light.
+_LIGHT_FEATURES = (LIGHT_RED, LIGHT_YELLOW, LIGHT_GREEN, LIGHT_DISTANCE, LIGHT_TIME_LEFT)
+
+
 @njit(cache=True)
 def compute_features(bank, wd, p, signals, scalars, out):
     """Fill ``out[w * E + e]`` (layout :data:`FEATURES`) for every ego of every world.
 
     ``signals`` and ``scalars`` are the last step's output rows (``StepOut``).
     """
+    compute_needed(bank, wd, p, signals, scalars, _ALL, out)
+
+
+@njit(cache=True)
+def compute_needed(bank, wd, p, signals, scalars, need, out):
+    """:func:`compute_features` for the columns where ``need`` is True only (others untouched).
+
+    The wrappers' reader (``rewardgym.wrappers.llm.views``) asks for a program's features: the
+    scan over the other cars, Roach's target speed, the lane-centre search and the light are
+    skipped when no asked feature depends on them, and only asked columns are written (a
+    column-major ``out`` then costs a few contiguous columns per step, not every row).
+    """
     ef, ei, nf, ni, wi = wd.ef, wd.ei, wd.nf, wd.ni, wd.wi
     num_egos = ef.shape[1]
     k_npc = nf.shape[1]
+    need_lead = need[LEAD_GAP] or need[LEAD_SPEED] or need[LEAD_TTC]
+    need_near = need[NEAREST_DISTANCE] or need[NEAREST_TTC]
+    need_lights = False
+    for f in _LIGHT_FEATURES:
+        need_lights = need_lights or need[f]
     for w in range(ef.shape[0]):
-        light0, light1 = world_lights(bank, wd, p, w)
         tm = wi[w, W_TMPL]
         for e in range(num_egos):
-            row = out[w * num_egos + e]
+            k = w * num_egos + e
             r = ei[w, e, E_ROUTE]
             x, y, v = ef[w, e, E_X], ef[w, e, E_Y], ef[w, e, E_V]
             c, s = ef[w, e, E_COS], ef[w, e, E_SIN]
-            row[SPEED] = v
-            row[SPEED_LIMIT] = bank.route_vlim[tm, r, ei[w, e, E_SEG]]
-            row[TARGET_SPEED] = roach_target_speed(bank, wd, p, w, e, light0, light1)
-            row[ACCEL] = ef[w, e, E_ACC]
-            row[STEER] = ef[w, e, E_STEER]
-            row[ROUTE_COMPLETION] = ef[w, e, E_RCMAX]
-            row[PROGRESS] = scalars[w * num_egos + e, OUT_PROGRESS]
-            end = bank.route_s[tm, r, bank.route_n[tm, r] - 1]
-            row[ROUTE_LEFT] = max(end - ef[w, e, E_S], 0.0)
-            row[LATERAL_ERROR] = ef[w, e, E_LAT]
-            row[HEADING_ERROR] = ef[w, e, E_PSI]
-            row[LANE_CENTRE_DISTANCE] = min(lane_centre_distance(
-                bank.near_lane, bank.near_seg, bank.lane_xy, bank.lane_n, bank.lane_junction,
-                bank.origin, tm, x, y), OFF_MAP)
-            lead_gap, lead_v, near, near_ttc = SENSE_RANGE, 0.0, SENSE_RANGE, TTC_CAP
-            for j in range(k_npc + num_egos):
-                if j == k_npc + e:
-                    continue
-                active, ox, oy, ov, oc, os = other_actor(ef, ei, nf, ni, w, j, k_npc)
-                if not active:
-                    continue
-                rx, ry = ox - x, oy - y
-                d = math.sqrt(rx * rx + ry * ry)
-                near = min(near, d)
-                ahead = rx * c + ry * s
-                side = -rx * s + ry * c
-                aligned = oc * c + os * s
-                if ahead > 0.0 and abs(side) < 0.5 * LANE_WIDTH and aligned > 0.0:
-                    gap = max(ahead - p.car_length, 0.0)
-                    if gap < lead_gap:
-                        lead_gap, lead_v = gap, ov * aligned
-                closing = -(rx * (ov * oc - v * c) + ry * (ov * os - v * s)) / max(d, 1e-9)
-                if closing > 0.0:
-                    near_ttc = min(near_ttc, max(d - p.car_length, 0.0) / closing)
-            row[LEAD_GAP] = lead_gap
-            row[LEAD_SPEED] = lead_v
-            row[LEAD_TTC] = min(lead_gap / (v - lead_v), TTC_CAP) if v - lead_v > 1e-9 \
-                else TTC_CAP
-            row[NEAREST_DISTANCE] = near
-            row[NEAREST_TTC] = near_ttc
-            row[LIGHT_RED] = row[LIGHT_YELLOW] = row[LIGHT_GREEN] = 0.0
-            row[LIGHT_DISTANCE] = LIGHT_RANGE
-            row[LIGHT_TIME_LEFT] = 0.0
-            front = ef[w, e, E_S] + 0.5 * p.car_length
-            for m in range(MAX_STOPS):
-                stop = bank.route_stop_s[tm, r, m]
-                if stop >= 0.0 and stop >= front - 1.0:
-                    state, left = light_state(wi[w, W_T], p.dt, wd.wf[w, W_GREEN],
-                                              wd.wf[w, W_PHASE0], p.yellow_s,
-                                              bank.route_stop_group[tm, r, m])
-                    row[LIGHT_RED + state] = 1.0
-                    row[LIGHT_DISTANCE] = min(max(stop - front, 0.0), LIGHT_RANGE)
-                    row[LIGHT_TIME_LEFT] = left
-                    break
+            if need[SPEED]:
+                out[k, SPEED] = v
+            if need[SPEED_LIMIT]:
+                out[k, SPEED_LIMIT] = bank.route_vlim[tm, r, ei[w, e, E_SEG]]
+            if need[TARGET_SPEED]:
+                # The lights' phase is a float modulo each: only computed when asked for.
+                light0, light1 = world_lights(bank, wd, p, w)
+                out[k, TARGET_SPEED] = roach_target_speed(bank, wd, p, w, e, light0, light1)
+            if need[ACCEL]:
+                out[k, ACCEL] = ef[w, e, E_ACC]
+            if need[STEER]:
+                out[k, STEER] = ef[w, e, E_STEER]
+            if need[ROUTE_COMPLETION]:
+                out[k, ROUTE_COMPLETION] = ef[w, e, E_RCMAX]
+            if need[PROGRESS]:
+                out[k, PROGRESS] = scalars[k, OUT_PROGRESS]
+            if need[ROUTE_LEFT]:
+                end = bank.route_s[tm, r, bank.route_n[tm, r] - 1]
+                out[k, ROUTE_LEFT] = max(end - ef[w, e, E_S], 0.0)
+            if need[LATERAL_ERROR]:
+                out[k, LATERAL_ERROR] = ef[w, e, E_LAT]
+            if need[HEADING_ERROR]:
+                out[k, HEADING_ERROR] = ef[w, e, E_PSI]
+            if need[LANE_CENTRE_DISTANCE]:
+                out[k, LANE_CENTRE_DISTANCE] = min(lane_centre_distance(
+                    bank.near_lane, bank.near_seg, bank.lane_xy, bank.lane_n, bank.lane_junction,
+                    bank.origin, tm, x, y), OFF_MAP)
+            if need_lead or need_near:
+                lead_gap, lead_v, near, near_ttc = SENSE_RANGE, 0.0, SENSE_RANGE, TTC_CAP
+                for j in range(k_npc + num_egos):
+                    if j == k_npc + e:
+                        continue
+                    active, ox, oy, ov, oc, os = other_actor(ef, ei, nf, ni, w, j, k_npc)
+                    if not active:
+                        continue
+                    rx, ry = ox - x, oy - y
+                    if need_lead:
+                        ahead = rx * c + ry * s
+                        side = -rx * s + ry * c
+                        aligned = oc * c + os * s
+                        if ahead > 0.0 and abs(side) < 0.5 * LANE_WIDTH and aligned > 0.0:
+                            gap = max(ahead - p.car_length, 0.0)
+                            if gap < lead_gap:
+                                lead_gap, lead_v = gap, ov * aligned
+                    if need_near:
+                        d = math.sqrt(rx * rx + ry * ry)
+                        near = min(near, d)
+                        closing = -(rx * (ov * oc - v * c) + ry * (ov * os - v * s)) / max(d,
+                                                                                          1e-9)
+                        if closing > 0.0:
+                            near_ttc = min(near_ttc, max(d - p.car_length, 0.0) / closing)
+                if need[LEAD_GAP]:
+                    out[k, LEAD_GAP] = lead_gap
+                if need[LEAD_SPEED]:
+                    out[k, LEAD_SPEED] = lead_v
+                if need[LEAD_TTC]:
+                    out[k, LEAD_TTC] = min(lead_gap / (v - lead_v), TTC_CAP) \
+                        if v - lead_v > 1e-9 else TTC_CAP
+                if need[NEAREST_DISTANCE]:
+                    out[k, NEAREST_DISTANCE] = near
+                if need[NEAREST_TTC]:
+                    out[k, NEAREST_TTC] = near_ttc
+            if need_lights:
+                state, left, distance = -1, 0.0, LIGHT_RANGE
+                front = ef[w, e, E_S] + 0.5 * p.car_length
+                for m in range(MAX_STOPS):
+                    stop = bank.route_stop_s[tm, r, m]
+                    if stop >= 0.0 and stop >= front - 1.0:
+                        state, left = light_state(wi[w, W_T], p.dt, wd.wf[w, W_GREEN],
+                                                  wd.wf[w, W_PHASE0], p.yellow_s,
+                                                  bank.route_stop_group[tm, r, m])
+                        distance = min(max(stop - front, 0.0), LIGHT_RANGE)
+                        break
+                for j in range(3):
+                    if need[LIGHT_RED + j]:
+                        out[k, LIGHT_RED + j] = 1.0 if state == j else 0.0
+                if need[LIGHT_DISTANCE]:
+                    out[k, LIGHT_DISTANCE] = distance
+                if need[LIGHT_TIME_LEFT]:
+                    out[k, LIGHT_TIME_LEFT] = left
             for j in range(signals.shape[1]):
-                row[SIGNAL0 + j] = signals[w * num_egos + e, j]
-            row[TTC_HOLD_LEFT] = ei[w, e, E_TTC_CD]
-            row[BLOCKED_TIME] = ei[w, e, E_BLOCKED] * p.dt
-            row[TIME_LEFT] = max(wi[w, W_LIMIT] - wi[w, W_T], 0) * p.dt
-            row[DRIVING_SCORE] = scalars[w * num_egos + e, OUT_SCORE]
+                if need[SIGNAL0 + j]:
+                    out[k, SIGNAL0 + j] = signals[k, j]
+            if need[TTC_HOLD_LEFT]:
+                out[k, TTC_HOLD_LEFT] = ei[w, e, E_TTC_CD]
+            if need[BLOCKED_TIME]:
+                out[k, BLOCKED_TIME] = ei[w, e, E_BLOCKED] * p.dt
+            if need[TIME_LEFT]:
+                out[k, TIME_LEFT] = max(wi[w, W_LIMIT] - wi[w, W_T], 0) * p.dt
+            if need[DRIVING_SCORE]:
+                out[k, DRIVING_SCORE] = scalars[k, OUT_SCORE]
 
 
 def _rows(env: Any) -> np.ndarray:

@@ -104,7 +104,7 @@ class RewardView:
 
             return GridViewReader(env, names)
         if self.family == "driving":
-            return _DriveReader(self, env)
+            return _DriveReader(self, env, names)
         return _CopyReader(self, env)
 
     def single_env(self, env: Any) -> Any:
@@ -276,18 +276,38 @@ class _CopyReader:
 
 
 class _DriveReader(_CopyReader):
-    """RouteDrive's reader: ``SAME_STEP`` replays the finished worlds' last tick.
+    """RouteDrive's reader: only the asked features; ``SAME_STEP`` replays the last tick.
 
-    The RouteDrive kernel resets a finished world inside the step, so :meth:`before_step`
-    keeps a copy of the world state and :meth:`final_rows` steps the finished worlds again
-    from it, without autoreset, with the actions the kernel took (its action buffer); each
-    world's random stream is part of its state, so the replay ends where the env did, and
-    the view is computed on the replayed worlds.
+    :meth:`read` computes the columns of ``names`` (default: all) straight into a
+    column-major buffer (:func:`~rewardgym.envs.driving.view.compute_needed`: the scan over
+    the other cars and the other searches run only when an asked feature needs them; the
+    other columns stay NaN). The RouteDrive kernel resets a finished world inside the step,
+    so :meth:`before_step` keeps a copy of the world state and :meth:`final_rows` steps the
+    finished worlds again from it, without autoreset, with the actions the kernel took (its
+    action buffer); each world's random stream is part of its state, so the replay ends
+    where the env did, and the full view is computed on the replayed worlds.
     """
 
-    def __init__(self, view: RewardView, env: Any) -> None:
+    def __init__(self, view: RewardView, env: Any, names: Any = None) -> None:
         super().__init__(view, env)
         self._world: tuple[np.ndarray, ...] | None = None
+        self.need = np.zeros(view.size, dtype=np.bool_)
+        for name in view.names if names is None else names:
+            feature = view[name]
+            self.need[feature.start:feature.start + feature.size] = True
+
+    def new_rows(self) -> np.ndarray:
+        return np.full((self.view.size, self._n), np.nan).T
+
+    def read(self, out: np.ndarray | None = None) -> np.ndarray:
+        from rewardgym.envs.driving.view import compute_needed
+
+        out = self.new_rows() if out is None else out
+        base = self.env.unwrapped
+        step = base._out
+        compute_needed(base._bank, base._world, base._params, step.signals, step.scalars,
+                       self.need, out)
+        return out
 
     def before_step(self) -> None:
         world = self.env.unwrapped._core.world

@@ -155,3 +155,26 @@ def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
             ends["truncated" if cut[i] else "terminated"] += 1
     assert ends["terminated"] >= 2, ends
     assert ends["truncated"] >= n - 1, ends
+
+
+@pytest.mark.slow
+def test_reader_computes_the_asked_features_exactly():
+    # Each group the reader can skip (the two scans over the other cars, Roach's target speed, the
+    # lane-centre search, the light), asked alone, equals the full view's column; the other
+    # columns stay NaN.
+    envs = gym.make_vec(ENV, 6, vectorization_mode="vector_entry_point")
+    envs.reset(seed=3)
+    view = view_of(envs)
+    groups = (("lead_ttc", "lead_speed"), ("nearest_distance", "nearest_ttc"), ("target_speed",),
+              ("lane_centre_distance",),
+              ("light_red", "light_distance", "light_time_left"), ("progress", "collision"))
+    readers = [(names, view.reader(envs, names)) for names in groups]
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        envs.step(rng.uniform(-1.0, 1.0, size=(6, 2)))
+        full = driving_view.features_batch(envs).values
+        for names, reader in readers:
+            rows = reader.read()
+            cols = [view[n].start for n in names]
+            np.testing.assert_array_equal(rows[:, cols], full[:, cols])
+            assert np.isnan(np.delete(rows, cols, axis=1)).all()
