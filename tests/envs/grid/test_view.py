@@ -26,6 +26,18 @@ def test_view_matches_env_state_along_a_rollout():
         assert v.max_steps == env.unwrapped.config.max_steps_resolved
         grid = env.unwrapped.grid_encoding
         assert v.front_object == grid[int(v.front_x), int(v.front_y), 0]
+        # Every place column names the cell holding that object (the agent's own state aside).
+        assert v.carrying_object == env.unwrapped._state.carrying[0, 0]
+        door = np.argwhere(grid[:, :, 0] == 4)[0]
+        assert (v.door_x, v.door_y) == tuple(door)
+        assert v.door_open == (grid[door[0], door[1], 2] == 0)
+        assert v.door_locked == (grid[door[0], door[1], 2] == 2)
+        goal = np.argwhere(grid[:, :, 0] == 8)[0]
+        assert (v.goal_x, v.goal_y) == tuple(goal)
+        assert v.at_goal == ((x, y) == tuple(goal))
+        keys = np.argwhere(grid[:, :, 0] == 5)
+        assert (v.key_x, v.key_y) == (tuple(keys[0]) if len(keys) else (-1, -1))
+        assert v.step_count == env.unwrapped._state.step_count[0]
         seen_key |= v.carrying_key == 1
         if term or trunc:
             env.reset()
