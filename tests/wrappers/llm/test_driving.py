@@ -157,7 +157,6 @@ def test_same_step_pays_what_per_env_wrappers_pay_through_the_sb3_adapter():
     assert ends["truncated"] >= n - 1, ends
 
 
-@pytest.mark.slow
 def test_reader_computes_the_asked_features_exactly():
     # Each group the reader can skip (the two scans over the other cars, Roach's target speed, the
     # lane-centre search, the light), asked alone, equals the full view's column; the other
