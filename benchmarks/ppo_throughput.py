@@ -11,7 +11,12 @@ obs) and DoorKey-8x8 (flat obs), for ``n_envs`` × mini-batch, with four ways to
   episode statistics), the least any adapter must do;
 * ``dummy``: SB3's ``DummyVecEnv`` of ``n_envs`` single envs (``gym.make``);
 * ``subproc``: SB3's ``SubprocVecEnv`` (one process per env; only run for ``n_envs`` <= 16 on
-  a small machine).
+  a small machine);
+* ``llm``: ``adapter`` with :class:`~rewardgym.wrappers.llm.LLMRewardVector` paying the
+  LLM-reward benchmark's program (``rewardgym.benchmarks.llm_rewards.PROGRAMS``) inside the
+  timed env step, so its env share minus the adapter row's is what the compiled reward costs
+  a training run (``llm_overhead``: the extra env time per env step over the adapter run's
+  wall time per env step).
 
 Each configuration runs in its own process (the sweep runner, one at a time): one warm-up
 rollout and update (numba compilation, torch allocations), then ``rollouts`` timed rollouts and
@@ -41,8 +46,9 @@ import numpy as np
 
 NAME = "ppo_throughput"
 MODULE = "rewardgym.benchmarks.ppo_throughput"
-VARIANTS = ("adapter", "bare", "dummy", "subproc")
+VARIANTS = ("adapter", "bare", "dummy", "subproc", "llm")
 SUBPROC_MAX_ENVS = 16
+NATIVE = ("adapter", "bare", "llm")  # variants on the native vector env
 ENVS = ("routedrive", "doorkey")
 METRICS = ("steps_per_s", "env_share", "vecenv_share", "rollout_share", "train_share",
            "vecenv_us_per_step", "wall_us_per_step")
@@ -277,6 +283,16 @@ def build_vec_env(env: str, variant: str, n_envs: int, env_clock: _Clock, seed: 
         vec = make_sb3_vec_env(env_id, n_envs, seed=seed, env_kwargs=vector_kwargs,
                                vector_wrappers=[lambda v: _time_vector_step(v, env_clock)])
         return vec
+    if variant == "llm":
+        from rewardgym.benchmarks.llm_rewards import PROGRAMS
+        from rewardgym.wrappers.llm import LLMRewardVector
+
+        def paid(v: Any) -> Any:
+            return _time_vector_step(LLMRewardVector(v, PROGRAMS[env_id], n_states=64,
+                                                     seed=seed), env_clock)
+
+        return make_sb3_vec_env(env_id, n_envs, seed=seed, env_kwargs=vector_kwargs,
+                                vector_wrappers=[paid])
     if variant == "bare":
         venv = gym.make_vec(env_id, n_envs, vectorization_mode="vector_entry_point",
                             autoreset_mode=AutoresetMode.SAME_STEP, **vector_kwargs)
@@ -301,7 +317,7 @@ def skip_reason(config: dict[str, Any]) -> str | None:
         return f"mini-batch {config['batch_size']} > rollout {rollout}"
     if config["variant"] == "subproc" and config["n_envs"] > SUBPROC_MAX_ENVS:
         return f"SubprocVecEnv only up to {SUBPROC_MAX_ENVS} envs (one process per env)"
-    if config.get("env_threads", 1) != 1 and config["variant"] not in ("adapter", "bare"):
+    if config.get("env_threads", 1) != 1 and config["variant"] not in NATIVE:
         return "env threads only apply to the native vector env (adapter, bare)"
     return None
 
@@ -319,7 +335,7 @@ def one_config(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     env_clock, vec_clock = _Clock(), _Clock()
     vec = build_vec_env(config["env"], config["variant"], config["n_envs"], env_clock,
                         config["seed"], config.get("env_threads", 1))
-    if config["variant"] in ("adapter", "bare"):
+    if config["variant"] in NATIVE:
         vec = _time_vecenv(vec, vec_clock)
     else:
         vec_clock = env_clock
@@ -395,17 +411,24 @@ def sweep_spec(envs: Sequence[str], n_envs: Sequence[int], batch_sizes: Sequence
 
 
 def table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Measured rows plus the adapter's overhead over the bare reference of the same point."""
+    """Measured rows plus the adapter's overhead over bare and the LLM reward's over adapter."""
     point = ("env", "n_envs", "batch_size", "threads", "env_threads")
     bare = {tuple(r.get(k) for k in point): r for r in rows if r["variant"] == "bare"}
+    adapter = {tuple(r.get(k) for k in point): r for r in rows if r["variant"] == "adapter"}
     out = []
     for row in rows:
-        ref = bare.get(tuple(row.get(k) for k in point))
-        extra: dict[str, Any] = {"adapter_overhead": None, "rate_vs_bare": None}
+        key = tuple(row.get(k) for k in point)
+        ref = bare.get(key)
+        extra: dict[str, Any] = {"adapter_overhead": None, "rate_vs_bare": None,
+                                 "llm_overhead": None}
         if row["variant"] == "adapter" and ref is not None:
             extra["adapter_overhead"] = ((row["vecenv_us_per_step"] - ref["vecenv_us_per_step"])
                                          / ref["wall_us_per_step"])
             extra["rate_vs_bare"] = row["steps_per_s"] / ref["steps_per_s"]
+        plain = adapter.get(key)
+        if row["variant"] == "llm" and plain is not None:
+            extra["llm_overhead"] = ((row["env_us_per_step"] - plain["env_us_per_step"])
+                                     / plain["wall_us_per_step"])
         out.append(row | extra)
     return out
 
@@ -470,6 +493,7 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
                harness.Column("rollout share", "rollout_share", _pct),
                harness.Column("update share", "train_share", _pct),
                harness.Column("adapter overhead vs bare", "adapter_overhead", _signed_pct),
+               harness.Column("LLM reward vs adapter", "llm_overhead", _signed_pct),
                harness.Column("load", "load1", harness.fmt_float)]
     loads = [r["load1"] for r in rows]
     notes = [f"SB3 PPO, MlpPolicy 256x256, n_steps {spec['fixed']['n_steps']}, "
@@ -478,7 +502,8 @@ def run(quick: bool = False, out_dir: str | Path = "results", *,
              f"{' in one process' if backend == 'inline' else ', one process each'}.",
              "env share: time in the env's own step (native VectorEnv.step; for dummy/subproc "
              "the whole VecEnv.step_wait). adapter overhead: (adapter - bare) VecEnv time per "
-             "env step over the bare run's wall time per env step.",
+             "env step over the bare run's wall time per env step. LLM reward: (llm - "
+             "adapter) env time per env step over the adapter run's wall time per env step.",
              f"Machine: {harness.cpu_model()}, {os.cpu_count()} cores, shared with other jobs "
              f"(1-min load {min(loads, default=0):.1f}-{max(loads, default=0):.1f} during the "
              "rows): absolute rates are noisy, compare rows of one run."]

@@ -15,10 +15,11 @@ def test_tiny_grid_measures_every_variant_and_compares_adapter_with_bare(tmp_pat
     originals = (torch.Tensor.backward, torch.nn.utils.clip_grad_norm_,
                  on_policy_algorithm.obs_as_tensor)
     rows = ppo_throughput.run(False, tmp_path, envs=["doorkey"], n_envs=[8], batch_sizes=[64, 512],
-                              variants=["adapter", "bare", "dummy"], rollouts=1, progress=False,
+                              variants=["adapter", "bare", "dummy", "llm"], rollouts=1,
+                              progress=False,
                               backend="inline")
     # mini-batch 512 > rollout 8 x 32 = 256: skipped, not measured
-    assert sorted(r["variant"] for r in rows) == ["adapter", "bare", "dummy"]
+    assert sorted(r["variant"] for r in rows) == ["adapter", "bare", "dummy", "llm"]
     for row in rows:
         assert row["steps"] == 8 * 32
         assert 0.0 < row["env_share"] <= row["vecenv_share"] <= 1.0
@@ -30,6 +31,10 @@ def test_tiny_grid_measures_every_variant_and_compares_adapter_with_bare(tmp_pat
     assert adapter["adapter_overhead"] == pytest.approx(
         (adapter["vecenv_us_per_step"] - bare["vecenv_us_per_step"]) / bare["wall_us_per_step"])
     assert adapter["rate_vs_bare"] == pytest.approx(adapter["steps_per_s"] / bare["steps_per_s"])
+    llm = next(r for r in rows if r["variant"] == "llm")
+    assert llm["llm_overhead"] == pytest.approx(
+        (llm["env_us_per_step"] - adapter["env_us_per_step"]) / adapter["wall_us_per_step"])
+    assert adapter["llm_overhead"] is None
     phases = ppo_throughput.ROLLOUT_PHASES + ppo_throughput.UPDATE_PHASES
     for row in rows:
         shares = {key: row[f"p_{key}"] for key in phases}
@@ -43,16 +48,16 @@ def test_tiny_grid_measures_every_variant_and_compares_adapter_with_bare(tmp_pat
         # remainders are what no timer covered; timer jitter can only make them a hair negative
         assert shares["rollout_other"] > -1e-3
         assert shares["update_other"] > -1e-3
-        assert (shares["vecenv_adapter"] > 0.0) == (row["variant"] in ("adapter", "bare"))
+        assert (shares["vecenv_adapter"] > 0.0) == (row["variant"] in ppo_throughput.NATIVE)
     # every timer is removed again (the inline backend measured in this process)
     assert (torch.Tensor.backward, torch.nn.utils.clip_grad_norm_,
             on_policy_algorithm.obs_as_tensor) == originals
     profile = (tmp_path / "ppo_throughput_profile.md").read_text()
-    assert profile.count("| rewardgym/DoorKey-8x8-v0 |") == 3
+    assert profile.count("| rewardgym/DoorKey-8x8-v0 |") == 4
     assert "policy forward" in profile
     table = (tmp_path / "ppo_throughput.md").read_text()
-    assert table.count("| rewardgym/DoorKey-8x8-v0 |") == 3
-    assert len((tmp_path / "ppo_throughput.jsonl").read_text().splitlines()) == 3
+    assert table.count("| rewardgym/DoorKey-8x8-v0 |") == 4
+    assert len((tmp_path / "ppo_throughput.jsonl").read_text().splitlines()) == 4
 
 
 def test_skip_rules():
