@@ -311,10 +311,15 @@ class _DriveReader(_CopyReader):
 
     def before_step(self) -> None:
         world = self.env.unwrapped._core.world
-        if self._world is None:
+        first = self._world is None
+        if first:
             self._world = tuple(np.empty_like(a) for a in world)
         for dst, src in zip(self._world, world, strict=True):
             np.copyto(dst, src)
+        if first:
+            # Load (or compile) the replay's kernels now, on no world: not at the first episode
+            # end, in the middle of a timed rollout.
+            self._replay(np.zeros(0, dtype=np.int64))
 
     def after_step(self) -> None:
         pass
@@ -323,13 +328,18 @@ class _DriveReader(_CopyReader):
                    out: np.ndarray) -> np.ndarray:
         if self._world is None:
             raise RuntimeError("driving reader: call before_step() before the step")
+        rows, final = self._replay(np.flatnonzero(self.env.unwrapped._core.done))
+        out[rows] = final
+        return out
+
+    def _replay(self, worlds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of ``worlds``' egos and their full feature rows after the replayed tick."""
         from rewardgym.envs.driving import kernels
         from rewardgym.envs.driving.state import new_step_out
         from rewardgym.envs.driving.view import compute_features
         from rewardgym.envs.native.modes import NO_AUTORESET
 
         core = self.env.unwrapped._core
-        worlds = np.flatnonzero(core.done)
         egos = core.world.ef.shape[1]
         rows = (worlds[:, None] * egos + np.arange(egos)[None, :]).reshape(-1)
         scratch = type(core.world)(*(a[worlds] for a in self._world))
@@ -340,8 +350,7 @@ class _DriveReader(_CopyReader):
         final = np.empty((len(rows), self.view.size))
         compute_features(core.bank, scratch, core.params, step_out.signals, step_out.scalars,
                          final)
-        out[rows] = final
-        return out
+        return rows, final
 
 
 def view_of(env: Any) -> RewardView:
