@@ -174,8 +174,9 @@ def run(quick: bool, out_dir: str, *, n: int = 4096, envs: Sequence[str] = OVERH
             rows.append({"env_id": env_id, "case": label, "n": n,
                          "us_per_step": row["us_per_step"], "overhead_pct": row["overhead_pct"],
                          "wall_us_per_step": row["wall_us_per_step"], "load1": row["load1"],
-                         "speedup_vs_python": python_over / max(numba_over, 1e-9)
-                         if label == "LLMRewardVector (numba)" else None,
+                         # None when numba's overhead is lost in the noise (<= 0)
+                         "speedup_vs_python": python_over / numba_over
+                         if label == "LLMRewardVector (numba)" and numba_over > 0 else None,
                          **parts})
     harness.record(NAME, rows, out_dir)
     columns = [Column("env", "env_id"), Column("case", "case"), Column("n", "n", harness.fmt_int),
