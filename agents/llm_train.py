@@ -117,15 +117,20 @@ def _failure_summary(log: list[dict[str, Any]], names: tuple[str | None, ...]) -
 
 
 def evaluate_success(env_id: str, model: Any, episodes: int, seed: int,
-                     env_kwargs: dict[str, Any] | None = None) -> tuple[float, float]:
-    """Success rate (the env's ``info["is_success"]``) and mean env return of a policy."""
+                     env_kwargs: dict[str, Any] | None = None, *,
+                     deterministic: bool = True) -> tuple[float, float]:
+    """Success rate (the env's ``info["is_success"]``) and mean env return of a policy.
+
+    ``deterministic=False`` samples the policy's actions: a memoryless grid policy whose argmax
+    is a no-op in some state repeats it until the time limit, where the sampled policy moves on.
+    """
     env = gym.make(env_id, **(env_kwargs or {}))
     wins, returns = 0, []
     for e in range(episodes):
         obs, _ = env.reset(seed=seed + 10_000 + e)
         done, total, success = False, 0.0, False
         while not done:
-            action, _ = model.predict(obs, deterministic=True)
+            action, _ = model.predict(obs, deterministic=deterministic)
             obs, reward, terminated, truncated, info = env.step(action)
             total += float(reward)
             success |= bool(info.get("is_success", False))
@@ -160,7 +165,10 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     :data:`GRID_EXPERT_SCALE`); optional PPO settings ``n_envs``, ``n_steps``, ``batch_size``,
     ``n_epochs``, ``learning_rate``, ``ent_coef`` (defaults :data:`PPO_DEFAULTS`),
     ``eval_episodes`` (10) and ``env_kwargs`` (for training and evaluation envs). Any other key
-    raises ``ValueError`` naming it. The result's ``ppo`` holds the settings used.
+    raises ``ValueError`` naming it. The result's ``ppo`` holds the settings used;
+    ``success_rate``/``base_return`` come from a deterministic (argmax) evaluation,
+    ``success_rate_sampled``/``base_return_sampled`` from one with sampled actions on the
+    same episodes' seeds.
     """
     unknown = sorted(set(config) - CONFIG_KEYS)
     if unknown:
@@ -210,9 +218,10 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
                 ent_coef=float(ppo["ent_coef"]), seed=seed, device="cpu", verbose=0)
     model.learn(total_timesteps=timesteps)
     venv.close()
-    success_rate, base_return = evaluate_success(env_id, model,
-                                                 int(config.get("eval_episodes", 10)), seed,
-                                                 eval_kwargs)
+    episodes = int(config.get("eval_episodes", 10))
+    success_rate, base_return = evaluate_success(env_id, model, episodes, seed, eval_kwargs)
+    sampled_rate, sampled_return = evaluate_success(env_id, model, episodes, seed, eval_kwargs,
+                                                    deterministic=False)
     names = sorted({n for e in log for n in e["terms"]})
     # One name per row entry; vector entries are left out of the summary (None).
     scalar_names = tuple(n for f in view.features
@@ -220,6 +229,8 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return {
         "success_rate": success_rate,
         "base_return": base_return,
+        "success_rate_sampled": sampled_rate,
+        "base_return_sampled": sampled_return,
         "episodes": len(log),
         "timesteps": timesteps,
         "ppo": {**ppo, **({"expert_shaping_scale": scale}

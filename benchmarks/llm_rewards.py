@@ -467,7 +467,8 @@ def _ppo_text(ppo: dict[str, Any] | None) -> str:
 def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
     """One table and one figure of the learning sweeps under ``out_dir``.
 
-    The table: success rate (the env's predicate, deterministic evaluation), the training
+    The table: success rate (the env's predicate, deterministic evaluation; then the same
+    episodes with sampled actions, for runs that recorded it), the training
     episodes' success rate in the last tenth of training (sampled actions) and evaluation
     return per arm, mean and 95% Student-t interval over seeds, with PPO settings and
     provenance. The figure:
@@ -485,9 +486,9 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
         mean, lo, hi = confidence_interval(values)
         return f"{mean:.3g}" if lo is None else f"{mean:.3g} [{lo:.3g}, {hi:.3g}]"
 
-    lines = ["| env | arm | seeds | success rate | training success, last tenth | eval return | "
-             "PPO steps | PPO settings | provenance |",
-             "|---|---|---:|---:|---:|---:|---:|---|---|"]
+    lines = ["| env | arm | seeds | success rate | sampled eval success | training success, last "
+             "tenth | eval return | PPO steps | PPO settings | provenance |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
     fig, axes = plt.subplots(2, len(envs), figsize=(4.5 * len(envs), 6), squeeze=False)
     for col, env_id in enumerate(envs):
         name = f"llm_learning_{env_id.split('/')[-1]}"
@@ -505,8 +506,10 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
         for arm, rows in sorted(runs.items(), key=lambda item: (order.get(item[0], 2), item[0])):
             results = [r["result"] for r in rows]
             late = [r["success_series"][-1] for r in results if r.get("success_series")]
+            sampled = [r["success_rate_sampled"] for r in results if "success_rate_sampled" in r]
             lines.append(f"| {env_id} | {arm} | {len(rows)} | "
                          f"{cell([r['success_rate'] for r in results])} | "
+                         f"{cell(sampled) if sampled else '-'} | "
                          f"{cell(late) if late else '-'} | "
                          f"{cell([r['base_return'] for r in results])} | "
                          f"{results[0]['timesteps']} | {_ppo_text(results[0].get('ppo'))} | "

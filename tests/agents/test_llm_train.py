@@ -58,6 +58,7 @@ def test_train_candidate_logs_episodes_and_terms(tmp_path):
     assert result["timesteps"] == 256
     assert set(result["term_series"]) == {"key", "late"}
     assert 0.0 <= result["success_rate"] <= 1.0
+    assert 0.0 <= result["success_rate_sampled"] <= 1.0
     # Episodes of at most 20 steps: 128 steps per env end at least 6 in each of the two envs,
     # every one logged with the step count it ended at.
     assert result["episodes"] >= 12
@@ -104,3 +105,21 @@ def test_train_candidate_defaults_and_unknown_keys(tmp_path):
     with pytest.raises(ValueError, match=r"unknown config key\(s\) \['batchsize'\]"):
         train_candidate({"env_id": ENV, "timesteps": 64, "reward": "sparse", "batchsize": 64},
                         tmp_path)
+
+
+def test_evaluate_success_passes_the_sampling_choice_on():
+    from rewardgym.agents.llm_train import evaluate_success
+
+    class Recorder:
+        flags: list[bool] = []
+
+        def predict(self, obs, deterministic=True):
+            self.flags.append(deterministic)
+            return 6, None  # "done": a no-op on grids
+
+    model = Recorder()
+    rate, total = evaluate_success(ENV, model, 1, 0, {"max_steps": 5}, deterministic=False)
+    assert (rate, total) == (0.0, 0.0)
+    assert model.flags == [False] * 5
+    evaluate_success(ENV, model, 1, 0, {"max_steps": 5})
+    assert model.flags[5:] == [True] * 5

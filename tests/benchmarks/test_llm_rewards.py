@@ -128,9 +128,10 @@ def test_report_merges_the_sweep_folders_of_an_env(tmp_path):
     # Both folders of this env, ok runs only, mean over seeds; the other env's folder is left out.
     # Runs that recorded no PPO settings (before they were recorded) show "-".
     # The training success column is the last of the ten chunks (here the second entry).
-    assert rows == [f"| {env} | expert | 2 | 0.75 [-2.43, 3.93] | 0.75 [-2.43, 3.93] | "
+    # Runs without a sampled evaluation (recorded since) show "-" there too.
+    assert rows == [f"| {env} | expert | 2 | 0.75 [-2.43, 3.93] | - | 0.75 [-2.43, 3.93] | "
                     "0.375 [-1.21, 1.96] | 64 | - | p-expert |",
-                    f"| {env} | generated:c0 | 1 | 0.25 | 0.25 | 0.125 | 64 | - | "
+                    f"| {env} | generated:c0 | 1 | 0.25 | - | 0.25 | 0.125 | 64 | - | "
                     "p-generated:c0 |"]
     assert (tmp_path / "llm_learning.png").exists()
 
