@@ -128,8 +128,6 @@ if INDEX["light_time_left"] != LIGHT_TIME_LEFT or INDEX["driving_score"] != DRIV
 
 # Every feature: what the full view computes (a frozen global of the compiled kernels).
 _ALL = np.ones(SIZE, dtype=np.bool_)
-# Features that need the next stop line's light.
-_LIGHT_FEATURES = (LIGHT_RED, LIGHT_YELLOW, LIGHT_GREEN, LIGHT_DISTANCE, LIGHT_TIME_LEFT)
 
 
 @njit(cache=True)
@@ -155,9 +153,8 @@ def compute_needed(bank, wd, p, signals, scalars, need, out):
     k_npc = nf.shape[1]
     need_lead = need[LEAD_GAP] or need[LEAD_SPEED] or need[LEAD_TTC]
     need_near = need[NEAREST_DISTANCE] or need[NEAREST_TTC]
-    need_lights = False
-    for f in _LIGHT_FEATURES:
-        need_lights = need_lights or need[f]
+    need_lights = need[LIGHT_RED] or need[LIGHT_YELLOW] or need[LIGHT_GREEN] or \
+        need[LIGHT_DISTANCE] or need[LIGHT_TIME_LEFT]
     for w in range(ef.shape[0]):
         tm = wi[w, W_TMPL]
         for e in range(num_egos):

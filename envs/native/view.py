@@ -129,6 +129,23 @@ class ViewLayout:
         """``{name: start}`` for every feature (the fixed indices numba code uses)."""
         return {f.name: f.start for f in self.features}
 
+    def mask(self, names: Iterable[str] | None = None) -> np.ndarray:
+        """A ``(size,)`` bool mask of the columns of ``names`` (None: every feature).
+
+        What a reader computes (a reward program's features only).
+
+        Example:
+            >>> layout = ViewLayout.scalars((("speed", "m/s", "ego speed"),
+            ...                              ("gap", "m", "gap to the car ahead")))
+            >>> layout.mask(["gap"]).tolist(), layout.mask().tolist()
+            ([False, True], [True, True])
+        """
+        need = np.zeros(self.size, dtype=np.bool_)
+        for name in self.names if names is None else names:
+            feature = self[name]
+            need[feature.start:feature.start + feature.size] = True
+        return need
+
     def new_rows(self, n: int) -> np.ndarray:
         """A zeroed float64 batch ``(n, size)``, the array the family's kernel fills."""
         return np.zeros((n, self.size), dtype=np.float64)

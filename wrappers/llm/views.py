@@ -291,10 +291,7 @@ class _DriveReader(_CopyReader):
     def __init__(self, view: RewardView, env: Any, names: Any = None) -> None:
         super().__init__(view, env)
         self._world: tuple[np.ndarray, ...] | None = None
-        self.need = np.zeros(view.size, dtype=np.bool_)
-        for name in view.names if names is None else names:
-            feature = view[name]
-            self.need[feature.start:feature.start + feature.size] = True
+        self.need = view.layout.mask(names)
 
     def new_rows(self) -> np.ndarray:
         return np.full((self.view.size, self._n), np.nan).T
