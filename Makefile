@@ -3,6 +3,8 @@
 # unpinned torch pulls a multi-GB CUDA build where a CPU build would do.
 
 PYTHON ?= python3
+# Test workers: CI has 2 cores; `make test PYTEST_WORKERS=4` on a bigger machine (0: no xdist).
+PYTEST_WORKERS ?= 2
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -23,10 +25,10 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -m "not slow"
 
 lint: setup
 	$(PY) -m ruff check .

@@ -1,5 +1,6 @@
 import gymnasium as gym
 import numpy as np
+import pytest
 
 import rewardgym
 from rewardgym.envs import registered_ids
@@ -8,6 +9,16 @@ gym.register_envs(rewardgym)
 
 ALL_IDS = registered_ids()
 GRID_IDS = [i for i in ALL_IDS if gym.spec(i).entry_point == "rewardgym.envs.grid:GridEnv"]
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_width(monkeypatch):
+    """Tables are checked as a pipe prints them, whatever width the caller's shell exports.
+
+    pytest-xdist's workers (``make test`` runs ``pytest -n 2``) export ``COLUMNS=80``, which our
+    console factory rightly obeys; a test of output format must not depend on it.
+    """
+    monkeypatch.delenv("COLUMNS", raising=False)
 
 
 def invalid_actions(space: gym.Space) -> list:
