@@ -52,7 +52,7 @@ def compute_reward(obs, action, next_obs):
     goal = next_obs.door_open * math.exp(-next_obs.dist_goal / T_GOAL)
     return key + pick + door + goal, {"key": key, "pick": pick, "door": door, "goal": goal}
 ''',
-    "rewardgym/AntLieDown-v1": '''
+    "rewardgym/AntLieDown-v2": '''
 import math
 T_LOW = 0.2
 def compute_reward(obs, action, next_obs):
@@ -196,7 +196,10 @@ def run(quick: bool, out_dir: str, *, n: int = 4096, envs: Sequence[str] = OVERH
     return rows
 
 
-LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v1",
+PROGRAMS["rewardgym/AntLieDown-v1"] = PROGRAMS["rewardgym/AntLieDown-v2"]  # same view
+
+# AntLieDown-v2: v1's success test is passed by doing nothing (the relaxed ant settles into it).
+LEARNING_ENVS = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v2",
                  "rewardgym/DoorKey-8x8-v0")
 #: Per-env PPO settings of ``--part learning`` (envs not named get the trainer's
 #: ``PPO_DEFAULTS``: 4 envs, n_steps 128, batch 128, 4 epochs, lr 3e-4, ent_coef 0.01, the
@@ -479,6 +482,7 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     from rewardgym.benchmarks.sweep_report import confidence_interval
 
@@ -526,6 +530,8 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
         axes[1, col].set_ylabel("training episode env return")
         axes[1, col].set_xlabel("PPO steps")
         axes[0, col].legend(fontsize=7)
+        for ax in axes[:, col]:  # 400k, not 400000: full numbers run into each other
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
     fig.tight_layout()
     fig.savefig(Path(out_dir) / "llm_learning.png", dpi=110)
     plt.close(fig)

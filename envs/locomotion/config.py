@@ -41,8 +41,8 @@ REWARD_MODES = ("dense", "sparse")
 # Indices of the kernel parameter vector (LocomotionConfig.kernel_params).
 P_CTRL, P_SPEED, P_WINDOW, P_FLIP, P_UPRIGHT, P_LAND_HOLD, P_JUMP, P_LIE_Z, P_LIE_UP = range(9)
 P_HOLD, P_WAVE_Z, P_WAVES, P_KNEE_Z, P_KNEEL_UP, P_KNEEL_Z, P_GOAL_R, P_FALL_Z, P_DT = range(9, 18)
-P_SPARSE, P_ARRIVAL = 18, 19
-N_PARAMS = 20
+P_SPARSE, P_ARRIVAL, P_LIE_WITHIN = 18, 19, 20
+N_PARAMS = 21
 
 
 _fail = config_failure("LocomotionConfig")
@@ -67,6 +67,9 @@ class LocomotionConfig:
         lie_height: AntLieDown: torso height (m) at most.
         lie_up_z: AntLieDown: z of the torso's up axis at least (top side up).
         hold_steps: AntLieDown and HumanoidKneel: steps the pose must be held.
+        lie_within: AntLieDown: the held lying pose must begin within this many steps of the
+            reset; 0 puts no limit (v1). With no limit, doing nothing succeeds: with zero torque
+            the ant settles to a torso height of ~0.38 m, top side up, tens of steps in.
         wave_height: AntWaveLeg: front-left foot height (m) that counts as raised.
         wave_count: AntWaveLeg: raises (up-crossings of ``wave_height``) needed.
         knee_height: HumanoidKneel: both knee heights (m) at most.
@@ -101,6 +104,7 @@ class LocomotionConfig:
     lie_height: float = 0.4
     lie_up_z: float = 0.9
     hold_steps: int = 20
+    lie_within: int = 0
     wave_height: float = 0.15
     wave_count: int = 3
     knee_height: float = 0.15
@@ -121,6 +125,9 @@ class LocomotionConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 _fail(name, "an int >= 1", value)
+        if isinstance(self.lie_within, bool) or not isinstance(self.lie_within, int) \
+                or self.lie_within < 0:
+            _fail("lie_within", "an int >= 0 (0: no limit)", self.lie_within)
         for name in ("ctrl_cost_weight", "backward_speed", "flip_angle", "jump_height",
                      "lie_height", "wave_height", "knee_height", "kneel_min_height",
                      "goal_min_distance", "goal_radius", "arrival_bonus", "fall_height"):
@@ -171,4 +178,5 @@ class LocomotionConfig:
             self.kneel_min_height
         p[P_GOAL_R], p[P_FALL_Z], p[P_DT] = self.goal_radius, self.fall_height, self.dt
         p[P_SPARSE], p[P_ARRIVAL] = float(self.reward_mode == "sparse"), self.arrival_bonus
+        p[P_LIE_WITHIN] = self.lie_within
         return p

@@ -16,7 +16,9 @@ fields):
   ``+flip_angle``, and afterwards the hopper stands (``cos(pitch) >= upright_cos``, foot in
   contact, torso above :data:`LAND_MIN_Z`) for ``land_hold_steps`` consecutive steps;
 * ``hopper_jump``: the torso reaches ``jump_height`` with ``cos(pitch) >= upright_cos``;
-* ``ant_lie_down``: torso below ``lie_height`` with ``up_z >= lie_up_z`` for ``hold_steps``;
+* ``ant_lie_down``: torso below ``lie_height`` with ``up_z >= lie_up_z`` for ``hold_steps``,
+  a hold that began within ``lie_within`` steps of the reset when that is set (v2: the ant
+  settles into the pose on its own, so v1's untimed test is passed by doing nothing);
 * ``ant_wave_leg``: the front-left foot rises above ``wave_height`` ``wave_count`` times (it must
   drop :data:`WAVE_HYSTERESIS` below between raises), each time with the other three feet on the
   floor and the torso upright (``up_z >= ANT_UPRIGHT``): a wave, not a hop or a tumble;
@@ -50,6 +52,7 @@ from rewardgym.envs.locomotion.config import (
     P_KNEEL_Z,
     P_LAND_HOLD,
     P_LIE_UP,
+    P_LIE_WITHIN,
     P_LIE_Z,
     P_SPARSE,
     P_SPEED,
@@ -159,7 +162,10 @@ def task_step(code, p, tail, rows, prev, feat, act, mem, ring, steps, terms, rew
             n = 2
         elif code == 4:
             lying = f[TORSO_Z] <= p[P_LIE_Z] and f[UP_Z] >= p[P_LIE_UP]
-            reached = _hold(mem, i, lying, p[P_HOLD])
+            # A hold under way began at step t - held; a new one begins now (held = 0).
+            within = p[P_LIE_WITHIN]
+            in_time = within == 0.0 or t - mem[i, M_HOLD] <= within
+            reached = _hold(mem, i, lying and in_time, p[P_HOLD])
             terms[i, 0] = math.exp(-10.0 * max(f[TORSO_Z] - p[P_LIE_Z], 0.0))
             terms[i, 1] = 0.5 * f[UP_Z]
             n = 2

@@ -146,7 +146,9 @@ def test_recorded_smollm2_programs_replay_offline(tmp_path):
     from rewardgym.benchmarks.llm_rewards import generate_archives
 
     tapes = Path(__file__).resolve().parents[2] / "docs" / "llm_learning" / "cassettes"
-    archives = generate_archives(str(tmp_path), backend="replay", cassettes=str(tapes), k=2,
+    v1 = ("rewardgym/HalfCheetahBackward-v1", "rewardgym/AntLieDown-v1",
+          "rewardgym/DoorKey-8x8-v0")  # recorded before AntLieDown-v2 existed
+    archives = generate_archives(str(tmp_path), v1, backend="replay", cassettes=str(tapes), k=2,
                                  temperature=0.2, max_tokens=200, max_repairs=1, style="small",
                                  prefill=True, stop_at_fence=True, quote_signature=True)
     passed, copies = {}, {}
@@ -158,6 +160,14 @@ def test_recorded_smollm2_programs_replay_offline(tmp_path):
                       "rewardgym/AntLieDown-v1": ["c1"],
                       "rewardgym/DoorKey-8x8-v0": ["c0", "c1"]}
     assert copies == passed
+    # AntLieDown-v2's card (the timed test) was recorded later, the same way: the same outcome.
+    v2 = generate_archives(str(tmp_path / "v2"), ("rewardgym/AntLieDown-v2",), backend="replay",
+                           cassettes=str(tapes), k=2, temperature=0.2, max_tokens=200,
+                           max_repairs=1, style="small", prefill=True, stop_at_fence=True,
+                           quote_signature=True)["rewardgym/AntLieDown-v2"]
+    manifest = json.loads((v2 / "manifest.json").read_text())
+    assert sorted(p.stem for p in (v2 / "programs").glob("*.py")) == ["c1"]
+    assert manifest["example_copies"] == ["c1"]
 
 
 def test_overhead_run_times_every_case(tmp_path):

@@ -255,17 +255,32 @@ CARDS["rewardgym/HalfCheetahBackward-v1"] = TaskCard(
     task="Run BACKWARDS (towards -x) as fast as possible.",
     success=("The torso's average x velocity over the last 100 steps is below -2 m/s "
              "(info['is_success'])."))
-CARDS["rewardgym/AntLieDown-v1"] = TaskCard(
-    env_id="rewardgym/AntLieDown-v1", family="locomotion", title="Ant lie down",
-    description=("A quadruped ant (MuJoCo, Gymnasium's v5 model): a torso and four two-link "
-                 "legs with a hip and an ankle hinge each. It starts standing, torso 0.75 m up."),
-    actions=("hip_4", "ankle_4", "hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3",
-             "ankle_3"),
-    dt=0.05, termination="Never terminates early.",
-    frames=("World frame: +z is up. up_z is the z component of the torso's up axis (1 upright, "
-            "-1 upside down). Lengths in m, angles in rad."),
-    task="Lie down: bring the torso low to the floor while keeping its top side up.",
-    success="torso_z < 0.4 m with up_z >= 0.9 for 20 consecutive steps (info['is_success']).")
+
+
+def _ant_lie_down(version: int) -> TaskCard:
+    """v1 asks for the pose at any time; v2 for a hold that begins within 15 steps (0.75 s)."""
+    # v1's text is kept byte for byte: its hash keys the recorded cassettes.
+    task = "Lie down: bring the torso low to the floor while keeping its top side up."
+    success = "torso_z < 0.4 m with up_z >= 0.9 for 20 consecutive steps"
+    if version == 2:
+        task = ("Lie down quickly: within 0.75 s of the start bring the torso low to the floor, "
+                "top side up, and keep it there. A relaxed ant sinks down too slowly to count.")
+        success = ("torso_z <= 0.4 m with up_z >= 0.9 for 20 consecutive steps, a hold that "
+                   "begins within the first 15 steps (0.75 s)")
+    return TaskCard(
+        env_id=f"rewardgym/AntLieDown-v{version}", family="locomotion", title="Ant lie down",
+        description=("A quadruped ant (MuJoCo, Gymnasium's v5 model): a torso and four two-link "
+                     "legs with a hip and an ankle hinge each. It starts standing, torso 0.75 m "
+                     "up."),
+        actions=("hip_4", "ankle_4", "hip_1", "ankle_1", "hip_2", "ankle_2", "hip_3",
+                 "ankle_3"),
+        dt=0.05, termination="Never terminates early.",
+        frames=("World frame: +z is up. up_z is the z component of the torso's up axis (1 "
+                "upright, -1 upside down). Lengths in m, angles in rad."),
+        task=task, success=success + " (info['is_success']).")
+
+
+CARDS.update({card.env_id: card for card in (_ant_lie_down(1), _ant_lie_down(2))})
 
 # RouteDrive (envs/driving): its numbers (dt, steering and acceleration scales) are checked
 # against the live env's config by the tests.

@@ -23,7 +23,7 @@ TUMBLE_PLAN = np.array([[0.09, 0.33, -0.89], [-0.87, -0.92, -0.72], [-0.39, -0.2
                         [0.23, 0.24, -0.61], [-0.47, -0.35, -1.0], [-0.06, -0.05, -0.61]])
 IDS = {"half_cheetah_backward": "HalfCheetahBackward-v1", "hopper_back_flip": "HopperBackFlip-v0",
        "hopper_front_flip": "HopperFrontFlip-v0", "hopper_jump": "HopperJump-v0",
-       "ant_lie_down": "AntLieDown-v1", "ant_wave_leg": "AntWaveLeg-v1",
+       "ant_lie_down": "AntLieDown-v2", "ant_wave_leg": "AntWaveLeg-v1",
        "humanoid_kneel": "HumanoidKneel-v0", "ant_goal": "AntGoal-v1"}
 # Gymnasium's v5 env of each robot (the reset noise must match it draw for draw).
 GYM_V5 = {"half_cheetah_backward": "HalfCheetah-v5", "hopper_jump": "Hopper-v5",
@@ -93,15 +93,30 @@ def test_open_loop_jump_succeeds_and_pays_one_sparse_reward():
     assert not _episode(dense, _plan_policy(0.7 * JUMP_PLAN), 0)[0]
 
 
-def test_relaxed_ant_lies_down_but_a_standing_one_does_not():
-    env = gym.make("rewardgym/AntLieDown-v1")
-    ok, _, infos = _episode(env, lambda e, t: np.zeros(8), 0)
+# A constant action (found by random search) that lowers the ant's torso under 0.4 m, top side
+# up, within 5-8 steps of the reset; zero torque takes 21 steps or more (200 seeds measured).
+LIE_DOWN = np.array([0.27, -0.46, -0.92, -0.97, 0.63, 0.83, 0.21, 0.46])
+
+
+def test_v1_is_passed_by_doing_nothing_and_v2_is_not():
+    """v1's weakness, pinned: a relaxed ant settles into the lying pose on its own. v2 asks for
+    the pose within ``lie_within`` steps, which zero torque is too slow for."""
+    v1 = gym.make("rewardgym/AntLieDown-v1")
+    ok, _, infos = _episode(v1, lambda e, t: np.zeros(8), 0)
     assert ok
     first = next(t for t, info in enumerate(infos) if info["is_success"])
-    assert first >= env.unwrapped.config.hold_steps  # it must hold the pose
-    # Pushing the ankles to their limits keeps the torso up: no success.
+    assert first >= v1.unwrapped.config.hold_steps  # it must hold the pose
+    v2 = gym.make("rewardgym/AntLieDown-v2")
+    assert not any(_episode(v2, lambda e, t: np.zeros(8), seed)[0] for seed in range(5))
+    for seed in range(5):
+        ok, _, infos = _episode(v2, lambda e, t: LIE_DOWN, seed)
+        assert ok
+        first = next(t for t, info in enumerate(infos) if info["is_success"])
+        assert first < v2.unwrapped.config.lie_within + v2.unwrapped.config.hold_steps
+    # Pushing the ankles to their limits keeps the torso up: no success in either version.
     stand = np.array([0, 1, 0, 1, 0, -1, 0, -1.0])
-    assert not _episode(env, lambda e, t: stand, 0)[0]
+    assert not _episode(v1, lambda e, t: stand, 0)[0]
+    assert not _episode(v2, lambda e, t: stand, 0)[0]
 
 
 def _wave_policy(env: gym.Env, t: int) -> np.ndarray:
@@ -211,6 +226,23 @@ def test_kneel_predicate():
     assert not _kernel("humanoid_kneel", interrupted)[0].any()
 
 
+def test_lie_down_hold_must_begin_within_lie_within_steps():
+    lying, up = {"torso_z": 0.35, "up_z": 1.0}, {"torso_z": 0.6, "up_z": 1.0}
+    # Row 0 is the reset; the hold's first step is step len(before) (steps count from 1).
+    on_time = [up] * 5 + [lying] * 25  # hold begins at step 5
+    late = [up] * 6 + [lying] * 25  # at step 6
+    ok, _, _ = _kernel("ant_lie_down", on_time, lie_within=5, hold_steps=20)
+    assert ok[23]  # steps 5..24 held: success on step 24
+    assert not ok[22]
+    assert not _kernel("ant_lie_down", late, lie_within=5, hold_steps=20)[0].any()
+    assert _kernel("ant_lie_down", late, hold_steps=20)[0].any()  # no limit: v1's test
+    # A hold that begins in time but breaks cannot begin again after the limit.
+    broken = [up] * 2 + [lying] * 10 + [up] + [lying] * 30
+    assert not _kernel("ant_lie_down", broken, lie_within=5, hold_steps=20)[0].any()
+    assert not _kernel("ant_lie_down", [{"torso_z": 0.35, "up_z": 0.5}] * 30, lie_within=5,
+                       hold_steps=20)[0].any()  # tilted
+
+
 def test_goal_predicate_terminates_on_arrival_with_the_bonus():
     far = [{"goal_dist": 2.0 - 0.1 * t, "up_z": 1.0} for t in range(20)]
     ok, rewards, done = _kernel("ant_goal", far)
@@ -244,6 +276,8 @@ def test_config_names_the_bad_field():
         LocomotionConfig(task="hopper_dance")
     with pytest.raises(ValueError, match=r"LocomotionConfig.hold_steps: expected an int >= 1"):
         LocomotionConfig(hold_steps=0)
+    with pytest.raises(ValueError, match=r"LocomotionConfig.lie_within: expected an int >= 0"):
+        LocomotionConfig(lie_within=-1)
     with pytest.raises(ValueError, match=r"LocomotionConfig.lie_up_z"):
         LocomotionConfig(lie_up_z=1.5)
     with pytest.raises(ValueError, match=r"LocomotionConfig.goal_max_distance"):

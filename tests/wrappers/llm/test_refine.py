@@ -216,6 +216,12 @@ def test_cards_match_the_live_env(env_id):
         assert card.actions == view["joint_pos"].labels
         model = load_model(base.config.robot.name)
         assert len(card.actions) == model.nu == env.action_space.shape[0]
+        cfg = base.config
+        if cfg.task == "ant_lie_down":  # the thresholds the card states are the env's
+            assert f"{cfg.lie_height:g} m with up_z >= {cfg.lie_up_z:g}" in card.success
+            assert f"for {cfg.hold_steps} consecutive steps" in card.success
+            within = f"within the first {cfg.lie_within} steps ({cfg.lie_within * cfg.dt:g} s)"
+            assert (within in card.success) == (cfg.lie_within > 0)
     assert len(card.hash(env)) == 64
     messages = card.messages(env)
     assert messages[0]["content"] == SYSTEM

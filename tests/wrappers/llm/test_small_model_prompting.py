@@ -131,7 +131,7 @@ def test_generation_options_from_a_body():
 
 
 @pytest.mark.parametrize("env_id", ["rewardgym/HalfCheetahBackward-v1",
-                                    "rewardgym/AntLieDown-v1", "rewardgym/DoorKey-8x8-v0"])
+                                    "rewardgym/AntLieDown-v2", "rewardgym/DoorKey-8x8-v0"])
 def test_small_card_names_every_feature_with_its_meaning(env_id):
     env = gym.make(env_id)
     view = view_of(env)
