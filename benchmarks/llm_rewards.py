@@ -7,10 +7,11 @@ program), for ``rewardgym/DoorKey-8x8-v0``, ``rewardgym/RouteDrive-v1`` and
 the wrapper alone: reading the reward view (the full grid view runs three or four BFS searches
 per env; the wrapper's reader keeps BFS fields rooted at the key, door and goal, rebuilt only
 when a grid changes, and computes only the program's features; the locomotion view is a copy of
-rows the env already computed) and the program call on those rows, numba vs Python.
-``--part generate`` asks a model (SmolLM2 by default, cassettes recorded) for the programs of
-the learning part. Target from the issue: the compiled wrapper costs <= 10 % of the step. Writes
-``<out>/llm_rewards_overhead.{jsonl,md}``.
+rows the env already computed) and the program call on those rows, numba vs Python. DoorKey
+also times a program that reads no BFS distance (:data:`EVENT_PROGRAMS`): what the distance
+features cost. ``--part generate`` asks a model (SmolLM2 by default, cassettes recorded) for
+the programs of the learning part. Target from the issue: the compiled wrapper costs <= 10 % of
+the step. Writes ``<out>/llm_rewards_overhead.{jsonl,md}``.
 
 ``--part learning`` trains PPO (``rewardgym.agents.llm_train.train_candidate``) through the sweep
 runner on HalfCheetahBackward, AntLieDown and DoorKey-8x8 with three kinds of reward: the env's
@@ -81,14 +82,29 @@ def compute_reward(obs, action, next_obs):
 }
 
 
+#: Programs that read no BFS distance: the grid reader then searches nothing (a grid change costs
+#: a scan for the door, key and goal, no BFS), which isolates what the distance features cost.
+EVENT_PROGRAMS = {
+    "rewardgym/DoorKey-8x8-v0": '''
+def compute_reward(obs, action, next_obs):
+    pick = 1.0 if next_obs.carrying_key > obs.carrying_key else 0.0
+    door = 1.0 if next_obs.door_open > obs.door_open else 0.0
+    goal = 5.0 * next_obs.at_goal
+    return pick + door + goal, {"pick": pick, "door": door, "goal": goal}
+''',
+}
+EVENTS_CASE = "LLMRewardVector (numba), no BFS features"
+
+
 def _native(env_id: str, n: int) -> Any:
     return gym.make_vec(env_id, n, vectorization_mode="vector_entry_point")
 
 
-def _component_times(env_id: str, n: int, repeats: int) -> dict[str, float]:
+def _component_times(env_id: str, n: int, repeats: int,
+                     program_source: str | None = None) -> dict[str, float]:
     """µs per call of the view read and of the program alone (numba and Python)."""
     env = _native(env_id, n)
-    wrapped = LLMRewardVector(env, PROGRAMS[env_id], n_states=64)
+    wrapped = LLMRewardVector(env, program_source or PROGRAMS[env_id], n_states=64)
     wrapped.reset(seed=0)
     view, program = wrapped.view, wrapped.program.compiled
     rows = view.rows(env)
@@ -166,8 +182,13 @@ def run(quick: bool, out_dir: str, *, n: int = 4096, envs: Sequence[str] = OVERH
                                                            n_states=64),
                 "LLMRewardVector (Python fallback)": LLMRewardVector(
                     _native(env_id, n), program, n_states=64, use_numba=False)}
+        if env_id in EVENT_PROGRAMS:
+            cases[EVENTS_CASE] = LLMRewardVector(_native(env_id, n), EVENT_PROGRAMS[env_id],
+                                                 n_states=64)
         timed = _cpu_overhead(cases, n, seconds, repeats)
         parts = _component_times(env_id, n, 5 if quick else 20)
+        event_parts = _component_times(env_id, n, 5 if quick else 20, EVENT_PROGRAMS[env_id]) \
+            if env_id in EVENT_PROGRAMS else {}
         python_over = timed["LLMRewardVector (Python fallback)"]["overhead_us"]
         numba_over = timed["LLMRewardVector (numba)"]["overhead_us"]
         for label, row in timed.items():
@@ -177,7 +198,7 @@ def run(quick: bool, out_dir: str, *, n: int = 4096, envs: Sequence[str] = OVERH
                          # None when numba's overhead is lost in the noise (<= 0)
                          "speedup_vs_python": python_over / numba_over
                          if label == "LLMRewardVector (numba)" and numba_over > 0 else None,
-                         **parts})
+                         **(event_parts if label == EVENTS_CASE else parts)})
     harness.record(NAME, rows, out_dir)
     columns = [Column("env", "env_id"), Column("case", "case"), Column("n", "n", harness.fmt_int),
                Column("CPU µs/step", "us_per_step", harness.fmt_float),

@@ -174,7 +174,8 @@ def test_overhead_run_times_every_case(tmp_path):
     rows = run(True, str(tmp_path), n=4, envs=("rewardgym/DoorKey-8x8-v0",), seconds=0.05,
                repeats=1)
     assert [r["case"] for r in rows] == ["bare env", "LLMRewardVector (numba)",
-                                         "LLMRewardVector (Python fallback)"]
+                                         "LLMRewardVector (Python fallback)",
+                                         "LLMRewardVector (numba), no BFS features"]
     assert all(r["us_per_step"] > 0 and r["reader_us"] > 0 for r in rows)
     assert rows[1]["speedup_vs_python"] is not None
     assert "DoorKey-8x8" in (tmp_path / "llm_rewards_overhead.md").read_text()
