@@ -42,6 +42,9 @@ class GridState(NamedTuple):
     needs_reset: np.ndarray  # (n,) bool: NEXT_STEP autoreset pending
     subgoal: np.ndarray  # (n,) int64: BFS distance to the sub-goal (if reported)
     vis: np.ndarray  # (n, view * view) bool: scratch for the visibility mask
+    # (n,) int64: +1 on every change of an env's cells (a reset, a pickup, a drop, a toggle), so
+    # readers that cache what the cells imply (the reward view's BFS fields) need not diff them.
+    version: np.ndarray
 
 
 class StepOut(NamedTuple):
@@ -74,6 +77,7 @@ def new_state(n: int, width: int, height: int, view: int) -> GridState:
         needs_reset=np.zeros(n, dtype=np.bool_),
         subgoal=np.zeros(n, dtype=np.int64),
         vis=np.zeros((n, view * view), dtype=np.bool_),
+        version=np.zeros(n, dtype=np.int64),
     )
 
 
@@ -246,9 +250,10 @@ def refresh_subgoal(s, i, p):
 
 
 @njit(cache=True)
-def _reset(cells, agent, carrying, target, step_count, mission, rng, i, p):
+def _reset(cells, agent, carrying, target, step_count, mission, rng, version, i, p):
     """Draw a new episode for env ``i`` from its stream."""
     ax, ay, d, target_type, target_color, mission_code = generate(cells[i], rng, i, p)
+    version[i] += 1
     agent[i, 0] = ax
     agent[i, 1] = ay
     agent[i, 2] = d
@@ -261,7 +266,7 @@ def _reset(cells, agent, carrying, target, step_count, mission, rng, i, p):
 
 
 @njit(cache=True, inline="always")
-def _transition(cells, agent, carrying, target, step_count, i, p, action):
+def _transition(cells, agent, carrying, target, step_count, version, i, p, action):
     """Apply one MiniGrid step to env ``i``; return ``(reward, terminated, truncated, success)``.
 
     ``action`` must already be validated (0..6).
@@ -297,6 +302,7 @@ def _transition(cells, agent, carrying, target, step_count, i, p, action):
             cells[i, fx, fy, 0] = c.EMPTY
             cells[i, fx, fy, 1] = 0
             cells[i, fx, fy, 2] = 0
+            version[i] += 1
         # KeyCorridorEnv.step: holding the target after a pickup ends the episode.
         if target[i, 0] != 0 and carrying[i, 0] == target[i, 0] and (
                 carrying[i, 1] == target[i, 1]):
@@ -307,12 +313,15 @@ def _transition(cells, agent, carrying, target, step_count, i, p, action):
             for ch in range(3):
                 cells[i, fx, fy, ch] = carrying[i, ch]
                 carrying[i, ch] = 0
+            version[i] += 1
     elif action == c.TOGGLE and inside and f_obj == c.DOOR:
         if f_state == c.LOCKED:
             if carrying[i, 0] == c.KEY and carrying[i, 1] == f_color:
                 cells[i, fx, fy, 2] = c.OPEN
+                version[i] += 1
         else:
             cells[i, fx, fy, 2] = c.CLOSED if f_state == c.OPEN else c.OPEN
+            version[i] += 1
     count = step_count[i]
     reward = 1.0 - 0.9 * (count / p.max_steps) if success else 0.0
     truncated = count >= p.max_steps or (p.time_limit > 0 and count >= p.time_limit)
@@ -322,14 +331,16 @@ def _transition(cells, agent, carrying, target, step_count, i, p, action):
 @njit(cache=True)
 def transition(s, i, p, action):
     """:func:`_transition` on env ``i`` of a state (for the Python shells and tests)."""
-    result = _transition(s.cells, s.agent, s.carrying, s.target, s.step_count, i, p, action)
+    result = _transition(s.cells, s.agent, s.carrying, s.target, s.step_count, s.version, i, p,
+                         action)
     refresh_subgoal(s, i, p)
     return result
 
 
 @njit(cache=True)
-def _finish_same_step(cells, agent, carrying, target, step_count, mission, rng, subgoal, vis, i,
-                      p, obs_mode, final_obs, final_direction, final_mission, final_subgoal):
+def _finish_same_step(cells, agent, carrying, target, step_count, mission, rng, subgoal, vis,
+                      version, i, p, obs_mode, final_obs, final_direction, final_mission,
+                      final_subgoal):
     """Record how env ``i``'s episode ended, then start the next one (SAME_STEP autoreset).
 
     Kept out of line: it runs once per episode, and inlining it slowed every step.
@@ -337,23 +348,24 @@ def _finish_same_step(cells, agent, carrying, target, step_count, mission, rng, 
     _observe(cells, agent, carrying, vis, i, p, obs_mode, final_obs, final_direction)
     final_mission[i] = mission[i]
     final_subgoal[i] = subgoal[i]
-    _reset(cells, agent, carrying, target, step_count, mission, rng, i, p)
+    _reset(cells, agent, carrying, target, step_count, mission, rng, version, i, p)
     if p.subgoal_distance:
         subgoal[i] = _distance(cells, agent, carrying, target, i)
 
 
 @njit(cache=True, inline="always")
 def _step_row(i, action, p, autoreset, obs_mode, cells, agent, carrying, target, step_count,
-              mission, rng, needs_reset, subgoal, vis, obs, direction, reward, terminated,
-              truncated, success, done, final_obs, final_direction, final_mission,
+              mission, rng, needs_reset, subgoal, vis, version, obs, direction, reward,
+              terminated, truncated, success, done, final_obs, final_direction, final_mission,
               final_subgoal):
     done[i] = False
     if autoreset == NEXT_STEP and needs_reset[i]:
-        _reset(cells, agent, carrying, target, step_count, mission, rng, i, p)
+        _reset(cells, agent, carrying, target, step_count, mission, rng, version, i, p)
         needs_reset[i] = False
         r, term, trunc, ok = 0.0, False, False, False
     else:
-        r, term, trunc, ok = _transition(cells, agent, carrying, target, step_count, i, p, action)
+        r, term, trunc, ok = _transition(cells, agent, carrying, target, step_count, version, i,
+                                         p, action)
     if p.subgoal_distance:
         subgoal[i] = _distance(cells, agent, carrying, target, i)
     if term or trunc:
@@ -362,8 +374,8 @@ def _step_row(i, action, p, autoreset, obs_mode, cells, agent, carrying, target,
         elif autoreset == SAME_STEP:
             done[i] = True
             _finish_same_step(cells, agent, carrying, target, step_count, mission, rng,
-                              subgoal, vis, i, p, obs_mode, final_obs, final_direction,
-                              final_mission, final_subgoal)
+                              subgoal, vis, version, i, p, obs_mode, final_obs,
+                              final_direction, final_mission, final_subgoal)
     reward[i] = r
     terminated[i] = term
     truncated[i] = trunc
@@ -374,36 +386,39 @@ def _step_row(i, action, p, autoreset, obs_mode, cells, agent, carrying, target,
 @njit(cache=True)
 def step_batch(s, p, actions, autoreset, obs_mode, out):
     """Step every env once (serial); autoreset is NO_AUTORESET, NEXT_STEP or SAME_STEP."""
-    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis = s
+    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis, \
+        version = s
     (obs, direction, reward, terminated, truncated, success, done, final_obs, final_direction,
      final_mission, final_subgoal) = out
     for i in range(actions.shape[0]):
         _step_row(i, actions[i], p, autoreset, obs_mode, cells, agent, carrying, target,
-                  step_count, mission, rng, needs_reset, subgoal, vis, obs, direction, reward,
-                  terminated, truncated, success, done, final_obs, final_direction,
+                  step_count, mission, rng, needs_reset, subgoal, vis, version, obs, direction,
+                  reward, terminated, truncated, success, done, final_obs, final_direction,
                   final_mission, final_subgoal)
 
 
 @njit(cache=True, parallel=True)
 def step_batch_parallel(s, p, actions, autoreset, obs_mode, out):
     """:func:`step_batch` across threads (rows are independent, so results are identical)."""
-    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis = s
+    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis, \
+        version = s
     (obs, direction, reward, terminated, truncated, success, done, final_obs, final_direction,
      final_mission, final_subgoal) = out
     for i in prange(actions.shape[0]):
         _step_row(i, actions[i], p, autoreset, obs_mode, cells, agent, carrying, target,
-                  step_count, mission, rng, needs_reset, subgoal, vis, obs, direction, reward,
-                  terminated, truncated, success, done, final_obs, final_direction,
+                  step_count, mission, rng, needs_reset, subgoal, vis, version, obs, direction,
+                  reward, terminated, truncated, success, done, final_obs, final_direction,
                   final_mission, final_subgoal)
 
 
 @njit(cache=True)
 def reset_rows(s, p, mask, obs_mode, obs, direction):
     """Start a new episode in every env whose ``mask`` is set and write its observation."""
-    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis = s
+    cells, agent, carrying, target, step_count, mission, rng, needs_reset, subgoal, vis, \
+        version = s
     for i in range(mask.shape[0]):
         if mask[i]:
-            _reset(cells, agent, carrying, target, step_count, mission, rng, i, p)
+            _reset(cells, agent, carrying, target, step_count, mission, rng, version, i, p)
             needs_reset[i] = False
             if p.subgoal_distance:
                 subgoal[i] = _distance(cells, agent, carrying, target, i)

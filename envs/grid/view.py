@@ -221,7 +221,7 @@ def compute_features(cells, agent, carrying, target, step_count, max_steps, out)
 
 # Targets of the cached distance fields, and the fields' two variants (objects block / not).
 _T_KEY, _T_DOOR, _T_GOAL = 0, 1, 2
-_NEVER = -2  # "no step seen": forces a rebuild on the first read
+_NEVER = -2  # no grid version seen yet: forces a rebuild on the first read
 
 
 @njit(cache=True)
@@ -267,25 +267,17 @@ def _build(cells, i, places, fields, slots, variant, queue):
 
 
 @njit(cache=True)
-def _refresh(cells, i, places, door_state, doors, fields, slots, queue):
-    """Find env ``i``'s door, key, goal and door cells; build the first variant of its fields.
+def _refresh(cells, i, places, door_state, fields, slots, queue):
+    """Find env ``i``'s door, key and goal; build the first variant of its fields.
 
     The second variant (objects passable) is built on first need (:func:`read_features`):
     most lookups never need it.
     """
     g = cells[i]
-    w, h = g.shape[0], g.shape[1]
     dx, dy, color, kx, ky, gx, gy = _places(g)
     places[i, 0], places[i, 1], places[i, 2] = dx, dy, color
     places[i, 3], places[i, 4], places[i, 5], places[i, 6] = kx, ky, gx, gy
     door_state[i] = g[dx, dy, 2] if dx >= 0 else -1
-    for word in range(doors.shape[1]):
-        doors[i, word] = 0
-    for x in range(w):
-        for y in range(h):
-            if g[x, y, 0] == c.DOOR:
-                f = x * h + y
-                doors[i, f >> 6] |= np.int64(1) << (f & 63)
     _build(cells, i, places, fields, slots, 0, queue)
 
 
@@ -310,64 +302,48 @@ def _moves(fields, i, t, v, ax, ay, tx, ty, adjacent):
     return best
 
 
-@njit(cache=True, inline="always")
-def _facing_door(doors, i, f):
-    """Whether packed cell ``f`` (``x * h + y``, -1 outside the grid) holds a door of env ``i``."""
-    return f >= 0 and (doors[i, f >> 6] >> (f & 63)) & 1 == 1
-
-
 @njit(cache=True)
-def read_features(cells, agent, carrying, target, step_count, subgoal, subgoal_tracked,
-                  max_steps, need, slots, last_step, last_carry, front_door, door_state, doors,
-                  places, fields, second, cached, dists, queue, out):
+def read_features(cells, agent, carrying, target, step_count, version, subgoal,
+                  subgoal_tracked, max_steps, need, slots, seen, door_state, places, fields,
+                  second, cached, dists, queue, out):
     """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
 
-    A MiniGrid step changes the grid only by a pickup or a drop (both change what the agent
-    carries) or by toggling the door in front of it (the agent neither moves nor turns). So
-    after exactly one step (``step_count == last + 1``) an env's cache stays valid unless its
-    carried object changed or the door it faced at the last read (``front_door``: packed cell
-    and state, -1 when not facing a door; ``doors`` is a bit mask of door cells) changed state;
-    otherwise (a reset, a step the reader did not see, no step) the env's cache is refreshed.
-    Every test reads arrays the loop walks in order, except the grid cell of a faced door.
-    Distances come from BFS fields rooted at the key, door and goal, so a step costs a few
-    lookups per env instead of three or four searches, and none when the agent stayed on its
-    cell of an unchanged grid (``cached`` cell, ``dists`` of the last read). The fields' second
-    variant (objects passable) is built when a lookup first needs it (``second``).
-    ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a full search when needed.
+    The grid kernel counts every change of an env's cells in ``version`` (a reset, a pickup, a
+    drop, a toggle); an env whose version is the one ``seen`` at its last read keeps its
+    cache, any other (a ~2% of envs per step under a random policy) is refreshed, whatever
+    steps the reader did not see. Distances come from BFS fields rooted at the key, door and
+    goal, so a step costs a few lookups per env instead of three or four searches, and none
+    when the agent stayed on its cell of an unchanged grid (``cached`` cell, ``dists`` of the
+    last read). The fields' second variant (objects passable) is built when a lookup first
+    needs it (``second``). ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a
+    full search when needed.
     """
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
     unreachable = float(w * h)
     need_key, need_door, need_goal = need[DIST_KEY], need[DIST_DOOR], need[DIST_GOAL]
     need_subgoal, need_front = need[SUBGOAL_DISTANCE], need[FRONT_OBJECT]
+    need_dist = need_key or need_door or need_goal
     key_slot, door_slot, goal_slot = slots[_T_KEY], slots[_T_DOOR], slots[_T_GOAL]
     flags = _flags(need)
     for i in range(n):
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
         fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
         inside = 0 <= fx < w and 0 <= fy < h
-        f = fx * h + fy if inside else -1
         s = step_count[i]
         carried = carrying[i, 0]
-        valid = s == last_step[i] + 1 and carried == last_carry[i]
-        facing = _facing_door(doors, i, f)
-        if valid and facing and front_door[i, 0] == f:
-            valid = cells[i, fx, fy, 2] == front_door[i, 1]  # not toggled
+        valid = version[i] == seen[i]
         if not valid:
-            _refresh(cells, i, places, door_state, doors, fields, slots, queue)
+            _refresh(cells, i, places, door_state, fields, slots, queue)
             second[i] = False
-            facing = _facing_door(doors, i, f)
-        last_step[i] = s
-        last_carry[i] = carried
-        if facing:
-            front_door[i, 0], front_door[i, 1] = f, cells[i, fx, fy, 2]
-        else:
-            front_door[i, 0] = -1
+            seen[i] = version[i]
         dx, dy, color = places[i, 0], places[i, 1], places[i, 2]
         kx, ky, gx, gy = places[i, 3], places[i, 4], places[i, 5], places[i, 6]
         # _has_key written out: called here, that inlined helper (it takes ``carrying``) cost a
         # reference-count round trip per env, ~10 ns, doubling the read of an unchanged grid.
         has_key = carried == c.KEY and (dx < 0 or carrying[i, 1] == color)
-        if valid and cached[i] == ax * h + ay:
+        if not need_dist:
+            dist_key = dist_door = dist_goal = 0.0
+        elif valid and cached[i] == ax * h + ay:
             # Same grid, same cell: the distances of the last read still hold.
             dist_key, dist_door, dist_goal = dists[i, 0], dists[i, 1], dists[i, 2]
         else:
@@ -421,10 +397,11 @@ class GridViewReader:
 
     :func:`features_batch` searches the grid three or four times per env on every call; a
     reader keeps BFS distance fields rooted at the key, door and goal per env and rebuilds them
-    only when the grid changed (see :func:`read_features`), and writes only the columns in
-    ``names`` (a reward program's features; the others stay NaN). Call :meth:`read` after every
-    ``reset`` and ``step`` of the env (a step the reader does not see is detected by the step
-    counter and costs a rebuild, never a stale distance).
+    only when the grid changed (the kernel's per-env change counter, ``GridState.version``; see
+    :func:`read_features`), and writes only the columns in ``names`` (a reward program's
+    features; the others stay NaN). Call :meth:`read` after every ``reset`` and ``step`` of the
+    env; steps it did not see cost nothing more (the counter tells what changed meanwhile).
+    Cells edited by hand, outside the kernels, must bump ``version`` too.
 
     Args:
         env: a (possibly wrapped) ``GridEnv`` or ``GridVectorEnv``.
@@ -449,11 +426,8 @@ class GridViewReader:
         n, w, h = state.cells.shape[0], state.cells.shape[1], state.cells.shape[2]
         self.need = LAYOUT.mask(names)
         self.names = tuple(f.name for f in LAYOUT.features if self.need[f.start])
-        self._last = np.full(n, _NEVER, dtype=np.int64)
-        self._last_carry = np.zeros(n, dtype=np.uint8)
-        self._front_door = np.full((n, 2), -1, dtype=np.int64)
+        self._seen = np.full(n, _NEVER, dtype=np.int64)  # grid version of each env's cache
         self._door_state = np.full(n, -1, dtype=np.int64)
-        self._doors = np.zeros((n, (w * h + 63) // 64), dtype=np.int64)
         self._places = np.full((n, 7), -1, dtype=np.int64)
         # One int16 field pair per target the program needs (memory traffic is the cost here).
         self._slots = np.full(3, -1, dtype=np.int64)
@@ -476,17 +450,16 @@ class GridViewReader:
         Column-major: a program's few features are a few contiguous columns, so a step touches
         ``8 * n`` bytes per feature instead of every env's whole row.
         """
-        return np.full((SIZE, self._last.shape[0]), np.nan).T
+        return np.full((SIZE, self._seen.shape[0]), np.nan).T
 
     def read(self, out: np.ndarray | None = None) -> np.ndarray:
         """The rows of the env's current state, written into ``out`` (or a new buffer)."""
         out = self.new_rows() if out is None else out
         s = self.env.unwrapped._state
-        read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.subgoal,
-                      self._tracked, self._max_steps, self.need, self._slots, self._last,
-                      self._last_carry, self._front_door, self._door_state, self._doors,
-                      self._places, self._fields, self._second, self._cached, self._dists,
-                      self._queue, out)
+        read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.version,
+                      s.subgoal, self._tracked, self._max_steps, self.need, self._slots,
+                      self._seen, self._door_state, self._places, self._fields, self._second,
+                      self._cached, self._dists, self._queue, out)
         return out
 
     def before_step(self) -> None:

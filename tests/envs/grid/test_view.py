@@ -84,6 +84,31 @@ def test_reader_equals_full_search_every_step(env_id, autoreset, tracked):
     assert rebuilt_grids > 8  # episodes ended (the reset path ran)
 
 
+@pytest.mark.parametrize("autoreset", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_the_grid_version_counts_every_change_of_the_cells(autoreset):
+    """The reader trusts ``GridState.version``: a step bumps it exactly when it changes an env's
+    cells (a pickup, a drop, a toggle) or starts a new episode, and never otherwise."""
+    envs = gym.make_vec("rewardgym/DoorKey-6x6-v0", 16, vectorization_mode="vector_entry_point",
+                        autoreset_mode=autoreset, max_steps=150)
+    envs.reset(seed=3)
+    state = envs.unwrapped._state
+    rng = np.random.default_rng(2)
+    seen = {"object": 0, "door": 0, "episode": 0}
+    for _ in range(600):
+        cells, version, steps = state.cells.copy(), state.version.copy(), state.step_count.copy()
+        envs.step(rng.choice(7, 16, p=_BUSY))
+        new_episode = state.step_count != steps + 1
+        changed = (state.cells != cells).reshape(16, -1).any(axis=1) | new_episode
+        bumps = state.version - version  # 2: a change, then the SAME_STEP reset of its episode
+        np.testing.assert_array_equal(bumps > 0, changed)
+        assert bumps.max() <= 2
+        moved = (state.cells != cells).any(axis=(1, 2)) & ~new_episode[:, None]
+        seen["object"] += int(moved[:, 0].sum())  # an object picked up or dropped
+        seen["door"] += int((moved[:, 2] & ~moved[:, 0]).sum())  # a door toggled
+        seen["episode"] += int(new_episode.sum())
+    assert min(seen.values()) > 5, seen
+
+
 def test_reader_skipped_steps_and_partial_resets_rebuild():
     envs = GridVectorEnv(4, layout="door_key", size=6, autoreset_mode=AutoresetMode.DISABLED)
     envs.reset(seed=2)
