@@ -305,7 +305,7 @@ def _moves(fields, i, t, v, ax, ay, tx, ty, adjacent):
 @njit(cache=True)
 def read_features(cells, agent, carrying, target, step_count, version, subgoal,
                   subgoal_tracked, max_steps, need, slots, seen, door_state, places, fields,
-                  second, cached, dists, queue, out):
+                  second, cached, dists, here, queue, out):
     """Write the ``need``-ed columns of every env's feature row, from cached distance fields.
 
     The grid kernel counts every change of an env's cells in ``version`` (a reset, a pickup, a
@@ -317,6 +317,12 @@ def read_features(cells, agent, carrying, target, step_count, version, subgoal,
     last read). The fields' second variant (objects passable) is built when a lookup first
     needs it (``second``). ``subgoal_distance`` is the env's own (``subgoal_tracked``) or a
     full search when needed.
+
+    The fields of 4,096 envs (MiB) outgrow the core's L2, which the env's step has just
+    refilled, so each lookup would wait for memory; a first pass gathers every env's field
+    values at the agent's cell into ``here`` with loads that depend on nothing, which the CPU
+    keeps in flight together. Where the agent's cell is passable its field value is the
+    distance (:func:`_moves` falls back to the neighbours otherwise, e.g. lava).
     """
     n, w, h = cells.shape[0], cells.shape[1], cells.shape[2]
     unreachable = float(w * h)
@@ -325,6 +331,11 @@ def read_features(cells, agent, carrying, target, step_count, version, subgoal,
     need_dist = need_key or need_door or need_goal
     key_slot, door_slot, goal_slot = slots[_T_KEY], slots[_T_DOOR], slots[_T_GOAL]
     flags = _flags(need)
+    if need_dist:
+        for i in range(n):
+            ax, ay = agent[i, 0], agent[i, 1]
+            for t in range(here.shape[1]):
+                here[i, t] = fields[i, t, 0, ax, ay]
     for i in range(n):
         ax, ay, d = agent[i, 0], agent[i, 1], agent[i, 2]
         fx, fy = ax + c.DIR_DX[d], ay + c.DIR_DY[d]
@@ -364,8 +375,14 @@ def read_features(cells, agent, carrying, target, step_count, version, subgoal,
                         continue
                     slot, tx, ty, adjacent = goal_slot, gx, gy, False
                 value = unreachable
-                if tx >= 0:
-                    moves = _moves(fields, i, slot, 0, ax, ay, tx, ty, adjacent)
+                if valid and dists[i, t] == unreachable:
+                    # Still out of reach: the agent only moves within its connected region,
+                    # which an unchanged grid does not change (a locked door's goal, say).
+                    pass
+                elif tx >= 0:
+                    # Gathered before any refresh of this read; a refreshed env reads anew.
+                    moves = here[i, slot] if valid and here[i, slot] >= 0 else _moves(
+                        fields, i, slot, 0, ax, ay, tx, ty, adjacent)
                     if moves < 0:
                         # No way while objects block: the second variant lets them be passed.
                         if not second[i]:
@@ -439,6 +456,7 @@ class GridViewReader:
         self._second = np.zeros(n, dtype=np.bool_)  # second field variant built
         self._cached = np.full(n, -1, dtype=np.int64)  # cell of the distances in _dists
         self._dists = np.zeros((n, 3))
+        self._here = np.zeros((n, slots), dtype=np.int16)  # gathered field values
         self._queue = np.empty(w * h, dtype=np.int64)
         self._tracked = bool(base.config.subgoal_distance_in_info)
         self._max_steps = base.config.max_steps_resolved
@@ -459,7 +477,7 @@ class GridViewReader:
         read_features(s.cells, s.agent, s.carrying, s.target, s.step_count, s.version,
                       s.subgoal, self._tracked, self._max_steps, self.need, self._slots,
                       self._seen, self._door_state, self._places, self._fields, self._second,
-                      self._cached, self._dists, self._queue, out)
+                      self._cached, self._dists, self._here, self._queue, out)
         return out
 
     def before_step(self) -> None:
