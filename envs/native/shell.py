@@ -34,6 +34,7 @@ def compiled(dispatcher: Any, *args: Any) -> Any:
     """
     if not hasattr(dispatcher, "compile"):  # NUMBA_DISABLE_JIT=1: a plain Python function
         return dispatcher
+    start_numba_threads()  # before a parallel kernel's load can start the pool unguarded
     return dispatcher.compile(tuple(numba.typeof(a) for a in args))
 
 
@@ -118,12 +119,38 @@ def compile_progress(stream: TextIO | None = None) -> Iterator[None]:
         yield
 
 
+_numba_threads_started = False
+
+
+def start_numba_threads() -> None:
+    """Start numba's thread pool (once per process), leaving torch's thread count as it was.
+
+    Started from a thread on which torch has already set up OpenMP (``torch.set_num_threads``
+    then ``torch.get_num_threads``, as SB3 training does), numba's ``omp`` threading layer leaves
+    that thread's OpenMP thread count at ``NUMBA_NUM_THREADS``, and torch reads its own count from
+    there. Measured on the 2-core development machine: a PPO run on DoorKey-8x8 that asked torch
+    for 1 thread ran its tensor ops on 2 after the env's first step (37 s of CPU for 20 s of wall
+    time), and two such runs side by side (a 2-worker sweep) each took 4-5x as long as alone.
+    Every env kernel lookup and threaded call comes through here first.
+    """
+    global _numba_threads_started
+    if _numba_threads_started:
+        return
+    torch = sys.modules.get("torch")  # never imported here: whoever set its threads imported it
+    before = torch.get_num_threads() if torch is not None else None
+    numba.get_num_threads()  # starts the pool
+    if torch is not None and torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+    _numba_threads_started = True
+
+
 def call_on_threads(threads: int | None, kernel: Any, *args: Any) -> None:
     """Call ``kernel(*args)`` with numba's parallel regions on ``threads`` threads.
 
     ``None`` calls it as it is (a serial kernel). The global thread count is restored after, so
     envs with different settings can share a process.
     """
+    start_numba_threads()
     previous = numba.get_num_threads()
     if threads is None or previous == threads:
         kernel(*args)
