@@ -7,9 +7,11 @@ program (:class:`~rewardgym.wrappers.llm.LLMRewardVector`, ``replace`` mode) on 
 each training episode (the finishing step read from ``final_info``): the per-term totals,
 the env's own return, the length, whether the env's success predicate held, and the final
 feature row. The result carries what Eureka's reflection and Auto MC-Reward's trajectory analysis
-need: each series in ten chunks of training, the success rate of a deterministic evaluation on
-the plain env (the env's predicate, never the program's opinion), and a summary of how failed
-episodes ended.
+need: each series in ten chunks of training episodes, success and return also over the ten
+tenths of the step budget (``*_by_step``: the episodes that ended in each; long failed episodes
+early make the first chunks of episodes span most of the steps), the success rate of a
+deterministic evaluation on the plain env (the env's predicate, never the program's opinion),
+and a summary of how failed episodes ended.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class _Recorder(VectorWrapper):
         self._base = np.zeros(n)
         self._length = np.zeros(n, dtype=np.int64)
         self._success = np.zeros(n, dtype=np.bool_)
+        self._steps = 0  # env steps taken, over every sub-env
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         self._terms = [{} for _ in range(self.num_envs)]
@@ -75,13 +78,14 @@ class _Recorder(VectorWrapper):
             if "is_success" in source:
                 self._success[rows] |= np.asarray(source["is_success"], dtype=np.bool_)[rows]
         self._length += 1
+        self._steps += self.num_envs
         if done.any():
             rows = self._reader.read(self._rows)
             rows = self._reader.final_rows(infos, self.view.actions(actions, self.num_envs), done,
                                            rows)
             for i in np.flatnonzero(done):
                 self.log.append({"terms": self._terms[i], "base_return": float(self._base[i]),
-                                 "length": int(self._length[i]),
+                                 "length": int(self._length[i]), "step": self._steps,
                                  "success": bool(self._success[i]), "final": rows[i].tolist()})
                 self._terms[i] = {}
             self._base[done] = 0.0
@@ -95,6 +99,22 @@ def _chunks(values: list[float], points: int = 10) -> list[float]:
         return []
     parts = np.array_split(np.asarray(values, dtype=np.float64), min(points, len(values)))
     return [float(p.mean()) for p in parts]
+
+
+def _by_step(log: list[dict[str, Any]], key: str, timesteps: int,
+             points: int = 10) -> list[float | None]:
+    """Mean of ``key`` over the episodes that ended in each of ``points`` even parts of training.
+
+    Parts split the steps taken over every sub-env (the budget, or the last full rollout past
+    it); a part where no episode ended is ``None``.
+    """
+    total = max([timesteps, *(e["step"] for e in log)])
+    sums, counts = np.zeros(points), np.zeros(points, dtype=np.int64)
+    for e in log:
+        part = min(points - 1, (e["step"] - 1) * points // total)
+        sums[part] += float(e[key])
+        counts[part] += 1
+    return [float(sums[k] / counts[k]) if counts[k] else None for k in range(points)]
 
 
 def _failure_summary(log: list[dict[str, Any]], names: tuple[str | None, ...]) -> str:
@@ -238,6 +258,8 @@ def train_candidate(config: dict[str, Any], run_dir: Path) -> dict[str, Any]:
         "term_series": {n: _chunks([e["terms"].get(n, 0.0) for e in log]) for n in names},
         "success_series": _chunks([float(e["success"]) for e in log]),
         "length_series": _chunks([float(e["length"]) for e in log]),
+        "success_by_step": _by_step(log, "success", timesteps),
+        "base_return_by_step": _by_step(log, "base_return", timesteps),
         "base_return_series": _chunks([e["base_return"] for e in log]),
         "failure_summary": _failure_summary(log, scalar_names),
     }

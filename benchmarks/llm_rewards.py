@@ -476,6 +476,33 @@ def run_learning(quick: bool, out_dir: str, *, envs: Sequence[str] = LEARNING_EN
     return rows
 
 
+def _curve(results: list[dict[str, Any]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A training series' mean over runs against PPO steps.
+
+    Runs that recorded it use the series over tenths of the step budget (``success_by_step``
+    for ``success_series``: the episodes that ended in each tenth; a tenth where no run's
+    episode ended is a gap). Older runs only have tenths of their episodes, drawn at even
+    tenths of the budget, which misplaces them when early episodes are long (DoorKey's failed
+    640-step episodes).
+    """
+    runs = [r for r in results if r.get(key)]
+    if not runs:
+        return np.zeros(0), np.zeros(0)
+    timesteps = runs[0]["timesteps"]
+    by_step = key.replace("_series", "_by_step")
+    if all(r.get(by_step) for r in runs):
+        values = np.array([[np.nan if v is None else v for v in r[by_step]] for r in runs],
+                          dtype=np.float64)
+        points = values.shape[1]
+        counted = np.isfinite(values).sum(axis=0)
+        means = np.where(counted > 0, np.nansum(values, axis=0) / np.maximum(counted, 1),
+                         np.nan)
+        return np.arange(1, points + 1) / points * timesteps, means
+    width = min(len(r[key]) for r in runs)
+    return (np.arange(1, width + 1) / width * timesteps,
+            np.mean([r[key][:width] for r in runs], axis=0))
+
+
 def _ppo_text(ppo: dict[str, Any] | None) -> str:
     """One table cell of a run's PPO settings (``-`` for runs that did not record them)."""
     if not ppo:
@@ -539,11 +566,7 @@ def learning_report(out_dir: str, envs: Sequence[str] = LEARNING_ENVS) -> Path:
                          f"{rows[0]['config'].get('provenance', '')} |")
             for ax, key in zip(axes[:, col], ("success_series", "base_return_series"),
                                strict=True):
-                series = [r[key] for r in results if r.get(key)]
-                if series:
-                    width = min(len(x) for x in series)
-                    ax.plot(np.arange(1, width + 1) / width * results[0]["timesteps"],
-                            np.mean([x[:width] for x in series], axis=0), label=arm)
+                ax.plot(*_curve(results, key), label=arm)
         axes[0, col].set_title(env_id.split("/")[-1])
         axes[0, col].set_ylabel("training success rate")
         axes[1, col].set_ylabel("training episode env return")

@@ -64,6 +64,12 @@ def test_train_candidate_logs_episodes_and_terms(tmp_path):
     assert result["episodes"] >= 12
     assert max(result["length_series"]) <= 20
     assert result["term_series"]["late"][0] > 0.0
+    # Success and return over tenths of the 256 steps (~26 over both envs each): episodes of at
+    # most 20 steps end in most tenths; a tenth where none ended is None.
+    for key in ("success_by_step", "base_return_by_step"):
+        assert len(result[key]) == 10
+        assert sum(v is not None for v in result[key]) >= 5
+    assert all(v is None or 0.0 <= v <= 1.0 for v in result["success_by_step"])
 
 
 def test_train_candidate_reference_rewards(tmp_path):

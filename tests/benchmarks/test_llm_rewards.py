@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from rewardgym.agents.llm_train import PPO_DEFAULTS
@@ -181,3 +182,24 @@ def test_overhead_run_times_every_case(tmp_path):
     assert "DoorKey-8x8" in (tmp_path / "llm_rewards_overhead.md").read_text()
     with pytest.raises(ValueError, match="no overhead program"):
         run(True, str(tmp_path), n=4, envs=("rewardgym/Empty-5x5-v0",))
+
+
+def test_learning_curves_are_drawn_over_tenths_of_the_steps():
+    from rewardgym.benchmarks.llm_rewards import _curve
+
+    runs = [{"timesteps": 1000, "success_series": [0.0, 1.0],
+             "success_by_step": [0.0, None, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]},
+            {"timesteps": 1000, "success_series": [0.0, 0.5],
+             "success_by_step": [0.0, None, None, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0]}]
+    x, y = _curve(runs, "success_series")
+    assert x.tolist() == [100.0 * k for k in range(1, 11)]
+    assert y[0] == 0.0
+    assert np.isnan(y[1])  # no episode of either run ended there: a gap, not a zero
+    assert y[2] == 1.0  # only the first run's episodes ended there
+    assert y[3] == pytest.approx(0.75)
+    assert y[9] == 1.0
+    # Runs from before the by-step series: episode chunks at even tenths of the budget.
+    old = [{"timesteps": 1000, "success_series": [0.0, 1.0]}]
+    x, y = _curve(old, "success_series")
+    assert x.tolist() == [500.0, 1000.0]
+    assert y.tolist() == [0.0, 1.0]
